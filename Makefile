@@ -1,0 +1,32 @@
+# Two commands a user needs: `make demo` and `make test`. Both create .venv if it is missing
+# and install the package with every optional extra through the pinned constraints file.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip
+STAMP := $(VENV)/.daphnelib-installed
+NATIVE := $(wildcard daphnelib/_native/*.pyx daphnelib/_native/*.pxd daphnelib/_native/*.h)
+
+.PHONY: demo test lint bench bench-quick bench-report install clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml setup.py constraints.txt $(NATIVE)
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install -q -c constraints.txt pip setuptools wheel Cython numpy
+	$(PIP) install -q -c constraints.txt --no-build-isolation -e ".[all,dev]"
+	touch $@
+
+demo: $(STAMP)
+	$(PY) examples/demo.py
+
+test: $(STAMP)
+	$(PY) -m pytest -q -p no:cacheprovider
+	$(MAKE) lint
+
+lint: $(STAMP)
+	$(PY) -m ruff check daphnelib tests scripts asv_benches examples
+	$(VENV)/bin/cython-lint daphnelib/_native
+
+clean:
+	rm -rf build $(VENV) daphnelib/_native/*.so daphnelib/_native/*.c

@@ -1,0 +1,1 @@
+"""Compiled parts of daphnelib : thin, typed Cython (``.pyx`` + ``.pxd``, ``.pyi`` stubs)."""

@@ -1,0 +1,233 @@
+"""``DaphneContext``: where every DaphneLib pipeline starts (data in, generators)."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+import tempfile
+import weakref
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from daphnelib.operator.nodes.frame import Frame
+from daphnelib.operator.nodes.matrix import Matrix
+from daphnelib.operator.nodes.scalar import Scalar
+from daphnelib.operator.operation_node import OperationNode, new_node
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+Number = int | float | np.number
+
+
+def _check_number(name: str, value: Any, *, node_ok: bool = True) -> None:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(
+        value, (int, float, np.number, *((Scalar,) if node_ok else ()))
+    ):
+        raise TypeError(f"{name} must be a number, got {type(value).__name__}")
+
+
+def _check_count(name: str, value: Any) -> None:
+    _check_number(name, value)
+    if not isinstance(value, Scalar) and (value < 0 or value != int(value)):
+        raise ValueError(f"{name} must be a non-negative integer, got {value!r}")
+
+
+class DaphneContext:
+    """Creates the input nodes of a pipeline. Takes no arguments, needs no DAPHNE install."""
+
+    def __init__(self) -> None:
+        self._functions: dict[str, Any] = {}
+        self._tmpdir: str | None = None
+        self._file_ids = itertools.count()
+
+    # -- private temporary files (the "files" transfer path) --------------------------------
+    def _temp_path(self, stem: str) -> str:
+        """A fresh path in this context's own temporary directory (removed with the context)."""
+        if self._tmpdir is None:
+            self._tmpdir = tempfile.mkdtemp(prefix="daphnelib-")
+            weakref.finalize(self, shutil.rmtree, self._tmpdir, True)
+        return os.path.join(self._tmpdir, f"{stem}{next(self._file_ids)}.csv")
+
+    def _through_files(self, value: Any) -> Any:
+        """Write a matrix/frame value to CSV + .meta and read it back (compute(type='files'))."""
+        from daphnelib.engine import fileio
+        from daphnelib.engine.values import FrameValue
+
+        path = self._temp_path("result")
+        try:
+            if isinstance(value, FrameValue):
+                fileio.write_frame(value, path)
+                return fileio.read_frame(path)
+            fileio.write_matrix(value, path)
+            return fileio.read_matrix(path)
+        finally:
+            for p in (path, path + ".meta"):
+                if os.path.exists(p):
+                    os.remove(p)
+
+    # -- files ------------------------------------------------------------------------------
+    def readMatrix(self, file: str) -> Matrix:  # noqa: N802 - DaphneLib's names
+        """Read a matrix from a CSV file with a ``.meta`` file next to it."""
+        return new_node(Matrix, self, "readMatrix", os.fspath(file))
+
+    def readFrame(self, file: str) -> Frame:  # noqa: N802
+        """Read a frame from a CSV file with a ``.meta`` file (with a schema) next to it."""
+        return new_node(Frame, self, "readFrame", os.fspath(file))
+
+    # -- data from Python -------------------------------------------------------------------
+    def from_numpy(
+        self,
+        mat: np.ndarray,
+        shared_memory: bool = True,
+        verbose: bool = False,
+        return_shape: bool = False,
+    ) -> Matrix | tuple[Matrix, tuple[int, ...]]:
+        """A matrix over a numpy array.
+
+        Zero-copy when ``mat`` is C-contiguous with a dtype DAPHNE holds; otherwise converted
+        once (``verbose`` says so). 1-D becomes n x 1; more dims are flattened to
+        ``(shape[0], -1)``, and ``return_shape=True`` also returns the original shape.
+        ``shared_memory=False`` moves the data through a CSV + .meta file instead.
+        """
+        from daphnelib.interop.numpy import as_matrix_shape, to_engine
+
+        if not isinstance(mat, np.ndarray):
+            raise TypeError(f"from_numpy needs a numpy.ndarray, got {type(mat).__name__} "
+                            "(use from_python for lists)")
+        shape = mat.shape
+        buf = as_matrix_shape(to_engine(mat, verbose=verbose))
+        if shared_memory:
+            node = new_node(Matrix, self, "receiveFromNumpy", buf)
+            node._local_data = mat
+        else:
+            from daphnelib.engine import fileio
+
+            path = self._temp_path("input")
+            fileio.write_matrix(buf, path)
+            node = new_node(Matrix, self, "readMatrix", path)
+        return (node, shape) if return_shape else node
+
+    def from_python(
+        self,
+        mat: Sequence[Any],
+        shared_memory: bool = True,
+        verbose: bool = False,
+        return_shape: bool = False,
+    ) -> Matrix | tuple[Matrix, tuple[int, ...]]:
+        """A matrix from a (nested) Python list of numbers or strings."""
+        if not isinstance(mat, (list, tuple)):
+            raise TypeError(f"from_python needs a list, got {type(mat).__name__}")
+        try:
+            arr = np.array(mat)
+        except ValueError as exc:
+            raise ValueError(f"from_python needs a rectangular list: {exc}") from None
+        if arr.dtype.kind == "O":
+            raise ValueError("from_python needs a rectangular list of numbers or strings")
+        return self.from_numpy(arr, shared_memory, verbose, return_shape)
+
+    def from_pandas(
+        self,
+        df: pd.DataFrame | pd.Series,
+        shared_memory: bool = True,
+        verbose: bool = False,
+        keepIndex: bool = False,  # noqa: N803
+    ) -> Frame:
+        """A frame over a DataFrame's (or Series') columns; ``df`` is never modified."""
+        from daphnelib.interop.pandas import from_pandas
+
+        return from_pandas(self, df, shared_memory=shared_memory, verbose=verbose,
+                           keepIndex=keepIndex)
+
+    def from_pytorch(
+        self, tensor: Any, shared_memory: bool = True, verbose: bool = False,
+        return_shape: bool = False,
+    ) -> Matrix | tuple[Matrix, Any]:
+        """A matrix over a torch tensor's storage (zero-copy on the CPU)."""
+        from daphnelib.interop.torch import from_pytorch
+
+        return from_pytorch(self, tensor, shared_memory=shared_memory, verbose=verbose,
+                            return_shape=return_shape)
+
+    def from_tensorflow(
+        self, tensor: Any, shared_memory: bool = True, verbose: bool = False,
+        return_shape: bool = False,
+    ) -> Matrix | tuple[Matrix, Any]:
+        """A matrix over a TensorFlow tensor's buffer (zero-copy on the CPU)."""
+        from daphnelib.interop.tensorflow import from_tensorflow
+
+        return from_tensorflow(self, tensor, shared_memory=shared_memory, verbose=verbose,
+                               return_shape=return_shape)
+
+    # -- generators -------------------------------------------------------------------------
+    def fill(self, arg: Any, rows: Any, cols: Any) -> Matrix:
+        """A rows x cols matrix of ``arg`` (a number, bool, string or Scalar)."""
+        if not isinstance(arg, (bool, int, float, str, np.generic, Scalar)):
+            raise TypeError(f"fill value must be a number, bool, str or Scalar, got "
+                            f"{type(arg).__name__}")
+        _check_count("rows", rows)
+        _check_count("cols", cols)
+        return new_node(Matrix, self, "fill", arg, rows, cols)
+
+    def seq(self, start: Any, end: Any, inc: Any = 1) -> Matrix:
+        """The column ``start, start+inc, ...`` up to ``end`` inclusive."""
+        for name, v in (("start", start), ("end", end), ("inc", inc)):
+            _check_number(name, v)
+        if not isinstance(inc, Scalar) and inc == 0:
+            raise ValueError("seq increment must not be 0")
+        return new_node(Matrix, self, "seq", start, end, inc)
+
+    def rand(self, rows: int, cols: int, min: Number = 0.0, max: Number = 1.0,  # noqa: A002
+             sparsity: float = 1.0, seed: int = -1) -> Matrix:
+        """Uniform random values in [min, max]; ``sparsity`` is the fraction of non-zeros.
+
+        Defaults differ from the original (which emits invalid DSL for min/max, and an
+        all-zero matrix for sparsity=0): min=0, max=1, dense, random seed.
+        """
+        _check_count("rows", rows)
+        _check_count("cols", cols)
+        _check_number("min", min)
+        _check_number("max", max)
+        if not 0.0 <= sparsity <= 1.0:
+            raise ValueError(f"sparsity (fraction of non-zeros) must be in [0, 1], got {sparsity}")
+        return new_node(Matrix, self, "rand", rows, cols, min, max, float(sparsity), int(seed))
+
+    def sample(self, range: int, size: int, withReplacement: bool,  # noqa: A002, N803
+               seed: int = -1) -> Matrix:
+        """``size`` x 1 values drawn from [0, range)."""
+        _check_count("range", range)
+        _check_count("size", size)
+        return new_node(Matrix, self, "sample", range, size, bool(withReplacement), int(seed))
+
+    def diagMatrix(self, arg: Matrix) -> Matrix:  # noqa: N802
+        """An n x n matrix with the n x 1 ``arg`` on its diagonal."""
+        if not isinstance(arg, Matrix):
+            raise TypeError(f"diagMatrix needs a Matrix, got {type(arg).__name__}")
+        return new_node(Matrix, self, "diagMatrix", arg)
+
+    def createFrame(self, columns: Sequence[Matrix],  # noqa: N802
+                    labels: Sequence[str] | None = None) -> Frame:
+        """A frame from n x 1 matrices; labels default to col_0, col_1, ..."""
+        columns = list(columns)
+        if not columns or not all(isinstance(c, Matrix) for c in columns):
+            raise TypeError("createFrame needs a non-empty list of Matrix columns")
+        if labels is not None:
+            labels = [str(lbl) for lbl in labels]
+            if len(labels) != len(columns):
+                raise ValueError(f"createFrame got {len(columns)} columns but {len(labels)} labels")
+            if len(set(labels)) != len(labels):
+                raise ValueError(f"a frame's column labels must be unique, got {labels}")
+        return new_node(Frame, self, "createFrame", *columns, *(labels or ()))
+
+    # -- scalar logic -----------------------------------------------------------------------
+    def logical_and(self, left_operand: Scalar, right_operand: Scalar) -> Scalar:
+        return new_node(Scalar, self, "&&", left_operand, right_operand)
+
+    def logical_or(self, left_operand: Scalar, right_operand: Scalar) -> Scalar:
+        return new_node(Scalar, self, "||", left_operand, right_operand)
+
+
+__all__ = ["DaphneContext", "Frame", "Matrix", "OperationNode", "Scalar"]

@@ -1,0 +1,1 @@
+"""daphnelib.engine."""

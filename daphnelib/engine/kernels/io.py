@@ -1,0 +1,39 @@
+"""Kernels for data entering and leaving the engine: Python buffers, files, print."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from daphnelib.engine import fileio
+from daphnelib.engine.printing import print_value
+from daphnelib.engine.registry import kernel
+from daphnelib.engine.values import FrameValue
+
+
+@kernel("receiveFromNumpy", "receiveFrame")
+def receive(value: np.ndarray | FrameValue) -> np.ndarray | FrameValue:
+    # Ingress already made a read-only engine view; the op passes it through.
+    return value
+
+
+@kernel("readMatrix")
+def read_matrix(filename: str) -> np.ndarray:
+    return fileio.read_matrix(filename)
+
+
+@kernel("readFrame")
+def read_frame(filename: str) -> FrameValue:
+    return fileio.read_frame(filename)
+
+
+@kernel("writeMatrix", "writeFrame", "write")
+def write(arg: np.ndarray | FrameValue, filename: str) -> None:
+    if isinstance(arg, FrameValue):
+        fileio.write_frame(arg, filename)
+    else:
+        fileio.write_matrix(arg, filename)
+
+
+@kernel("print")
+def print_(arg: object, newline: bool = True, err: bool = False) -> None:
+    print_value(arg, newline=newline, err=err)

@@ -1,0 +1,46 @@
+"""The engine's IR: a straight-line SSA program whose ops are DaphneDSL builtins.
+
+The Python API lowers a DAG of nodes to a :class:`Program`; the executor runs it and the DSL
+renderer prints it. Ops are pure: their output depends on their arguments only, so a planner
+may reorder or partition them later.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+
+class Kind(Enum):
+    """What an op produces (DaphneLib's OutputType)."""
+
+    MATRIX = "matrix"
+    FRAME = "frame"
+    SCALAR = "scalar"
+    NONE = "none"  # side effects only: print, write, registerView
+
+
+@dataclass(frozen=True, slots=True)
+class Var:
+    """A reference to the value an earlier instruction produced."""
+
+    id: int
+
+
+@dataclass(frozen=True, slots=True)
+class Instr:
+    """``V<out> = op(args)``; an argument is a :class:`Var` or a constant."""
+
+    out: int
+    op: str
+    args: tuple
+    kind: Kind
+
+
+@dataclass(frozen=True, slots=True)
+class Program:
+    instrs: tuple[Instr, ...]
+
+    @property
+    def result(self) -> Instr:
+        return self.instrs[-1]

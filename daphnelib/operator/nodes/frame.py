@@ -1,0 +1,128 @@
+"""``Frame``: a lazy DAPHNE frame (DaphneLib's ``daphne.operator.nodes.frame``)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from daphnelib.engine.program import Kind
+from daphnelib.operator.nodes.matrix import Matrix, split_key
+from daphnelib.operator.operation_node import OperationNode, new_node
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from daphnelib.operator.nodes.scalar import Scalar
+
+
+def _check_frame(op: str, other: Any) -> None:
+    if not isinstance(other, Frame):
+        raise TypeError(f"{op} of a Frame needs a Frame, got {type(other).__name__}")
+
+
+def _column_key(key: Any) -> Any:
+    """Columns of ``F[rows, cols]``: positions like a matrix, or labels (str / list of str)."""
+    from daphnelib.operator.nodes.matrix import index_key
+
+    if isinstance(key, str):
+        return key
+    if isinstance(key, (list, tuple)) and key and all(isinstance(k, str) for k in key):
+        return tuple(key)
+    return index_key(key)
+
+
+class Frame(OperationNode):
+    """A lazy frame. ``compute()`` returns a pandas DataFrame over the engine's buffers."""
+
+    __slots__ = ()
+    _kind = Kind.FRAME
+
+    def _new(self, op: str, *args: Any) -> Frame:
+        return new_node(Frame, self.daphne_context, op, self, *args)
+
+    def _scalar(self, op: str) -> Scalar:
+        from daphnelib.operator.nodes.scalar import Scalar
+
+        return new_node(Scalar, self.daphne_context, op, self)
+
+    def nrow(self) -> Scalar:
+        return self._scalar("nrow")
+
+    def ncol(self) -> Scalar:
+        return self._scalar("ncol")
+
+    def ncell(self) -> Scalar:
+        return self._scalar("ncell")
+
+    def setColLabels(self, labels: Sequence[str]) -> Frame:  # noqa: N802
+        labels = [str(lbl) for lbl in labels]
+        if len(set(labels)) != len(labels):
+            raise ValueError(f"a frame's column labels must be unique, got {labels}")
+        return self._new("setColLabels", *labels)
+
+    def setColLabelsPrefix(self, prefix: str) -> Frame:  # noqa: N802
+        return self._new("setColLabelsPrefix", str(prefix))
+
+    def cbind(self, other: Frame) -> Frame:
+        _check_frame("cbind", other)
+        return self._new("cbind", other)
+
+    def rbind(self, other: Frame) -> Frame:
+        _check_frame("rbind", other)
+        return self._new("rbind", other)
+
+    def cartesian(self, other: Frame) -> Frame:
+        _check_frame("cartesian", other)
+        return self._new("cartesian", other)
+
+    def innerJoin(self, right_frame: Frame, left_on: str, right_on: str) -> Frame:  # noqa: N802
+        """Equi-join on one key column: all left columns, then all right columns."""
+        _check_frame("innerJoin", right_frame)
+        return self._new("innerJoin", right_frame, str(left_on), str(right_on))
+
+    def order(self, colIdxs: Sequence[int], ascs: Sequence[bool],  # noqa: N803
+              returnIndexes: bool = False) -> Any:  # noqa: N803
+        """Sort rows; with returnIndexes a Matrix of positions (the original says Frame)."""
+        colIdxs, ascs = list(colIdxs), list(ascs)
+        if len(colIdxs) != len(ascs) or not colIdxs:
+            raise ValueError("order needs one ascending flag per sort column (and at least one)")
+        args = (*colIdxs, *(bool(a) for a in ascs), bool(returnIndexes))
+        cls = Matrix if returnIndexes else Frame
+        return new_node(cls, self.daphne_context, "order", self, *args)
+
+    def registerView(self, table_name: str) -> OperationNode:  # noqa: N802
+        return new_node(OperationNode, self.daphne_context, "registerView", str(table_name), self)
+
+    def toMatrix(self, value_type: str = "f64") -> Matrix:  # noqa: N802
+        from daphnelib.operator.nodes.matrix import cast_node
+
+        return cast_node(self, "matrix", value_type)
+
+    def __getitem__(self, key: Any) -> Frame:
+        """``F[rows, cols]``: rows by position/range/position matrix, cols also by label."""
+        from daphnelib.operator.nodes.matrix import index_key
+
+        rows, cols = split_key(key)
+        return self._new("extract", index_key(rows), _column_key(cols))
+
+    def print(self) -> OperationNode:
+        return new_node(OperationNode, self.daphne_context, "print", self)
+
+    def write(self, file: str) -> OperationNode:
+        return new_node(OperationNode, self.daphne_context, "writeFrame", self, str(file))
+
+    def compute(
+        self,
+        type: str = "shared memory",  # noqa: A002 - DaphneLib's parameter name
+        verbose: bool = False,
+        useIndexColumn: bool = False,  # noqa: N803
+    ) -> pd.DataFrame:
+        """Execute and return a pandas DataFrame whose columns view the engine's buffers."""
+        if type not in ("shared memory", "files"):
+            raise ValueError(f"type must be 'shared memory' or 'files', got {type!r}")
+        from daphnelib.interop.pandas import to_pandas
+
+        value = self._evaluate(verbose)
+        if type == "files":
+            value = self.daphne_context._through_files(value)
+        return to_pandas(value, useIndexColumn=useIndexColumn)

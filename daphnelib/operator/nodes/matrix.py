@@ -1,0 +1,341 @@
+"""``Matrix``: a lazy DAPHNE matrix (DaphneLib's ``daphne.operator.nodes.matrix``)."""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from daphnelib.engine.program import Kind
+from daphnelib.engine.valuetypes import DTYPE_OF_VT
+from daphnelib.operator.nodes.elementwise import ElementwiseOps, Operand, check_operand
+from daphnelib.operator.operation_node import OperationNode, new_node
+
+if TYPE_CHECKING:
+    from daphnelib.operator.nodes.frame import Frame
+    from daphnelib.operator.nodes.scalar import Scalar
+
+_DATA_TYPES = ("matrix", "frame", "scalar")
+_VALUE_TYPES = tuple(vt for vt in DTYPE_OF_VT if vt != "size")
+
+
+def check_axis(axis: int | None, *, required: bool = False) -> None:
+    if axis is None and not required:
+        return
+    if axis not in (0, 1) or isinstance(axis, bool):
+        raise ValueError(f"axis must be 0 (per row) or 1 (per column), got {axis!r}")
+
+
+def index_key(key: Any, *, left: bool = False) -> Any:
+    """Validate one position spec of ``X[rows, cols]``."""
+    if isinstance(key, slice):
+        if key.step not in (None, 1):
+            raise ValueError(f"DaphneDSL ranges have no step; got step {key.step}")
+        for bound in (key.start, key.stop):
+            if bound is not None and not isinstance(bound, (int, np.integer, OperationNode)):
+                raise TypeError(f"range bounds must be ints, got {type(bound).__name__}")
+        return key
+    if isinstance(key, (int, np.integer)) and not isinstance(key, bool):
+        return int(key)
+    if isinstance(key, Matrix) and not left:
+        return key
+    allowed = "ints and ranges" if left else "ints, ranges and position matrices"
+    raise TypeError(f"matrix indexes must be {allowed}, got {type(key).__name__}")
+
+
+def split_key(key: Any) -> tuple[Any, Any]:
+    if not isinstance(key, tuple) or len(key) != 2:
+        raise TypeError("index a matrix with exactly two keys: X[rows, cols] (use : for all)")
+    return key[0], key[1]
+
+
+class Matrix(ElementwiseOps, OperationNode):
+    """A lazy matrix. ``compute()`` returns a 2-D numpy array over the engine's buffer."""
+
+    __slots__ = ()
+    _kind = Kind.MATRIX
+
+    def _new(self, op: str, *args: Any) -> Matrix:
+        return new_node(Matrix, self.daphne_context, op, self, *args)
+
+    def _scalar(self, op: str, *args: Any) -> Scalar:
+        from daphnelib.operator.nodes.scalar import Scalar
+
+        return new_node(Scalar, self.daphne_context, op, self, *args)
+
+    # -- metadata ---------------------------------------------------------------------------
+    def nrow(self) -> Scalar:
+        return self._scalar("nrow")
+
+    def ncol(self) -> Scalar:
+        return self._scalar("ncol")
+
+    def ncell(self) -> Scalar:
+        return self._scalar("ncell")
+
+    # -- matrix product -----------------------------------------------------------------
+    def __matmul__(self, other: Matrix) -> Matrix:
+        if not isinstance(other, Matrix):
+            raise TypeError(f"'@' needs two matrices, got {type(other).__name__}")
+        return self._new("@", other)
+
+    def __rmatmul__(self, other: Any) -> Matrix:
+        raise TypeError(f"'@' needs two matrices, got {type(other).__name__}")
+
+    # -- outer operations ---------------------------------------------------------------
+    def _outer(self, op: str, other: Operand) -> Matrix:
+        check_operand(op, other)
+        return self._new(op, other)
+
+    def outerAdd(self, other: Operand) -> Matrix:  # noqa: N802 - DaphneLib's names below
+        return self._outer("outerAdd", other)
+
+    def outerSub(self, other: Operand) -> Matrix:  # noqa: N802
+        return self._outer("outerSub", other)
+
+    def outerMul(self, other: Operand) -> Matrix:  # noqa: N802
+        return self._outer("outerMul", other)
+
+    def outerDiv(self, other: Operand) -> Matrix:  # noqa: N802
+        return self._outer("outerDiv", other)
+
+    def outerPow(self, other: Operand) -> Matrix:  # noqa: N802
+        return self._outer("outerPow", other)
+
+    def outerLog(self, other: Operand) -> Matrix:  # noqa: N802
+        return self._outer("outerLog", other)
+
+    def outerMod(self, other: Operand) -> Matrix:  # noqa: N802
+        return self._outer("outerMod", other)
+
+    def outerMin(self, other: Operand) -> Matrix:  # noqa: N802
+        return self._outer("outerMin", other)
+
+    def outerMax(self, other: Operand) -> Matrix:  # noqa: N802
+        return self._outer("outerMax", other)
+
+    def outerAnd(self, other: Operand) -> Matrix:  # noqa: N802
+        return self._outer("outerAnd", other)
+
+    def outerOr(self, other: Operand) -> Matrix:  # noqa: N802
+        return self._outer("outerOr", other)
+
+    def outerXor(self, other: Operand) -> Matrix:  # noqa: N802
+        return self._outer("outerXor", other)
+
+    def outerConcat(self, other: Operand) -> Matrix:  # noqa: N802
+        return self._outer("outerConcat", other)
+
+    def outerEq(self, other: Operand) -> Matrix:  # noqa: N802
+        return self._outer("outerEq", other)
+
+    def outerNeq(self, other: Operand) -> Matrix:  # noqa: N802
+        return self._outer("outerNeq", other)
+
+    def outerLt(self, other: Operand) -> Matrix:  # noqa: N802
+        return self._outer("outerLt", other)
+
+    def outerLe(self, other: Operand) -> Matrix:  # noqa: N802
+        return self._outer("outerLe", other)
+
+    def outerGt(self, other: Operand) -> Matrix:  # noqa: N802
+        return self._outer("outerGt", other)
+
+    def outerGe(self, other: Operand) -> Matrix:  # noqa: N802
+        return self._outer("outerGe", other)
+
+    # -- aggregation --------------------------------------------------------------------
+    def _agg(self, op: str, axis: int | None) -> Any:
+        check_axis(axis)
+        return self._scalar(op) if axis is None else self._new(op, axis)
+
+    def sum(self, axis: int | None = None) -> Any:
+        """Sum of all cells (a Scalar), or per row (axis=0, n x 1) / per column (axis=1, 1 x m)."""
+        return self._agg("sum", axis)
+
+    def aggMin(self, axis: int | None = None) -> Any:  # noqa: N802
+        return self._agg("aggMin", axis)
+
+    def aggMax(self, axis: int | None = None) -> Any:  # noqa: N802
+        return self._agg("aggMax", axis)
+
+    def mean(self, axis: int | None = None) -> Any:
+        return self._agg("mean", axis)
+
+    def var(self, axis: int | None = None) -> Any:
+        """Population variance (divides by N), as DAPHNE computes it."""
+        return self._agg("var", axis)
+
+    def stddev(self, axis: int | None = None) -> Any:
+        return self._agg("stddev", axis)
+
+    def idxMin(self, axis: int) -> Matrix:  # noqa: N802
+        """Positions (uint64) of the minimum per row (axis=0) or per column (axis=1)."""
+        check_axis(axis, required=True)
+        return self._new("idxMin", axis)
+
+    def idxMax(self, axis: int) -> Matrix:  # noqa: N802
+        check_axis(axis, required=True)
+        return self._new("idxMax", axis)
+
+    def cumSum(self) -> Matrix:  # noqa: N802
+        return self._new("cumSum")
+
+    def cumProd(self) -> Matrix:  # noqa: N802
+        return self._new("cumProd")
+
+    def cumMin(self) -> Matrix:  # noqa: N802
+        return self._new("cumMin")
+
+    def cumMax(self) -> Matrix:  # noqa: N802
+        return self._new("cumMax")
+
+    # -- reorganisation -----------------------------------------------------------------
+    def t(self) -> Matrix:
+        return self._new("t")
+
+    def reshape(self, numRows: int, numCols: int) -> Matrix:  # noqa: N803
+        return self._new("reshape", numRows, numCols)
+
+    def cbind(self, other: Matrix) -> Matrix:
+        if not isinstance(other, Matrix):
+            raise TypeError(f"cbind of a Matrix needs a Matrix, got {type(other).__name__}")
+        return self._new("cbind", other)
+
+    def rbind(self, other: Matrix) -> Matrix:
+        if not isinstance(other, Matrix):
+            raise TypeError(f"rbind of a Matrix needs a Matrix, got {type(other).__name__}")
+        return self._new("rbind", other)
+
+    def reverse(self) -> Matrix:
+        return self._new("reverse")
+
+    def lowerTri(self, diag: bool, values: bool) -> Matrix:  # noqa: N802
+        return self._new("lowerTri", bool(diag), bool(values))
+
+    def upperTri(self, diag: bool, values: bool) -> Matrix:  # noqa: N802
+        return self._new("upperTri", bool(diag), bool(values))
+
+    def replace(self, pattern: Operand, replacement: Operand) -> Matrix:
+        return self._new("replace", pattern, replacement)
+
+    def order(self, colIdxs: Sequence[int], ascs: Sequence[bool],  # noqa: N803
+              returnIndexes: bool = False) -> Matrix:  # noqa: N803
+        """Sort rows by the given columns; with returnIndexes, the n x 1 row permutation."""
+        colIdxs, ascs = list(colIdxs), list(ascs)
+        if len(colIdxs) != len(ascs) or not colIdxs:
+            raise ValueError("order needs one ascending flag per sort column (and at least one)")
+        return self._new("order", *colIdxs, *(bool(a) for a in ascs), bool(returnIndexes))
+
+    def oneHot(self, info: Matrix) -> Matrix:  # noqa: N802
+        return self._new("oneHot", info)
+
+    def bin(self, numBins: int, Min: Any = None, Max: Any = None) -> Matrix:  # noqa: N803
+        if (Min is None) != (Max is None):
+            raise ValueError("bin needs both Min and Max, or neither")
+        extra = () if Min is None else (Min, Max)
+        return self._new("bin", numBins, *extra)
+
+    def diagVector(self) -> Matrix:  # noqa: N802
+        return self._new("diagVector")
+
+    def solve(self, b: Matrix) -> Matrix:
+        if not isinstance(b, Matrix):
+            raise TypeError(f"solve needs a Matrix right-hand side, got {type(b).__name__}")
+        return self._new("solve", b)
+
+    def ifElse(self, thenVal: Operand, elseVal: Operand) -> Matrix:  # noqa: N802, N803
+        """Elementwise ``self ? thenVal : elseVal`` (self holds 0/1)."""
+        return self._new("?:", thenVal, elseVal)
+
+    # -- casts --------------------------------------------------------------------------
+    def asType(self, dtype: str | None = None, vtype: str | None = None) -> Any:  # noqa: N802
+        """``as.<dtype>``, ``as.<vtype>`` or ``as.<dtype><<vtype>>``; dtype picks the node class."""
+        return cast_node(self, dtype, vtype)
+
+    def toFrame(self) -> Frame:  # noqa: N802
+        return cast_node(self, "frame", None)
+
+    # -- indexing -----------------------------------------------------------------------
+    def __getitem__(self, key: Any) -> Matrix:
+        rows, cols = split_key(key)
+        return self._new("extract", index_key(rows), index_key(cols))
+
+    def __setitem__(self, key: Any, value: Matrix) -> None:
+        """Left indexing: nodes built from this one before keep its old value (copy-on-write)."""
+        rows, cols = split_key(key)
+        rows, cols = index_key(rows, left=True), index_key(cols, left=True)
+        if not isinstance(value, Matrix):
+            raise TypeError(f"assign a Matrix into a matrix range, got {type(value).__name__}")
+        old = Matrix(self.daphne_context, self._op, self._args, local_data=self._local_data)
+        consumers = list(self._consumers.values()) if self._consumers is not None else []
+        for consumer in consumers:
+            consumer._args = tuple(old if a is self else a for a in consumer._args)
+        old._consumers = weakref.WeakValueDictionary({id(c): c for c in consumers})
+        self._consumers = None
+        OperationNode.__init__(self, self.daphne_context, "insert", (old, rows, cols, value))
+
+    # -- I/O ----------------------------------------------------------------------------
+    def print(self) -> OperationNode:
+        return new_node(OperationNode, self.daphne_context, "print", self)
+
+    def write(self, file: str) -> OperationNode:
+        return new_node(OperationNode, self.daphne_context, "writeMatrix", self, str(file))
+
+    def compute(
+        self,
+        type: str = "shared memory",  # noqa: A002 - DaphneLib's parameter name
+        verbose: bool = False,
+        asTensorFlow: bool = False,  # noqa: N803
+        asPyTorch: bool = False,  # noqa: N803
+        shape: tuple[int, ...] | None = None,
+    ) -> Any:
+        """Execute and return a 2-D numpy array (or a tensor with asPyTorch/asTensorFlow).
+
+        The array views the engine's result buffer (no copy). When the result is an input
+        passed straight through, the array is a read-only view of the caller's data.
+        ``type="files"`` moves the result through CSV + .meta files (a copy, exact values).
+        """
+        if asPyTorch and asTensorFlow:
+            raise ValueError("ask for asPyTorch or asTensorFlow, not both")
+        if type not in ("shared memory", "files"):
+            raise ValueError(f"type must be 'shared memory' or 'files', got {type!r}")
+        from daphnelib._native.buffers import matrix_result
+
+        value = self._evaluate(verbose)
+        if not isinstance(value, np.ndarray) or value.ndim != 2:
+            raise RuntimeError(f"internal error: matrix op {self._op!r} produced "
+                               f"{type(value).__name__}")
+        if type == "files":
+            value = self.daphne_context._through_files(value)
+        arr = matrix_result(value).matrix()
+        if asPyTorch:
+            from daphnelib.interop.torch import to_torch
+
+            return to_torch(arr, shape)
+        if asTensorFlow:
+            from daphnelib.interop.tensorflow import to_tensorflow
+
+            return to_tensorflow(arr, shape)
+        return arr if shape is None else arr.reshape(shape)
+
+
+def cast_node(node: OperationNode, dtype: str | None, vtype: str | None) -> Any:
+    """The node for DaphneDSL's ``as.*`` cast family."""
+    from daphnelib.operator.nodes.frame import Frame
+    from daphnelib.operator.nodes.scalar import Scalar
+
+    if dtype is None and vtype is None:
+        raise ValueError("asType needs a dtype ('matrix', 'frame', 'scalar') or a vtype")
+    if dtype is not None and dtype not in _DATA_TYPES:
+        raise ValueError(f"dtype must be one of {_DATA_TYPES}, got {dtype!r}")
+    if vtype is not None and vtype not in _VALUE_TYPES:
+        raise ValueError(f"vtype must be one of {_VALUE_TYPES}, got {vtype!r}")
+    if dtype is None:
+        op, cls = f"as.{vtype}", type(node)
+    else:
+        op = f"as.{dtype}" if vtype is None else f"as.{dtype}<{vtype}>"
+        cls = {"matrix": Matrix, "frame": Frame, "scalar": Scalar}[dtype]
+    return new_node(cls, node.daphne_context, op, node)

@@ -1,0 +1,157 @@
+"""The base of every lazy node: DAG bookkeeping, lowering, execution and lifetime."""
+
+from __future__ import annotations
+
+import sys
+import time
+import weakref
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from daphnelib.engine.program import Instr, Kind, Program, Var
+
+if TYPE_CHECKING:
+    from daphnelib.context.daphne_context import DaphneContext
+    from daphnelib.engine.executor import Step
+
+# Literal argument types a node may hold besides other nodes (engine inputs, index specs).
+_LITERALS = (bool, int, float, str, slice, type(None))
+
+
+class OperationNode:
+    """A lazy operation: a DaphneDSL builtin applied to nodes and literals.
+
+    Nodes are immutable once built, except that left indexing (``X[r, c] = v``) turns ``X``
+    into the assignment and re-points the nodes that already consumed ``X`` to its old value,
+    as DaphneLib does.
+    """
+
+    __slots__ = (
+        "__weakref__",
+        "_args",
+        "_consumers",
+        "_deleted",
+        "_local_data",
+        "_op",
+        "_steps",
+        "daphne_context",
+    )
+    _kind: ClassVar[Kind] = Kind.NONE
+
+    def __init__(
+        self,
+        daphne_context: DaphneContext,
+        operation: str,
+        unnamed_input_nodes: tuple | list | None = None,
+        named_input_nodes: dict[str, Any] | None = None,
+        local_data: Any = None,
+    ) -> None:
+        args = tuple(unnamed_input_nodes or ())
+        if named_input_nodes:
+            # DaphneLib emits named inputs positionally, in insertion order.
+            args += tuple(named_input_nodes.values())
+        for a in args:
+            if isinstance(a, OperationNode):
+                a._check_alive()
+                if a._consumers is None:
+                    # Keyed by id: nodes are unhashable (== builds a node, as in DaphneLib).
+                    a._consumers = weakref.WeakValueDictionary()
+                a._consumers[id(self)] = self
+        self.daphne_context = daphne_context
+        self._op = operation
+        self._args = args
+        self._local_data = local_data  # keeps input buffers alive as long as the node
+        self._steps: list[Step] | None = None
+        self._consumers: weakref.WeakValueDictionary[int, OperationNode] | None = None
+        self._deleted = False
+
+    # -- lifetime ---------------------------------------------------------------------------
+
+    def delete(self) -> None:
+        """Release what this node holds (input data, compiled program).
+
+        Computing this node, or a node built on it, afterwards raises a RuntimeError.
+        """
+        self._local_data = None
+        self._steps = None
+        self._args = ()
+        self._deleted = True
+
+    def _check_alive(self) -> None:
+        if self._deleted:
+            raise RuntimeError(f"this {type(self).__name__} node was deleted (delete()) and "
+                               "cannot be used any more")
+
+    def __bool__(self) -> bool:
+        raise TypeError(f"a lazy {type(self).__name__} has no truth value; call compute() "
+                        "to get its value")
+
+    # -- lowering and execution -------------------------------------------------------------
+
+    def _lower(self) -> Program:
+        """The program computing this node: its sub-DAG in dependency order, once per node."""
+        self._check_alive()
+        ids: dict[int, int] = {}
+        instrs: list[Instr] = []
+        stack: list[tuple[OperationNode, bool]] = [(self, False)]
+        while stack:
+            node, ready = stack.pop()
+            if id(node) in ids:
+                continue
+            if not ready:
+                node._check_alive()
+                stack.append((node, True))
+                stack.extend(
+                    (a, False) for a in reversed(node._args)
+                    if isinstance(a, OperationNode) and id(a) not in ids
+                )
+                continue
+            args = tuple(Var(ids[id(a)]) if isinstance(a, OperationNode) else a
+                         for a in node._args)
+            ids[id(node)] = len(instrs)
+            instrs.append(Instr(len(instrs), node._op, args, node._kind))
+        return Program(tuple(instrs))
+
+    def _compiled(self) -> list[Step]:
+        from daphnelib.engine.executor import compile_program
+
+        if self._steps is None:
+            self._steps = compile_program(self._lower())
+        return self._steps
+
+    def _evaluate(self, verbose: bool = False) -> Any:
+        """Run the sub-DAG under this node and return the engine value of its root."""
+        from daphnelib.engine.executor import run
+
+        if not verbose:
+            return run(self._compiled())
+        from daphnelib.script_building.dsl import render
+
+        t0 = time.perf_counter()
+        steps = self._compiled()
+        t1 = time.perf_counter()
+        out = sys.stdout
+        out.write(render(self._lower()))
+        value = run(steps)
+        t2 = time.perf_counter()
+        out.write(f"lower+compile: {1e3 * (t1 - t0):.3f} ms\nexecute: {1e3 * (t2 - t1):.3f} ms\n")
+        return value
+
+    def _invalidate(self) -> None:
+        self._steps = None
+
+    def script(self) -> str:
+        """The DaphneDSL script this node corresponds to."""
+        from daphnelib.script_building.dsl import render
+
+        return render(self._lower())
+
+    def compute(self, *args: Any, **kwargs: Any) -> Any:
+        """Execute a side-effect node (print, write, registerView); returns None."""
+        verbose = kwargs.get("verbose", False)
+        self._evaluate(verbose)
+        return None
+
+
+def new_node(cls: type[OperationNode], ctx: DaphneContext, op: str, *args: Any) -> Any:
+    """Build a node of ``cls`` for ``op(args)``; the one constructor path used internally."""
+    return cls(ctx, op, args)

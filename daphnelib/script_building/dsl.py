@@ -1,0 +1,107 @@
+"""Render a :class:`Program` as the DaphneDSL script DaphneLib would generate for it.
+
+Used for ``compute(verbose=True)`` and for debugging; the DSL front end parses the same text
+back into the same IR. Unlike the original, every Python string is emitted as a quoted,
+escaped DSL string literal, so labels and file names cannot break the script.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from daphnelib.engine.program import Instr, Kind, Program, Var
+from daphnelib.engine.values import FrameValue
+from daphnelib.engine.valuetypes import CODE_OF_VT, vt_of_dtype
+
+INFIX = frozenset(("+", "-", "*", "/", "^", "%", "==", "!=", "<", "<=", ">", ">=", "&&", "||", "@"))
+_ESCAPES = str.maketrans(
+    {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\t": "\\t", "\r": "\\r", "\b": "\\b", "\f": "\\f"}
+)
+
+
+def quote(text: str) -> str:
+    """A DSL string literal for ``text``."""
+    return '"' + text.translate(_ESCAPES) + '"'
+
+
+def literal(value: object) -> str:
+    """The DSL spelling of a constant argument."""
+    if type(value) is Var:
+        return f"V{value.id}"
+    if isinstance(value, (bool, np.bool_)):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return quote(value)
+    if isinstance(value, (float, np.floating)):
+        if math.isnan(value):
+            return "nan"
+        if math.isinf(value):
+            return "inf" if value > 0 else "-inf"
+        text = repr(float(value))
+        return text + "f" if isinstance(value, np.float32) else text
+    if isinstance(value, (int, np.integer)):
+        return str(int(value)) + ("u" if isinstance(value, np.unsignedinteger) else "")
+    if isinstance(value, slice):
+        lo = "" if value.start is None else literal(value.start)
+        hi = "" if value.stop is None else literal(value.stop)
+        return f"{lo}:{hi}"
+    if value is None:
+        return ""
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(literal(v) for v in value) + "]"
+    raise TypeError(f"no DaphneDSL literal for {type(value).__name__}")
+
+
+def _receive(arr: np.ndarray) -> str:
+    rows, cols = arr.shape if arr.ndim == 2 else (arr.shape[0], 1)
+    vtc = CODE_OF_VT.get(vt_of_dtype(arr.dtype), -1)
+    return f"receiveFromNumpy({arr.ctypes.data}, {rows}, {cols}, {vtc})"
+
+
+def _statement(ins: Instr) -> str:
+    v = f"V{ins.out}"
+    args = ins.args
+    op = ins.op
+    if op == "receiveFromNumpy":
+        return f"{v} = {_receive(args[0])};"
+    if op == "receiveFrame":
+        frame: FrameValue = args[0]
+        cols = [f"{v}_{i} = {_receive(c)};" for i, c in enumerate(frame.columns)]
+        names = [f"{v}_{i}" for i in range(frame.ncol)] + [quote(lbl) for lbl in frame.labels]
+        return "\n".join([*cols, f"{v} = createFrame({', '.join(names)});"])
+    a = [literal(x) for x in args]
+    if op in INFIX:
+        expr = f"{a[0]} {op} {a[1]}"
+    elif op == "minus":
+        expr = f"-{a[0]}"
+    elif op == "?:":
+        expr = f"{a[0]} ? {a[1]} : {a[2]}"
+    elif op == "extract":
+        expr = f"{a[0]}[{a[1]}, {a[2]}]"
+    elif op == "filter":
+        expr = f"{a[0]}[[{a[1]}, {a[2]}]]"
+    elif op == "insert":
+        return f"{v} = {a[0]};\n{v}[{a[1]}, {a[2]}] = {a[3]};"
+    else:
+        expr = f"{op}({', '.join(a)})"
+    if ins.kind is Kind.NONE:
+        return f"{expr};"
+    return f"{v} = {expr};"
+
+
+def render(program: Program, *, files_path: str | None = None) -> str:
+    """The whole script, ending with how the root reaches Python (DaphneLib's convention)."""
+    lines = [_statement(ins) for ins in program.instrs]
+    root = program.result
+    v = f"V{root.out}"
+    if root.kind is Kind.SCALAR:
+        lines.append(f"saveDaphneLibResult(as.matrix({v}));")
+    elif root.kind in (Kind.MATRIX, Kind.FRAME):
+        if files_path is None:
+            lines.append(f"saveDaphneLibResult({v});")
+        else:
+            writer = "writeMatrix" if root.kind is Kind.MATRIX else "writeFrame"
+            lines.append(f"{writer}({v}, {quote(files_path)});")
+    return "\n".join(lines) + "\n"
