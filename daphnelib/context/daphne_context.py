@@ -43,6 +43,7 @@ class DaphneContext:
         self._functions: dict[str, Any] = {}
         self._tmpdir: str | None = None
         self._file_ids = itertools.count()
+        self._views: dict[str, Frame] = {}  # registerView(): name -> frame node
 
     # -- private temporary files (the "files" transfer path) --------------------------------
     def _temp_path(self, stem: str) -> str:
@@ -221,6 +222,13 @@ class DaphneContext:
             if len(set(labels)) != len(labels):
                 raise ValueError(f"a frame's column labels must be unique, got {labels}")
         return new_node(Frame, self, "createFrame", *columns, *(labels or ()))
+
+    # -- SQL --------------------------------------------------------------------------------
+    def sql(self, query: str) -> Frame:
+        """Run ``query`` over the frames registered with ``registerView`` so far."""
+        from daphnelib.operator.nodes.relational import sql_node
+
+        return sql_node(self, query)
 
     # -- scalar logic -----------------------------------------------------------------------
     def logical_and(self, left_operand: Scalar, right_operand: Scalar) -> Scalar:

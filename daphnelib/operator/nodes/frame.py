@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from daphnelib.engine.program import Kind
 from daphnelib.operator.nodes.matrix import Matrix, split_key
+from daphnelib.operator.nodes.relational import RelationalOps
 from daphnelib.operator.operation_node import OperationNode, new_node
 
 if TYPE_CHECKING:
@@ -31,7 +32,7 @@ def _column_key(key: Any) -> Any:
     return index_key(key)
 
 
-class Frame(OperationNode):
+class Frame(RelationalOps, OperationNode):
     """A lazy frame. ``compute()`` returns a pandas DataFrame over the engine's buffers."""
 
     __slots__ = ()
@@ -91,7 +92,14 @@ class Frame(OperationNode):
         return new_node(cls, self.daphne_context, "order", self, *args)
 
     def registerView(self, table_name: str) -> OperationNode:  # noqa: N802
-        return new_node(OperationNode, self.daphne_context, "registerView", str(table_name), self)
+        """Make this frame visible as ``table_name`` to every later ``sql()`` of the context.
+
+        Registration happens now, not when the returned node is computed: the original's
+        registerView and sql nodes were unconnected DAG roots, so sql never saw its views.
+        """
+        table_name = str(table_name)
+        self.daphne_context._views[table_name] = self
+        return new_node(OperationNode, self.daphne_context, "registerView", table_name, self)
 
     def toMatrix(self, value_type: str = "f64") -> Matrix:  # noqa: N802
         from daphnelib.operator.nodes.matrix import cast_node
