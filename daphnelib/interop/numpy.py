@@ -18,13 +18,13 @@ _HELD = frozenset("?bBiIlLqQfd")  # dtype chars the engine holds as they are
 
 def engine_dtype(dtype: np.dtype, what: str = "array") -> np.dtype:
     """The engine dtype data of ``dtype`` travels as; TypeError for dtypes it cannot hold."""
+    if dtype.kind in "UST":
+        return STRING_DTYPE
     if dtype.char in _HELD:
         return dtype.newbyteorder("=") if not dtype.isnative else dtype
-    widened = WIDENED.get(dtype.newbyteorder("="))
+    widened = WIDENED.get(dtype.newbyteorder("=")) if dtype.kind in "iuf" else None
     if widened is not None:
         return widened
-    if dtype.kind in "UT" or (dtype.kind == "S"):
-        return STRING_DTYPE
     raise TypeError(
         f"unsupported dtype {dtype} for {what}: DAPHNE holds bool, int8/16/32/64, "
         "uint8/16/32/64, float16/32/64 and strings"
@@ -61,7 +61,8 @@ def to_engine(arr: np.ndarray, *, verbose: bool = False, what: str = "array") ->
 
 def _object_strings(arr: np.ndarray, what: str) -> np.ndarray:
     try:
-        return arr.astype(STRING_DTYPE)
+        # coerce=False refuses non-str elements instead of stringifying them.
+        return arr.astype(np.dtypes.StringDType(coerce=False)).astype(STRING_DTYPE)
     except (TypeError, ValueError) as exc:
         raise TypeError(f"unsupported object {what}: only arrays of str can be exchanged "
                         f"({exc})") from None
