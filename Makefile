@@ -23,6 +23,21 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest -q -p no:cacheprovider
 	$(MAKE) lint
+	$(MAKE) bench-quick
+
+# asv runs in the installed environment (environment_type "existing"), offline.
+ASV := $(VENV)/bin/asv
+bench: $(STAMP)
+	$(ASV) machine --yes >/dev/null
+	$(ASV) run --python=same --show-stderr
+
+bench-quick: $(STAMP)
+	$(ASV) machine --yes >/dev/null
+	$(ASV) run --python=same --quick --dry-run --show-stderr
+
+bench-report: $(STAMP)
+	$(ASV) publish
+	$(PY) scripts/bench_report.py
 
 lint: $(STAMP)
 	$(PY) -m ruff check daphnelib tests scripts asv_benches examples

@@ -182,11 +182,12 @@ class DaphneContext:
         return new_node(Matrix, self, "seq", start, end, inc)
 
     def rand(self, rows: int, cols: int, min: Number = 0.0, max: Number = 1.0,  # noqa: A002
-             sparsity: float = 1.0, seed: int = -1) -> Matrix:
+             sparsity: float = 1.0, seed: int = 0) -> Matrix:
         """Uniform random values in [min, max]; ``sparsity`` is the fraction of non-zeros.
 
         Defaults differ from the original (which emits invalid DSL for min/max, and an
-        all-zero matrix for sparsity=0): min=0, max=1, dense, random seed.
+        all-zero matrix for sparsity=0): min=0, max=1, dense. seed=0 is deterministic as in
+        DaphneLib; seed=-1 draws a random seed.
         """
         _check_count("rows", rows)
         _check_count("cols", cols)
