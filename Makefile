@@ -42,6 +42,8 @@ bench-report: $(STAMP)
 lint: $(STAMP)
 	$(PY) -m ruff check daphnelib tests scripts asv_benches examples
 	$(VENV)/bin/cython-lint daphnelib/_native
+	$(VENV)/bin/hadolint containers/Dockerfile
+	$(PY) scripts/check_pins.py
 
 clean:
 	rm -rf build $(VENV) daphnelib/_native/*.so daphnelib/_native/*.c
