@@ -1,1 +1,1 @@
-"""daphnelib.engine."""
+"""The embedded engine: IR (program), executor, kernels, value model, printing, file I/O."""

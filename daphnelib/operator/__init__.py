@@ -1,1 +1,1 @@
-"""daphnelib.operator."""
+"""The lazy DAG: OperationNode and the Matrix, Frame and Scalar nodes."""

@@ -1,1 +1,1 @@
-"""daphnelib.script_building."""
+"""DAG -> DaphneDSL text, for ``compute(verbose=True)``, ``node.script()`` and debugging."""

@@ -1,1 +1,1 @@
-"""daphnelib.engine.kernels."""
+"""Kernels, one module per family of DaphneDSL builtins; see ``engine.registry``."""

@@ -1,1 +1,1 @@
-"""daphnelib.operator.nodes."""
+"""Matrix, Frame and Scalar nodes (DaphneLib's ``daphne.operator.nodes``)."""

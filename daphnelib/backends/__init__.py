@@ -1,1 +1,0 @@
-"""daphnelib.backends."""
