@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 import time
 import weakref
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from daphnelib.engine.program import Instr, Kind, Program, Var
@@ -49,13 +50,12 @@ class OperationNode:
         if named_input_nodes:
             # DaphneLib emits named inputs positionally, in insertion order.
             args += tuple(named_input_nodes.values())
-        for a in args:
-            if isinstance(a, OperationNode):
-                a._check_alive()
-                if a._consumers is None:
-                    # Keyed by id: nodes are unhashable (== builds a node, as in DaphneLib).
-                    a._consumers = weakref.WeakValueDictionary()
-                a._consumers[id(self)] = self
+        for a in _input_nodes(args):
+            a._check_alive()
+            if a._consumers is None:
+                # Keyed by id: nodes are unhashable (== builds a node, as in DaphneLib).
+                a._consumers = weakref.WeakValueDictionary()
+            a._consumers[id(self)] = self
         self.daphne_context = daphne_context
         self._op = operation
         self._args = args
@@ -87,10 +87,16 @@ class OperationNode:
 
     # -- lowering and execution -------------------------------------------------------------
 
-    def _lower(self) -> Program:
-        """The program computing this node: its sub-DAG in dependency order, once per node."""
+    def _lower(self, bound: Mapping[int, int] | None = None) -> Program:
+        """The program computing this node: its sub-DAG in dependency order, once per node.
+
+        ``bound`` maps ``id(node)`` of nodes that are parameters of a nested control-flow block
+        to their slots ``0..len(bound)-1``; they are not lowered, and the instructions are
+        numbered after them (see ``engine/control.py``).
+        """
         self._check_alive()
-        ids: dict[int, int] = {}
+        ids: dict[int, int] = dict(bound) if bound else {}
+        base = len(ids)
         instrs: list[Instr] = []
         stack: list[tuple[OperationNode, bool]] = [(self, False)]
         while stack:
@@ -101,14 +107,12 @@ class OperationNode:
                 node._check_alive()
                 stack.append((node, True))
                 stack.extend(
-                    (a, False) for a in reversed(node._args)
-                    if isinstance(a, OperationNode) and id(a) not in ids
+                    (a, False) for a in reversed(_input_nodes(node._args)) if id(a) not in ids
                 )
                 continue
-            args = tuple(Var(ids[id(a)]) if isinstance(a, OperationNode) else a
-                         for a in node._args)
-            ids[id(node)] = len(instrs)
-            instrs.append(Instr(len(instrs), node._op, args, node._kind))
+            args = tuple(_lowered_arg(a, ids) for a in node._args)
+            ids[id(node)] = base + len(instrs)
+            instrs.append(Instr(base + len(instrs), node._op, args, node._kind))
         return Program(tuple(instrs))
 
     def _compiled(self) -> list[Step]:
@@ -150,6 +154,26 @@ class OperationNode:
         verbose = kwargs.get("verbose", False)
         self._evaluate(verbose)
         return None
+
+
+def _input_nodes(args: tuple) -> list[OperationNode]:
+    """The nodes an op reads: its node arguments and nodes used as range bounds."""
+    nodes = []
+    for a in args:
+        if isinstance(a, OperationNode):
+            nodes.append(a)
+        elif isinstance(a, slice):
+            nodes += [b for b in (a.start, a.stop) if isinstance(b, OperationNode)]
+    return nodes
+
+
+def _lowered_arg(arg: Any, ids: dict[int, int]) -> Any:
+    if isinstance(arg, OperationNode):
+        return Var(ids[id(arg)])
+    if isinstance(arg, slice):
+        return slice(*(Var(ids[id(b)]) if isinstance(b, OperationNode) else b
+                       for b in (arg.start, arg.stop)))
+    return arg
 
 
 def new_node(cls: type[OperationNode], ctx: DaphneContext, op: str, *args: Any) -> Any:

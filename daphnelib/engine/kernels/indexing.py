@@ -1,0 +1,167 @@
+"""Right indexing (``extract``), bit-vector filtering (``filter``) and left indexing (``insert``).
+
+Position specs (spec §3.5): None (all), an int, a ``slice(lo, hi)`` with hi exclusive and
+either bound optional, or an n x 1 matrix of positions (any numeric type; floats are floored;
+repeats and any order allowed). Negative positions count from the end. Out of bounds is an
+IndexError. Results are always matrices; ranges and single positions give views of the input
+(inputs are read-only), position lists a new array. ``insert`` never writes into its input:
+it copies, then assigns (DAPHNE's copy-on-write).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from daphnelib.engine.kernels.cast import matrix_arg, require_frame_kernel, same_vt
+from daphnelib.engine.registry import kernel
+from daphnelib.engine.values import FrameValue
+from daphnelib.engine.valuetypes import is_float, vt_of_dtype
+
+_AXES = ("row", "column")
+
+
+def _where(axis: int, shape: tuple[int, ...]) -> str:
+    n = shape[axis]
+    valid = f"0..{n - 1} or -{n}..-1" if n else "none"
+    return f"{_AXES[axis]}s of a {shape[0]}x{shape[1]} matrix (valid: {valid})"
+
+
+def _position(p: Any, axis: int, shape: tuple[int, ...]) -> int:
+    """One position, negative counting from the end, floored if a float; checked."""
+    if isinstance(p, (float, np.floating)):
+        if not np.isfinite(p):
+            raise IndexError(f"{_AXES[axis]} position {p} is not a number")
+        p = np.floor(p)
+    n, q = shape[axis], int(p)
+    if not -n <= q < n:
+        raise IndexError(f"{_AXES[axis]} position {q} is out of bounds for the "
+                         f"{_where(axis, shape)}")
+    return q + n if q < 0 else q
+
+
+def _range(spec: slice, axis: int, shape: tuple[int, ...]) -> slice:
+    n = shape[axis]
+    bounds = []
+    for bound, default in ((spec.start, 0), (spec.stop, n)):
+        b = default if bound is None else int(bound)
+        b = b + n if b < 0 else b
+        if not 0 <= b <= n:
+            raise IndexError(f"{_AXES[axis]} range {spec.start}:{spec.stop} is out of bounds "
+                             f"for the {_where(axis, shape)}")
+        bounds.append(b)
+    lo, hi = bounds
+    if lo > hi:
+        raise IndexError(f"{_AXES[axis]} range {spec.start}:{spec.stop} ends before it starts "
+                         f"(for the {_where(axis, shape)})")
+    return slice(lo, hi)
+
+
+def _positions(arr: np.ndarray, axis: int, shape: tuple[int, ...]) -> np.ndarray:
+    """An n x 1 positions matrix as a 1-D intp array of checked, non-negative positions."""
+    if arr.ndim != 2 or arr.shape[1] != 1:
+        raise ValueError(f"{_AXES[axis]} positions must be an n x 1 matrix, got shape {arr.shape}")
+    vt = vt_of_dtype(arr.dtype)
+    if vt in ("str", "bool"):
+        raise TypeError(f"{_AXES[axis]} positions must be numbers, got a {vt} matrix (use a "
+                        "bit-vector filter for 0/1 masks)")
+    pos = arr[:, 0]
+    n = shape[axis]
+    if is_float(vt):
+        pos = np.floor(pos)  # NaN and infinities fail the bounds test below
+    # Compared before any cast, so huge unsigned or float values cannot wrap into range.
+    ok = (pos < n) if arr.dtype.kind == "u" else (pos >= -n) & (pos < n)
+    if not ok.all():
+        bad = pos[int(np.argmin(ok))]
+        raise IndexError(f"{_AXES[axis]} position {bad} is out of bounds for the "
+                         f"{_where(axis, shape)}")
+    pos = pos.astype(np.intp)
+    if arr.dtype.kind != "u":
+        pos[pos < 0] += n
+    return pos
+
+
+def _selector(spec: Any, axis: int, shape: tuple[int, ...], *, lists: bool) -> slice | np.ndarray:
+    if spec is None:
+        return slice(None)
+    if isinstance(spec, slice):
+        if spec.step not in (None, 1):
+            raise ValueError(f"{_AXES[axis]} ranges have no step, got step {spec.step}")
+        return _range(spec, axis, shape)
+    if isinstance(spec, np.ndarray):
+        if not lists:
+            raise TypeError(f"left indexing takes ints and ranges only, got a {_AXES[axis]} "
+                            "positions matrix")
+        return _positions(spec, axis, shape)
+    if isinstance(spec, (int, float, np.integer, np.floating)) and not isinstance(spec, bool):
+        p = _position(spec, axis, shape)
+        return slice(p, p + 1)
+    raise TypeError(f"unsupported {_AXES[axis]} index {spec!r} ({type(spec).__name__})")
+
+
+def _take(arg: np.ndarray, rows: slice | np.ndarray, cols: slice | np.ndarray) -> np.ndarray:
+    if isinstance(rows, np.ndarray) and isinstance(cols, np.ndarray):
+        return arg[np.ix_(rows, cols)]
+    return arg[rows, cols]
+
+
+@kernel("extract")
+def extract(arg: Any, rows: Any, cols: Any) -> Any:
+    """``arg[rows, cols]``; always a matrix (a 1x1 stays a matrix)."""
+    if isinstance(arg, FrameValue):
+        return require_frame_kernel("extract_frame", "extract")(arg, rows, cols)
+    arg = matrix_arg("extract", "arg", arg)
+    return _take(arg, _selector(rows, 0, arg.shape, lists=True),
+                 _selector(cols, 1, arg.shape, lists=True))
+
+
+def _bits(bits: Any, axis: int, shape: tuple[int, ...]) -> slice | np.ndarray:
+    if bits is None:
+        return slice(None)
+    bits = matrix_arg("filter", f"{_AXES[axis]} bits", bits)
+    n = shape[axis]
+    if 1 not in bits.shape or bits.size != n:
+        raise ValueError(f"filter: the {_AXES[axis]} bit vector must have {n} cells (one per "
+                         f"{_AXES[axis]} of a {shape[0]}x{shape[1]} matrix), got shape "
+                         f"{bits.shape}")
+    flat = bits.reshape(-1)
+    if vt_of_dtype(flat.dtype) == "str" or not ((flat == 0) | (flat == 1)).all():
+        raise ValueError(f"filter: the {_AXES[axis]} bit vector must hold only 0 and 1")
+    return flat != 0
+
+
+@kernel("filter")
+def filter_(arg: Any, rowbits: Any, colbits: Any) -> Any:
+    """The rows/columns whose bit is 1 (``X[[rbits, cbits]]``); None keeps all."""
+    if isinstance(arg, FrameValue):
+        return require_frame_kernel("filter_frame", "filter")(arg, rowbits, colbits)
+    arg = matrix_arg("filter", "arg", arg)
+    return _take(arg, _bits(rowbits, 0, arg.shape), _bits(colbits, 1, arg.shape))
+
+
+@kernel("insert")
+def insert(arg: Any, rows: Any, cols: Any, value: Any) -> np.ndarray:
+    """A copy of ``arg`` with ``arg[rows, cols] = value``; ``arg`` itself is never written.
+
+    As DAPHNE requires, ``value`` must have exactly the shape of the region and arg's value type.
+    """
+    if isinstance(arg, FrameValue):
+        raise TypeError("left indexing works on matrices only, not on frames")
+    arg = matrix_arg("insert", "arg", arg)
+    if not isinstance(value, np.ndarray) or value.ndim != 2:
+        raise TypeError(f"left indexing assigns a matrix, got {type(value).__name__} {value!r}")
+    r = _selector(rows, 0, arg.shape, lists=False)
+    c = _selector(cols, 1, arg.shape, lists=False)
+    region = arg[r, c]
+    if region.shape != value.shape:
+        raise ValueError(f"left indexing: the {value.shape[0]}x{value.shape[1]} value does not "
+                         f"fit the {region.shape[0]}x{region.shape[1]} target region of a "
+                         f"{arg.shape[0]}x{arg.shape[1]} matrix")
+    vt, value_vt = vt_of_dtype(arg.dtype), vt_of_dtype(value.dtype)
+    if not same_vt(vt, value_vt):
+        raise TypeError(f"left indexing needs the value type of the matrix: the matrix is {vt}, "
+                        f"the assigned value is {value_vt} (cast it with as.{vt} / asType)")
+    out = arg.copy(order="C")
+    out[r, c] = value
+    return out

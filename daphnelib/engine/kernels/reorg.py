@@ -1,0 +1,346 @@
+"""Reorganisation, matrix algebra and preprocessing kernels (spec §3.11).
+
+``t``/``transpose``, ``reshape``, ``cbind``, ``rbind``, ``reverse``, ``lowerTri``, ``upperTri``,
+``replace``, ``order``, ``oneHot``, ``bin``, ``solve``, ``diagVector`` and ``ctable``. Frames
+are handed to the frame kernels for ``cbind``, ``rbind`` and ``order``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from daphnelib.engine.kernels.cast import (
+    convert_matrix,
+    convert_scalar,
+    count_arg,
+    keep_vt,
+    matrix_arg,
+    require_frame_kernel,
+)
+from daphnelib.engine.registry import kernel
+from daphnelib.engine.values import FrameValue
+from daphnelib.engine.valuetypes import (
+    DTYPE_OF_VT,
+    SIZE_DTYPE,
+    is_float,
+    is_integral,
+    most_general,
+    vt_of,
+    vt_of_dtype,
+)
+
+
+def _shape(arr: np.ndarray) -> str:
+    return f"{arr.shape[0]}x{arr.shape[1]}"
+
+
+def _square(op: str, arr: Any) -> np.ndarray:
+    arr = matrix_arg(op, "arg", arr)
+    if arr.shape[0] != arr.shape[1]:
+        raise ValueError(f"{op} needs a square matrix, got {_shape(arr)}")
+    return arr
+
+
+@kernel("t", "transpose")
+def transpose(arg: Any) -> np.ndarray:
+    # A C-ordered copy (a view only for vectors, where the transpose is already C-ordered).
+    return np.ascontiguousarray(matrix_arg("t", "arg", arg).T)
+
+
+@kernel("reshape")
+def reshape(arg: Any, rows: Any, cols: Any) -> np.ndarray:
+    """Row-major reshape; a view of ``arg`` when it is C-contiguous."""
+    arg = matrix_arg("reshape", "arg", arg)
+    shape = (count_arg("reshape", "numRows", rows), count_arg("reshape", "numCols", cols))
+    if shape[0] * shape[1] != arg.size:
+        raise ValueError(f"reshape of a {_shape(arg)} matrix ({arg.size} cells) to "
+                         f"{shape[0]}x{shape[1]} ({shape[0] * shape[1]} cells): the cell counts "
+                         "must match")
+    return arg.reshape(shape)
+
+
+def _bind(op: str, frame_fn: str, axis: int, lhs: Any, rhs: Any) -> Any:
+    if isinstance(lhs, FrameValue) and isinstance(rhs, FrameValue):
+        return require_frame_kernel(frame_fn, op)(lhs, rhs)
+    lhs, rhs = matrix_arg(op, "lhs", lhs), matrix_arg(op, "rhs", rhs)
+    other = 1 - axis
+    if lhs.shape[other] != rhs.shape[other]:
+        what = "rows" if other == 0 else "columns"
+        raise ValueError(f"{op} needs the same number of {what}: lhs is {_shape(lhs)}, "
+                         f"rhs is {_shape(rhs)}")
+    vt = most_general(vt_of_dtype(lhs.dtype), vt_of_dtype(rhs.dtype))
+    dtype = DTYPE_OF_VT[vt]
+    shape = list(lhs.shape)
+    shape[axis] += rhs.shape[axis]
+    # Both sides converted by DAPHNE's rules first: numpy's own promotion differs (si64 with
+    # ui64 would give f64). The explicit out keeps the dtype's metadata.
+    out = np.empty(shape, dtype=dtype)
+    return np.concatenate((convert_matrix(lhs, vt), convert_matrix(rhs, vt)), axis=axis, out=out)
+
+
+@kernel("cbind")
+def cbind(lhs: Any, rhs: Any) -> Any:
+    return _bind("cbind", "cbind_frame", 1, lhs, rhs)
+
+
+@kernel("rbind")
+def rbind(lhs: Any, rhs: Any) -> Any:
+    return _bind("rbind", "rbind_frame", 0, lhs, rhs)
+
+
+@kernel("reverse")
+def reverse(arg: Any) -> np.ndarray:
+    """The rows in reverse order (a C-ordered copy)."""
+    return np.ascontiguousarray(matrix_arg("reverse", "arg", arg)[::-1])
+
+
+def _tri(op: str, arg: Any, diag: Any, values: Any, upper: bool) -> np.ndarray:
+    arg = _square(op, arg)
+    n = arg.shape[0]
+    rows = np.arange(n).reshape(n, 1)
+    cols = np.arange(n).reshape(1, n)
+    keep = (cols >= rows + (not diag)) if upper else (cols <= rows - (not diag))
+    if values:
+        out = np.zeros_like(arg)
+        np.copyto(out, arg, where=keep)
+        return out
+    # values=false: the kept non-zeros (NaN included, as NaN != 0) become 1.
+    return convert_matrix(keep & (arg != 0), vt_of_dtype(arg.dtype))
+
+
+@kernel("lowerTri")
+def lower_tri(arg: Any, diag: Any, values: Any) -> np.ndarray:
+    return _tri("lowerTri", arg, bool(diag), bool(values), upper=False)
+
+
+@kernel("upperTri")
+def upper_tri(arg: Any, diag: Any, values: Any) -> np.ndarray:
+    return _tri("upperTri", arg, bool(diag), bool(values), upper=True)
+
+
+@kernel("replace")
+def replace(arg: Any, pattern: Any, replacement: Any) -> np.ndarray:
+    """Cells equal to ``pattern`` (NaN matches NaN) set to ``replacement``, in arg's type.
+
+    Returns ``arg`` itself when nothing matches.
+    """
+    arg = matrix_arg("replace", "arg", arg)
+    vt = vt_of_dtype(arg.dtype)
+    if (vt == "str") != (vt_of(pattern) == "str"):
+        raise TypeError(f"replace: pattern {pattern!r} does not fit a matrix of {vt}")
+    if isinstance(pattern, (float, np.floating)) and np.isnan(pattern):
+        match = np.isnan(arg) if is_float(vt) else np.zeros(arg.shape, bool)
+    else:
+        match = arg == pattern
+    if not match.any():
+        return arg
+    # Converted by the cast rules: a replacement the matrix cannot hold raises, e.g. NaN for ints.
+    value = convert_scalar(replacement, vt)
+    out = arg.copy()
+    np.copyto(out, value, where=match)
+    return out
+
+
+# -- order ---------------------------------------------------------------------------------
+
+
+def _descending_key(col: np.ndarray) -> np.ndarray:
+    """A key whose ascending order is col's descending order, NaN still last, ties kept."""
+    uniq, inv = np.unique(col, return_inverse=True)
+    m = len(uniq)
+    if m and is_float(vt_of_dtype(col.dtype)) and np.isnan(uniq[-1]):
+        m -= 1  # np.unique gathers every NaN into one last entry
+        return np.where(inv == m, m, m - 1 - inv)
+    return m - 1 - inv
+
+
+def sort_permutation(keys: list[np.ndarray], ascs: list[bool]) -> np.ndarray:
+    """The stable row permutation ordering by keys[0], then keys[1], ...
+
+    NaN sorts after every number in both directions (documented deviation: DAPHNE's
+    comparison sort leaves NaN placement undefined).
+    """
+    keys = [k if asc else _descending_key(k) for k, asc in zip(keys, ascs, strict=True)]
+    if len(keys) == 1:
+        return np.argsort(keys[0], kind="stable")
+    return np.lexsort(keys[::-1])  # lexsort's primary key is its last
+
+
+def split_order_args(
+    op: str, args: tuple[Any, ...], ncol: int
+) -> tuple[list[int], list[bool], bool]:
+    """``colIdx..., asc..., returnIndexes`` (flat, as the DSL passes them) split and checked."""
+    if len(args) < 3 or len(args) % 2 == 0:
+        raise ValueError(f"{op} needs k column indexes, k ascending flags and returnIndexes "
+                         f"(k >= 1), got {len(args)} arguments")
+    k = len(args) // 2
+    cols = [count_arg(op, "colIdx", c) for c in args[:k]]
+    bad = [c for c in cols if c >= ncol]
+    if bad:
+        raise IndexError(f"{op}: column index {bad[0]} out of bounds for {ncol} columns")
+    return cols, [bool(a) for a in args[k : 2 * k]], bool(args[-1])
+
+
+@kernel("order")
+def order(arg: Any, *args: Any) -> Any:
+    """Rows sorted (stably) by the given columns, or their n x 1 size-typed permutation."""
+    if isinstance(arg, FrameValue):
+        cols, ascs, ret = split_order_args("order", args, arg.ncol)
+        return require_frame_kernel("order_frame", "order")(arg, cols, ascs, ret)
+    arg = matrix_arg("order", "arg", arg)
+    cols, ascs, ret = split_order_args("order", args, arg.shape[1])
+    perm = sort_permutation([arg[:, c] for c in cols], ascs)
+    if ret:
+        return perm.astype(SIZE_DTYPE).reshape(-1, 1)
+    return arg[perm]
+
+
+# -- preprocessing -------------------------------------------------------------------------
+
+
+def _integral_cells(op: str, what: str, values: np.ndarray, upper: np.ndarray) -> np.ndarray:
+    """values as int64, each checked to be an integer in [0, upper) (upper broadcasts)."""
+    ok = (values >= 0) & (values < upper)
+    if is_float(vt_of_dtype(values.dtype)):
+        ok &= values == np.floor(values)
+    if not ok.all():
+        i = np.unravel_index(int(np.argmin(ok)), values.shape)
+        bound = np.broadcast_to(upper, values.shape)[i]
+        raise ValueError(f"{op}: {what} {values[i]} at {tuple(map(int, i))} must be an integer "
+                         f"in [0, {bound})")
+    return values.astype(np.int64)
+
+
+@kernel("oneHot")
+def one_hot(arg: Any, info: Any) -> np.ndarray:
+    """Per column of ``arg``: info -1 keeps it, 0 drops it, k > 0 expands it into k 0/1 columns."""
+    arg, info = matrix_arg("oneHot", "arg", arg), matrix_arg("oneHot", "info", info)
+    if info.shape != (1, arg.shape[1]):
+        raise ValueError(f"oneHot: info must be a 1x{arg.shape[1]} row (one entry per column of "
+                         f"arg), got {_shape(info)}")
+    vt = vt_of_dtype(arg.dtype)
+    if not is_integral(vt_of_dtype(info.dtype)) or vt == "str":
+        raise TypeError(f"oneHot needs a numeric arg and an integer info, got {vt} and "
+                        f"{vt_of_dtype(info.dtype)}")
+    spec = info[0].astype(np.int64)
+    if (spec < -1).any():
+        raise ValueError(f"oneHot: info values must be -1, 0 or positive, got {spec.min()}")
+    widths = np.where(spec == -1, 1, spec)
+    starts = np.cumsum(widths) - widths
+    out = np.zeros((arg.shape[0], int(widths.sum())), dtype=arg.dtype)
+    kept = np.flatnonzero(spec == -1)
+    out[:, starts[kept]] = arg[:, kept]
+    coded = np.flatnonzero(spec > 0)
+    if coded.size and arg.shape[0]:
+        codes = _integral_cells("oneHot", "value", arg[:, coded], spec[coded])
+        out[np.arange(arg.shape[0]).reshape(-1, 1), starts[coded] + codes] = 1
+    return out
+
+
+def _bin_bounds(arg: np.ndarray, vt: str, bounds: tuple[Any, ...]) -> tuple[Any, Any]:
+    if not bounds:
+        if is_float(vt) and np.isnan(arg).all():
+            raise ValueError("bin: without min and max, arg needs a non-NaN value")
+        return np.nanmin(arg), np.nanmax(arg)
+    if len(bounds) != 2:
+        raise ValueError(f"bin takes arg, numBins and optionally both min and max; got "
+                         f"{2 + len(bounds)} arguments")
+    lo, hi = (convert_scalar(b, vt) for b in bounds)
+    if is_float(vt) and not (np.isfinite(lo) and np.isfinite(hi)):
+        raise ValueError(f"bin: min and max must be finite, got {lo} and {hi}")
+    return lo, hi
+
+
+@kernel("bin")
+def bin_(arg: Any, num_bins: Any, *bounds: Any) -> np.ndarray:
+    """Equi-width bin ids 0..numBins-1 over [min, max] (default: arg's own range), clamped;
+    NaN stays NaN. The result keeps arg's value type."""
+    arg = matrix_arg("bin", "arg", arg)
+    vt = vt_of_dtype(arg.dtype)
+    if vt in ("str", "bool"):
+        raise TypeError(f"bin needs a numeric matrix, got {vt}")
+    nb = count_arg("bin", "numBins", num_bins)
+    if nb == 0:
+        raise ValueError("bin: numBins must be greater than zero")
+    if arg.size == 0:
+        return arg.copy()
+    lo, hi = _bin_bounds(arg, vt, bounds)
+    if lo > hi:
+        raise ValueError(f"bin: min ({lo}) must not be greater than max ({hi})")
+    if lo == hi:
+        if nb > 1:
+            raise ValueError(f"bin: min equals max ({lo}), so numBins must be 1, got {nb}")
+        return np.zeros_like(arg)
+    # As DAPHNE: differences in the value type, then double arithmetic.
+    width = float(hi - lo) / nb
+    ids = np.ceil((arg - lo).astype(np.float64) / width) - 1
+    np.clip(ids, 0, nb - 1, out=ids)  # NaN passes through clip
+    ids[arg <= lo] = 0  # before the subtraction could wrap for unsigned types
+    return ids.astype(arg.dtype)
+
+
+# -- matrix algebra ------------------------------------------------------------------------
+
+
+@kernel("solve")
+def solve(a: Any, b: Any) -> np.ndarray:
+    """x with a @ x = b (LAPACK gesv). f32 inputs stay f32; everything else is solved in f64."""
+    a, b = _square("solve", a), matrix_arg("solve", "b", b)
+    if b.shape[0] != a.shape[0]:
+        raise ValueError(f"solve: b must have as many rows as A: A is {_shape(a)}, b is "
+                         f"{_shape(b)}")
+    vt = most_general(vt_of_dtype(a.dtype), vt_of_dtype(b.dtype))
+    if vt == "str":
+        raise TypeError("solve needs numeric matrices")
+    dtype = np.dtype(np.float32 if vt == "f32" else np.float64)
+    try:
+        x = np.linalg.solve(a.astype(dtype, copy=False), b.astype(dtype, copy=False))
+    except np.linalg.LinAlgError as exc:
+        raise ValueError(f"solve: the {_shape(a)} matrix A is singular ({exc})") from None
+    return np.ascontiguousarray(x)
+
+
+@kernel("diagVector")
+def diag_vector(arg: Any) -> np.ndarray:
+    """The diagonal of a square matrix as an n x 1 column (a copy)."""
+    return _square("diagVector", arg).diagonal().copy().reshape(-1, 1)
+
+
+def _ctable_positions(name: str, arg: Any) -> np.ndarray:
+    arg = matrix_arg("ctable", name, arg)
+    if arg.shape[1] != 1 or vt_of_dtype(arg.dtype) == "str":
+        raise ValueError(f"ctable: {name} must be a numeric n x 1 column, got {_shape(arg)} of "
+                         f"{vt_of_dtype(arg.dtype)}")
+    return _integral_cells("ctable", f"{name} position", arg[:, 0], np.inf)
+
+
+@kernel("ctable")
+def ctable(ys: Any, xs: Any, *rest: Any) -> np.ndarray:
+    """Contingency table: cell (ys[k], xs[k]) accumulates weight (default 1.0) for every k.
+
+    Arguments after ys, xs: ``weight``, ``numRows, numCols`` or all three; -1 sizes the
+    result from the data, a given size crops (positions outside are ignored) or pads.
+    """
+    layouts = {0: (1.0, -1, -1), 1: (*rest, -1, -1), 2: (1.0, *rest), 3: rest}
+    if len(rest) not in layouts:
+        raise ValueError(f"ctable takes 2 to 5 arguments, got {2 + len(rest)}")
+    weight, num_rows, num_cols = layouts[len(rest)]
+    r, c = _ctable_positions("lhs", ys), _ctable_positions("rhs", xs)
+    if len(r) != len(c):
+        raise ValueError(f"ctable: lhs and rhs need the same number of rows, got {len(r)} and "
+                         f"{len(c)}")
+    nr = int(r.max(initial=-1)) + 1 if num_rows == -1 else count_arg("ctable", "numRows", num_rows)
+    nc = int(c.max(initial=-1)) + 1 if num_cols == -1 else count_arg("ctable", "numCols", num_cols)
+    inside = (r < nr) & (c < nc)
+    cells = r[inside] * nc + c[inside]
+    vt = vt_of(weight)
+    dtype = DTYPE_OF_VT[vt]
+    if is_float(vt):
+        # bincount adds the weights one by one in double, like DAPHNE's += loop.
+        sums = np.bincount(cells, weights=np.full(len(cells), float(weight)), minlength=nr * nc)
+        out = sums.astype(dtype)
+    else:
+        out = np.bincount(cells, minlength=nr * nc).astype(dtype) * dtype.type(weight)
+    return keep_vt(out, dtype).reshape(nr, nc)

@@ -1,0 +1,211 @@
+"""Right indexing, bit-vector filtering and left indexing kernels (spec §3.5)."""
+
+from __future__ import annotations
+
+import sys
+import types
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from daphnelib.engine.kernels.indexing import extract, filter_, insert
+from daphnelib.engine.registry import lookup
+from daphnelib.engine.values import FrameValue
+from daphnelib.engine.valuetypes import SIZE_DTYPE, STRING_DTYPE, vt_of
+
+
+def col(*values: object, dtype: object = np.int64) -> np.ndarray:
+    return np.array(values, dtype=dtype).reshape(-1, 1)
+
+
+def assert_matrix(actual: np.ndarray, expected: np.ndarray) -> None:
+    assert actual.dtype == expected.dtype
+    assert actual.shape == expected.shape
+    np.testing.assert_array_equal(actual, expected)
+
+
+@pytest.fixture
+def x() -> np.ndarray:
+    a = np.arange(12, dtype=np.float64).reshape(3, 4)
+    a.flags.writeable = False  # inputs from Python are read-only views
+    return a
+
+
+def test_kernels_are_registered() -> None:
+    assert lookup("extract") is extract
+    assert lookup("filter") is filter_
+    assert lookup("insert") is insert
+
+
+# -- extract -----------------------------------------------------------------------------------
+
+
+def test_extract_ranges_and_ints_are_views(x: np.ndarray) -> None:
+    out = extract(x, slice(1, 3), None)
+    assert_matrix(out, x[1:3, :])
+    assert np.shares_memory(out, x)
+    assert_matrix(extract(x, None, slice(None, 2)), x[:, :2])
+    assert_matrix(extract(x, slice(2, None), 1), x[2:, 1:2])
+    assert_matrix(extract(x, slice(1, 1), None), np.empty((0, 4)))
+
+
+def test_extract_single_cell_stays_a_matrix(x: np.ndarray) -> None:
+    out = extract(x, 1, 2)
+    assert_matrix(out, np.array([[6.0]]))
+
+
+def test_extract_negative_positions_count_from_the_end(x: np.ndarray) -> None:
+    assert_matrix(extract(x, -1, 0), np.array([[8.0]]))
+    assert_matrix(extract(x, slice(-2, None), slice(None, -1)), x[1:, :3])
+    assert_matrix(extract(x, slice(0, -3), None), np.empty((0, 4)))
+
+
+@pytest.mark.parametrize("dtype", [np.int64, np.int32, np.int8, np.uint8, np.uint64, SIZE_DTYPE])
+def test_extract_position_lists(x: np.ndarray, dtype: np.dtype) -> None:
+    pos = col(2, 0, 2, dtype=dtype)
+    out = extract(x, pos, None)
+    assert_matrix(out, x[[2, 0, 2], :])
+    assert not np.shares_memory(out, x)
+    assert_matrix(extract(x, None, col(3, 1, dtype=dtype)), x[:, [3, 1]])
+
+
+def test_extract_float_positions_are_floored_and_negatives_wrap(x: np.ndarray) -> None:
+    assert_matrix(extract(x, col(1.9, 0.0, -0.5, dtype=np.float64), 0), col(4.0, 0.0, 8.0,
+                                                                              dtype=np.float64))
+    assert_matrix(extract(x, col(-1, -3), col(-4, 3)), x[np.ix_([2, 0], [0, 3])])
+    assert_matrix(extract(x, 2.7, np.float32(1.2)), np.array([[9.0]]))
+
+
+@pytest.mark.parametrize(
+    ("rows", "cols", "match"),
+    [(3, None, r"row position 3 is out of bounds for the rows of a 3x4 matrix \(valid: 0..2 "
+               r"or -3..-1\)"),
+     (-4, None, "row position -4"),
+     (None, 4, "column position 4 is out of bounds for the columns of a 3x4"),
+     (slice(0, 4), None, "row range 0:4 is out of bounds"),
+     (slice(-5, None), None, "row range -5:None"),
+     (slice(2, 1), None, "ends before it starts"),
+     (col(0, 3), None, "row position 3 is out"),
+     (col(2**64 - 1, dtype=np.uint64), None, "row position 18446744073709551615"),
+     (col(np.nan, dtype=np.float64), None, "row position nan"),
+     (None, col(-5), "column position -5")],
+)
+def test_extract_out_of_bounds(x: np.ndarray, rows: object, cols: object, match: str) -> None:
+    with pytest.raises(IndexError, match=match):
+        extract(x, rows, cols)
+
+
+def test_extract_bad_specs(x: np.ndarray) -> None:
+    with pytest.raises(ValueError, match="n x 1"):
+        extract(x, np.array([[0, 1]]), None)
+    with pytest.raises(TypeError, match="bit-vector"):
+        extract(x, col(True, False, dtype=np.bool_), None)
+    with pytest.raises(TypeError, match="unsupported row index"):
+        extract(x, "a", None)
+    with pytest.raises(ValueError, match="no step"):
+        extract(x, slice(0, 3, 2), None)
+
+
+@given(
+    shape=st.tuples(st.integers(0, 6), st.integers(1, 6)),
+    lo=st.integers(-7, 7) | st.none(), hi=st.integers(-7, 7) | st.none(),
+)
+def test_extract_ranges_match_numpy_or_raise(shape: tuple, lo: int | None, hi: int | None) -> None:
+    a = np.arange(shape[0] * shape[1]).reshape(shape)
+    n = shape[0]
+    norm = [d if b is None else (b + n if b < 0 else b) for b, d in ((lo, 0), (hi, n))]
+    if all(0 <= b <= n for b in norm) and norm[0] <= norm[1]:
+        assert_matrix(extract(a, slice(lo, hi), None), a[norm[0] : norm[1], :])
+    else:
+        with pytest.raises(IndexError, match="row range"):
+            extract(a, slice(lo, hi), None)
+
+
+# -- filter ------------------------------------------------------------------------------------
+
+
+def test_filter_with_bit_vectors(x: np.ndarray) -> None:
+    assert_matrix(filter_(x, col(1, 0, 1), None), x[[0, 2], :])
+    assert_matrix(filter_(x, None, np.array([[0.0, 1.0, 1.0, 0.0]])), x[:, [1, 2]])
+    assert_matrix(filter_(x, col(0, 1, 0, dtype=np.bool_), col(1, 0, 0, 1, dtype=np.uint8)),
+                  x[np.ix_([1], [0, 3])])
+    assert filter_(x, col(0, 0, 0), None).shape == (0, 4)
+
+
+def test_filter_errors(x: np.ndarray) -> None:
+    with pytest.raises(ValueError, match="must have 3 cells"):
+        filter_(x, col(1, 0), None)
+    with pytest.raises(ValueError, match="only 0 and 1"):
+        filter_(x, col(1, 2, 0), None)
+
+
+# -- frames go to the frame kernels ------------------------------------------------------------
+
+
+def test_frames_are_delegated(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list = []
+    mod = types.ModuleType("daphnelib.engine.kernels.frame")
+    mod.extract_frame = lambda *a: calls.append(("extract", a)) or "E"
+    mod.filter_frame = lambda *a: calls.append(("filter", a)) or "F"
+    monkeypatch.setitem(sys.modules, "daphnelib.engine.kernels.frame", mod)
+    f = FrameValue([np.arange(3)], ["a"])
+    assert extract(f, slice(0, 2), "a") == "E"
+    assert filter_(f, col(1, 0, 1), None) == "F"
+    assert calls[0] == ("extract", (f, slice(0, 2), "a"))
+    with pytest.raises(TypeError, match="matrices only"):
+        insert(f, 0, 0, np.ones((1, 1)))
+
+
+# -- insert (left indexing) --------------------------------------------------------------------
+
+
+def test_insert_returns_a_new_array_and_leaves_the_input(x: np.ndarray) -> None:
+    before = x.copy()
+    out = insert(x, 1, slice(1, 3), np.array([[-1.0, -2.0]]))
+    expected = before.copy()
+    expected[1, 1:3] = [-1, -2]
+    assert_matrix(out, expected)
+    assert not np.shares_memory(out, x)
+    assert out.flags.writeable and out.flags.c_contiguous
+    np.testing.assert_array_equal(x, before)
+
+
+def test_insert_ranges_negative_and_all(x: np.ndarray) -> None:
+    out = insert(x, slice(-2, None), None, np.zeros((2, 4)))
+    assert_matrix(out[1:], np.zeros((2, 4)))
+    assert_matrix(out[:1], x[:1])
+    out = insert(x, -1, -1, np.array([[99.0]]))
+    assert out[2, 3] == 99.0 and out[0, 0] == 0.0
+
+
+def test_insert_size_and_ui64_are_the_same_type() -> None:
+    pos = col(1, 2, dtype=SIZE_DTYPE)
+    out = insert(pos, 0, 0, np.array([[7]], dtype=np.uint64))
+    assert vt_of(out) == "size"
+    np.testing.assert_array_equal(out[:, 0], [7, 2])
+
+
+def test_insert_strings() -> None:
+    s = col("a", "b", dtype=STRING_DTYPE)
+    assert insert(s, 1, 0, col("z", dtype=STRING_DTYPE)).tolist() == [["a"], ["z"]]
+
+
+@pytest.mark.parametrize(
+    ("rows", "cols", "value", "exc", "match"),
+    [(1, 1, np.array([[1, 2]], dtype=np.float64), ValueError,
+      "1x2 value does not fit the 1x1 target region of a 3x4 matrix"),
+     (slice(0, 2), 0, np.ones((1, 1)), ValueError, "1x1 value does not fit the 2x1"),
+     (1, 1, np.array([[1]], dtype=np.int64), TypeError,
+      "matrix is f64, the assigned value is si64"),
+     (1, 1, np.array([[1]], dtype=np.float32), TypeError, "value is f32"),
+     (col(0, 1), 0, np.ones((2, 1)), TypeError, "ints and ranges only"),
+     (1, 1, 5.0, TypeError, "assigns a matrix"),
+     (3, 0, np.ones((1, 1)), IndexError, "row position 3")],
+)
+def test_insert_errors(
+    x: np.ndarray, rows: object, cols: object, value: object, exc: type, match: str
+) -> None:
+    with pytest.raises(exc, match=match):
+        insert(x, rows, cols, value)
