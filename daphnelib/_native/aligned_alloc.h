@@ -11,14 +11,35 @@
 #include <string.h>
 #include <Python.h>
 #include <numpy/arrayobject.h>
+#ifdef __linux__
+#include <sys/mman.h>
+#include <unistd.h>
+#endif
 
 #define DL_ALIGN 64
+/* Blocks from this size on ask Linux for transparent huge pages, as numpy's own allocator
+ * does: first-touch page faults otherwise cost several times the work of a ufunc pass. */
+#define DL_HUGEPAGE_MIN ((size_t)1 << 22)
+
+static void dl_hint_hugepages(char *raw, size_t size) {
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+    if (size >= DL_HUGEPAGE_MIN) {
+        uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+        uintptr_t start = ((uintptr_t)raw + page - 1) & ~(page - 1);
+        madvise((void *)start, size - (size_t)(start - (uintptr_t)raw), MADV_HUGEPAGE);
+    }
+#else
+    (void)raw;
+    (void)size;
+#endif
+}
 
 static void *dl_malloc(void *ctx, size_t size) {
     (void)ctx;
     if (size > SIZE_MAX - DL_ALIGN) return NULL;
     char *raw = (char *)malloc(size + DL_ALIGN);
     if (raw == NULL) return NULL;
+    dl_hint_hugepages(raw, size + DL_ALIGN);
     /* malloc is 16-byte aligned, so the gap is 16..64 bytes: room for the raw pointer. */
     char *p = (char *)(((uintptr_t)raw + DL_ALIGN) & ~(uintptr_t)(DL_ALIGN - 1));
     ((void **)p)[-1] = raw;

@@ -22,6 +22,7 @@ cdef class Result:
     # datetime or string layouts apart.
     cdef list _descrs
     cdef bint _writeable
+    cdef object __weakref__
 
     cdef cnp.ndarray _view(self, void *data, int nd, cnp.npy_intp *dims,
                            cnp.npy_intp *strides, object descr)
