@@ -33,7 +33,7 @@ class ColdStart:
     unit = "seconds"
 
     def track_import_daphnelib(self):
-        return _child_seconds("import daphnelib")
+        return _child_seconds("from daphnelib import DaphneContext")
 
     def track_import_and_first_compute(self):
         return _child_seconds(

@@ -61,8 +61,12 @@ class DaphneContext:
         path = self._temp_path("result")
         try:
             if isinstance(value, FrameValue):
+                from daphnelib.engine.logical import for_files
+
                 fileio.write_frame(value, path)
-                return fileio.read_frame(path)
+                frame = fileio.read_frame(path)
+                frame.logical = for_files(value.columns, value.logical)  # what CSV cannot hold
+                return frame
             fileio.write_matrix(value, path)
             return fileio.read_matrix(path)
         finally:
@@ -237,6 +241,39 @@ class DaphneContext:
 
     def logical_or(self, left_operand: Scalar, right_operand: Scalar) -> Scalar:
         return new_node(Scalar, self, "||", left_operand, right_operand)
+
+    # -- control flow and functions (daphnelib.operator.control_flow) ----------------------
+    def cond(self, input_nodes: Sequence[Any], pred: Any, then_fn: Any,
+             else_fn: Any = None) -> tuple:
+        """``if (pred()) then_fn(*inputs) else else_fn(*inputs)``; returns the new values."""
+        from daphnelib.operator import control_flow
+
+        return control_flow.cond(self, input_nodes, pred, then_fn, else_fn)
+
+    def for_loop(self, input_nodes: Sequence[Any], callback: Any, start: Any, end: Any,
+                 step: Any = None) -> tuple:
+        """``for (i in start:end[:step])`` (end inclusive) with ``callback(*inputs, i)``."""
+        from daphnelib.operator import control_flow
+
+        return control_flow.for_loop(self, input_nodes, callback, start, end, step)
+
+    def while_loop(self, input_nodes: Sequence[Any], cond: Any, callback: Any) -> tuple:
+        """``while (cond(*values)) values = callback(*values)``."""
+        from daphnelib.operator import control_flow
+
+        return control_flow.while_loop(self, input_nodes, cond, callback)
+
+    def do_while_loop(self, input_nodes: Sequence[Any], cond: Any, callback: Any) -> tuple:
+        """Like ``while_loop``, testing after each iteration."""
+        from daphnelib.operator import control_flow
+
+        return control_flow.do_while_loop(self, input_nodes, cond, callback)
+
+    def function(self, callback: Any) -> Any:
+        """A user-defined function (also a decorator); calls return a tuple of nodes."""
+        from daphnelib.operator import control_flow
+
+        return control_flow.function(self, callback)
 
 
 __all__ = ["DaphneContext", "Frame", "Matrix", "OperationNode", "Scalar"]

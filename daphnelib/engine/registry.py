@@ -24,6 +24,9 @@ KERNEL_MODULES = (
     "frame",
     "io",
     "meta",
+    "control",
+    "relational",
+    "sql",
 )
 
 _loaded = False

@@ -14,6 +14,11 @@ import numpy as np
 from daphnelib.engine.program import Instr, Kind, Program, Var
 from daphnelib.engine.values import FrameValue
 from daphnelib.engine.valuetypes import CODE_OF_VT, vt_of_dtype
+from daphnelib.script_building.structured import (
+    RENDERED_OPS,
+    render_structured,
+    take_definitions,
+)
 
 INFIX = frozenset(("+", "-", "*", "/", "^", "%", "==", "!=", "<", "<=", ">", ">=", "&&", "||", "@"))
 _ESCAPES = str.maketrans(
@@ -64,6 +69,8 @@ def _statement(ins: Instr) -> str:
     v = f"V{ins.out}"
     args = ins.args
     op = ins.op
+    if op in RENDERED_OPS:  # control flow, function calls (script_building/structured.py)
+        return render_structured(ins, _statement)
     if op == "receiveFromNumpy":
         return f"{v} = {_receive(args[0])};"
     if op == "receiveFrame":
@@ -71,6 +78,8 @@ def _statement(ins: Instr) -> str:
         cols = [f"{v}_{i} = {_receive(c)};" for i, c in enumerate(frame.columns)]
         names = [f"{v}_{i}" for i in range(frame.ncol)] + [quote(lbl) for lbl in frame.labels]
         return "\n".join([*cols, f"{v} = createFrame({', '.join(names)});"])
+    if op == "readFrame":
+        args = args[:1]  # a second argument holds daphnelib's logical column types, not DSL
     a = [literal(x) for x in args]
     if op in INFIX:
         expr = f"{a[0]} {op} {a[1]}"
@@ -94,6 +103,7 @@ def _statement(ins: Instr) -> str:
 def render(program: Program, *, files_path: str | None = None) -> str:
     """The whole script, ending with how the root reaches Python (DaphneLib's convention)."""
     lines = [_statement(ins) for ins in program.instrs]
+    lines[:0] = take_definitions()  # the "def" of every function called
     root = program.result
     v = f"V{root.out}"
     if root.kind is Kind.SCALAR:

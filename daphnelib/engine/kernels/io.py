@@ -22,8 +22,14 @@ def read_matrix(filename: str) -> np.ndarray:
 
 
 @kernel("readFrame")
-def read_frame(filename: str) -> FrameValue:
-    return fileio.read_frame(filename)
+def read_frame(filename: str, logical: tuple | None = None) -> FrameValue:
+    # ``logical``: per-column records the file format cannot hold (from_pandas' files path).
+    frame = fileio.read_frame(filename)
+    if logical is not None:
+        if len(logical) != frame.ncol:
+            raise ValueError(f"{filename}: has {frame.ncol} columns, expected {len(logical)}")
+        frame.logical = list(logical)
+    return frame
 
 
 @kernel("writeMatrix", "writeFrame", "write")

@@ -314,11 +314,11 @@ class Matrix(ElementwiseOps, OperationNode):
         if asPyTorch:
             from daphnelib.interop.torch import to_torch
 
-            return to_torch(arr, shape)
+            return to_torch(arr, shape, verbose=verbose)
         if asTensorFlow:
             from daphnelib.interop.tensorflow import to_tensorflow
 
-            return to_tensorflow(arr, shape)
+            return to_tensorflow(arr, shape, verbose=verbose)
         return arr if shape is None else arr.reshape(shape)
 
 
