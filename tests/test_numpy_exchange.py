@@ -42,13 +42,16 @@ def test_contiguous_input_is_viewed_not_copied(dc, dtype):
 
 
 @pytest.mark.parametrize("src,dst", WIDENED.items())
-def test_dtypes_daphne_lacks_are_widened_once(dc, src, dst, capsys):
+def test_dtypes_daphne_lacks_are_widened_once_and_restored(dc, src, dst, capsys):
     a = np.arange(6, dtype=src).reshape(2, 3)
-    out = dc.from_numpy(a, verbose=True).compute()
-    assert out.dtype == np.dtype(dst)
-    np.testing.assert_array_equal(out, a.astype(dst))
+    X = dc.from_numpy(a, verbose=True)
+    assert f"{np.dtype(src)} -> {np.dtype(dst)}" in capsys.readouterr().out
+    out = X.compute()
+    assert out.dtype == a.dtype
+    np.testing.assert_array_equal(out, a)
     assert not np.shares_memory(out, a)
-    assert f"dtype {np.dtype(src)} -> {np.dtype(dst)}" in capsys.readouterr().out
+    # Computed values follow DAPHNE's types (the widened one and up).
+    assert (X + X).compute().dtype == np.dtype(dst)
 
 
 def test_non_contiguous_input_is_copied_once_and_read_correctly(dc, capsys):
@@ -212,7 +215,7 @@ def test_round_trip_property(arr):
     before = arr.copy()
     node, shape = dc.from_numpy(arr, return_shape=True)
     out = node.compute(shape=shape)
-    assert out.shape == arr.shape
+    assert out.shape == arr.shape and out.dtype == arr.dtype
     np.testing.assert_array_equal(out, arr)
     np.testing.assert_array_equal(arr, before)
     if arr.dtype.char in "dfqlibQLIB?" and arr.flags.c_contiguous and arr.size:

@@ -94,17 +94,20 @@ class DaphneContext:
         """A matrix over a numpy array.
 
         Zero-copy when ``mat`` is C-contiguous with a dtype DAPHNE holds; otherwise converted
-        once (``verbose`` says so). 1-D becomes n x 1; more dims are flattened to
+        once (``verbose`` says so). int16, uint16 and float16 travel widened and come back in
+        their own dtype when the values are unchanged. 1-D becomes n x 1; more dims are flattened to
         ``(shape[0], -1)``, and ``return_shape=True`` also returns the original shape.
         ``shared_memory=False`` moves the data through a CSV + .meta file instead.
         """
-        from daphnelib.interop.numpy import as_matrix_shape, to_engine
+        from daphnelib.interop.dlpack import engine_input
 
         if not isinstance(mat, np.ndarray):
             raise TypeError(f"from_numpy needs a numpy.ndarray, got {type(mat).__name__} "
                             "(use from_python for lists)")
+        if mat.ndim == 0:
+            raise ValueError("a 0-d array is not a matrix; pass a Python scalar or a 1-D array")
         shape = mat.shape
-        buf = as_matrix_shape(to_engine(mat, verbose=verbose))
+        buf = engine_input(mat, verbose=verbose, what="array")
         if shared_memory:
             node = new_node(Matrix, self, "receiveFromNumpy", buf)
             node._local_data = mat

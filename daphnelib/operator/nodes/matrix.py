@@ -319,6 +319,12 @@ class Matrix(ElementwiseOps, OperationNode):
             from daphnelib.interop.tensorflow import to_tensorflow
 
             return to_tensorflow(arr, shape, verbose=verbose)
+        if arr.dtype.metadata:  # a widened int16/uint16/float16 input: give its dtype back
+            from daphnelib.interop.dlpack import restore_dtype
+
+            narrow, logical = restore_dtype(arr, verbose=verbose)
+            if logical is not None and logical != "bfloat16":  # numpy has no bfloat16
+                arr = narrow
         return arr if shape is None else arr.reshape(shape)
 
 
