@@ -41,7 +41,7 @@ bench-report: $(STAMP)
 
 lint: $(STAMP)
 	$(PY) -m ruff check daphnelib tests scripts asv_benches examples
-	$(VENV)/bin/cython-lint daphnelib/_native
+	PATH="$(abspath $(VENV))/bin:$$PATH" cython-lint daphnelib/_native
 	$(VENV)/bin/hadolint containers/Dockerfile
 	$(PY) scripts/check_pins.py
 

@@ -75,11 +75,11 @@ class DaphneContext:
                     os.remove(p)
 
     # -- files ------------------------------------------------------------------------------
-    def readMatrix(self, file: str) -> Matrix:  # noqa: N802 - DaphneLib's names
+    def readMatrix(self, file: str) -> Matrix:
         """Read a matrix from a CSV file with a ``.meta`` file next to it."""
         return new_node(Matrix, self, "readMatrix", os.fspath(file))
 
-    def readFrame(self, file: str) -> Frame:  # noqa: N802
+    def readFrame(self, file: str) -> Frame:
         """Read a frame from a CSV file with a ``.meta`` file (with a schema) next to it."""
         return new_node(Frame, self, "readFrame", os.fspath(file))
 
@@ -142,7 +142,7 @@ class DaphneContext:
         df: pd.DataFrame | pd.Series,
         shared_memory: bool = True,
         verbose: bool = False,
-        keepIndex: bool = False,  # noqa: N803
+        keepIndex: bool = False,
     ) -> Frame:
         """A frame over a DataFrame's (or Series') columns; ``df`` is never modified."""
         from daphnelib.interop.pandas import from_pandas
@@ -188,7 +188,7 @@ class DaphneContext:
             raise ValueError("seq increment must not be 0")
         return new_node(Matrix, self, "seq", start, end, inc)
 
-    def rand(self, rows: int, cols: int, min: Number = 0.0, max: Number = 1.0,  # noqa: A002
+    def rand(self, rows: int, cols: int, min: Number = 0.0, max: Number = 1.0,
              sparsity: float = 1.0, seed: int = 0) -> Matrix:
         """Uniform random values in [min, max]; ``sparsity`` is the fraction of non-zeros.
 
@@ -204,20 +204,20 @@ class DaphneContext:
             raise ValueError(f"sparsity (fraction of non-zeros) must be in [0, 1], got {sparsity}")
         return new_node(Matrix, self, "rand", rows, cols, min, max, float(sparsity), int(seed))
 
-    def sample(self, range: int, size: int, withReplacement: bool,  # noqa: A002, N803
+    def sample(self, range: int, size: int, withReplacement: bool,
                seed: int = -1) -> Matrix:
         """``size`` x 1 values drawn from [0, range)."""
         _check_count("range", range)
         _check_count("size", size)
         return new_node(Matrix, self, "sample", range, size, bool(withReplacement), int(seed))
 
-    def diagMatrix(self, arg: Matrix) -> Matrix:  # noqa: N802
+    def diagMatrix(self, arg: Matrix) -> Matrix:
         """An n x n matrix with the n x 1 ``arg`` on its diagonal."""
         if not isinstance(arg, Matrix):
             raise TypeError(f"diagMatrix needs a Matrix, got {type(arg).__name__}")
         return new_node(Matrix, self, "diagMatrix", arg)
 
-    def createFrame(self, columns: Sequence[Matrix],  # noqa: N802
+    def createFrame(self, columns: Sequence[Matrix],
                     labels: Sequence[str] | None = None) -> Frame:
         """A frame from n x 1 matrices; labels default to col_0, col_1, ..."""
         columns = list(columns)

@@ -20,7 +20,7 @@ from daphnelib.engine.valuetypes import vt_of_dtype
 class FrameValue:
     """Columns, labels and per-column logical types of a DAPHNE frame."""
 
-    __slots__ = ("columns", "labels", "logical", "_nrow")
+    __slots__ = ("_nrow", "columns", "labels", "logical")
 
     def __init__(
         self,
@@ -42,7 +42,7 @@ class FrameValue:
             raise ValueError(f"a frame's column labels must be unique; duplicated: {dup}")
         if columns:
             nrow = n = len(columns[0])
-            for lbl, col in zip(labels, columns):
+            for lbl, col in zip(labels, columns, strict=True):
                 if col.ndim != 1 or len(col) != n:
                     raise ValueError(
                         f"frame column {lbl!r} has shape {col.shape}; every column must be 1-D "
@@ -68,7 +68,9 @@ class FrameValue:
         try:
             return self.labels.index(label)
         except ValueError:
-            raise KeyError(f"frame has no column labelled {label!r}; labels: {self.labels}") from None
+            raise KeyError(
+                f"frame has no column labelled {label!r}; labels: {self.labels}"
+            ) from None
 
     def __repr__(self) -> str:
         return f"FrameValue({self.nrow}x{self.ncol}, {self.labels})"

@@ -166,7 +166,7 @@ class ElementwiseOps:
     def atan(self) -> Any:
         return self._unary("atan")
 
-    def isNan(self) -> Any:  # noqa: N802 - DaphneLib's name
+    def isNan(self) -> Any:
         return self._unary("isNan")
 
     # Elementwise binary builtins --------------------------------------------------------

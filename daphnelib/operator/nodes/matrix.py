@@ -89,61 +89,61 @@ class Matrix(ElementwiseOps, OperationNode):
         check_operand(op, other)
         return self._new(op, other)
 
-    def outerAdd(self, other: Operand) -> Matrix:  # noqa: N802 - DaphneLib's names below
+    def outerAdd(self, other: Operand) -> Matrix:
         return self._outer("outerAdd", other)
 
-    def outerSub(self, other: Operand) -> Matrix:  # noqa: N802
+    def outerSub(self, other: Operand) -> Matrix:
         return self._outer("outerSub", other)
 
-    def outerMul(self, other: Operand) -> Matrix:  # noqa: N802
+    def outerMul(self, other: Operand) -> Matrix:
         return self._outer("outerMul", other)
 
-    def outerDiv(self, other: Operand) -> Matrix:  # noqa: N802
+    def outerDiv(self, other: Operand) -> Matrix:
         return self._outer("outerDiv", other)
 
-    def outerPow(self, other: Operand) -> Matrix:  # noqa: N802
+    def outerPow(self, other: Operand) -> Matrix:
         return self._outer("outerPow", other)
 
-    def outerLog(self, other: Operand) -> Matrix:  # noqa: N802
+    def outerLog(self, other: Operand) -> Matrix:
         return self._outer("outerLog", other)
 
-    def outerMod(self, other: Operand) -> Matrix:  # noqa: N802
+    def outerMod(self, other: Operand) -> Matrix:
         return self._outer("outerMod", other)
 
-    def outerMin(self, other: Operand) -> Matrix:  # noqa: N802
+    def outerMin(self, other: Operand) -> Matrix:
         return self._outer("outerMin", other)
 
-    def outerMax(self, other: Operand) -> Matrix:  # noqa: N802
+    def outerMax(self, other: Operand) -> Matrix:
         return self._outer("outerMax", other)
 
-    def outerAnd(self, other: Operand) -> Matrix:  # noqa: N802
+    def outerAnd(self, other: Operand) -> Matrix:
         return self._outer("outerAnd", other)
 
-    def outerOr(self, other: Operand) -> Matrix:  # noqa: N802
+    def outerOr(self, other: Operand) -> Matrix:
         return self._outer("outerOr", other)
 
-    def outerXor(self, other: Operand) -> Matrix:  # noqa: N802
+    def outerXor(self, other: Operand) -> Matrix:
         return self._outer("outerXor", other)
 
-    def outerConcat(self, other: Operand) -> Matrix:  # noqa: N802
+    def outerConcat(self, other: Operand) -> Matrix:
         return self._outer("outerConcat", other)
 
-    def outerEq(self, other: Operand) -> Matrix:  # noqa: N802
+    def outerEq(self, other: Operand) -> Matrix:
         return self._outer("outerEq", other)
 
-    def outerNeq(self, other: Operand) -> Matrix:  # noqa: N802
+    def outerNeq(self, other: Operand) -> Matrix:
         return self._outer("outerNeq", other)
 
-    def outerLt(self, other: Operand) -> Matrix:  # noqa: N802
+    def outerLt(self, other: Operand) -> Matrix:
         return self._outer("outerLt", other)
 
-    def outerLe(self, other: Operand) -> Matrix:  # noqa: N802
+    def outerLe(self, other: Operand) -> Matrix:
         return self._outer("outerLe", other)
 
-    def outerGt(self, other: Operand) -> Matrix:  # noqa: N802
+    def outerGt(self, other: Operand) -> Matrix:
         return self._outer("outerGt", other)
 
-    def outerGe(self, other: Operand) -> Matrix:  # noqa: N802
+    def outerGe(self, other: Operand) -> Matrix:
         return self._outer("outerGe", other)
 
     # -- aggregation --------------------------------------------------------------------
@@ -155,10 +155,10 @@ class Matrix(ElementwiseOps, OperationNode):
         """Sum of all cells (a Scalar), or per row (axis=0, n x 1) / per column (axis=1, 1 x m)."""
         return self._agg("sum", axis)
 
-    def aggMin(self, axis: int | None = None) -> Any:  # noqa: N802
+    def aggMin(self, axis: int | None = None) -> Any:
         return self._agg("aggMin", axis)
 
-    def aggMax(self, axis: int | None = None) -> Any:  # noqa: N802
+    def aggMax(self, axis: int | None = None) -> Any:
         return self._agg("aggMax", axis)
 
     def mean(self, axis: int | None = None) -> Any:
@@ -171,32 +171,32 @@ class Matrix(ElementwiseOps, OperationNode):
     def stddev(self, axis: int | None = None) -> Any:
         return self._agg("stddev", axis)
 
-    def idxMin(self, axis: int) -> Matrix:  # noqa: N802
+    def idxMin(self, axis: int) -> Matrix:
         """Positions (uint64) of the minimum per row (axis=0) or per column (axis=1)."""
         check_axis(axis, required=True)
         return self._new("idxMin", axis)
 
-    def idxMax(self, axis: int) -> Matrix:  # noqa: N802
+    def idxMax(self, axis: int) -> Matrix:
         check_axis(axis, required=True)
         return self._new("idxMax", axis)
 
-    def cumSum(self) -> Matrix:  # noqa: N802
+    def cumSum(self) -> Matrix:
         return self._new("cumSum")
 
-    def cumProd(self) -> Matrix:  # noqa: N802
+    def cumProd(self) -> Matrix:
         return self._new("cumProd")
 
-    def cumMin(self) -> Matrix:  # noqa: N802
+    def cumMin(self) -> Matrix:
         return self._new("cumMin")
 
-    def cumMax(self) -> Matrix:  # noqa: N802
+    def cumMax(self) -> Matrix:
         return self._new("cumMax")
 
     # -- reorganisation -----------------------------------------------------------------
     def t(self) -> Matrix:
         return self._new("t")
 
-    def reshape(self, numRows: int, numCols: int) -> Matrix:  # noqa: N803
+    def reshape(self, numRows: int, numCols: int) -> Matrix:
         return self._new("reshape", numRows, numCols)
 
     def cbind(self, other: Matrix) -> Matrix:
@@ -212,33 +212,33 @@ class Matrix(ElementwiseOps, OperationNode):
     def reverse(self) -> Matrix:
         return self._new("reverse")
 
-    def lowerTri(self, diag: bool, values: bool) -> Matrix:  # noqa: N802
+    def lowerTri(self, diag: bool, values: bool) -> Matrix:
         return self._new("lowerTri", bool(diag), bool(values))
 
-    def upperTri(self, diag: bool, values: bool) -> Matrix:  # noqa: N802
+    def upperTri(self, diag: bool, values: bool) -> Matrix:
         return self._new("upperTri", bool(diag), bool(values))
 
     def replace(self, pattern: Operand, replacement: Operand) -> Matrix:
         return self._new("replace", pattern, replacement)
 
-    def order(self, colIdxs: Sequence[int], ascs: Sequence[bool],  # noqa: N803
-              returnIndexes: bool = False) -> Matrix:  # noqa: N803
+    def order(self, colIdxs: Sequence[int], ascs: Sequence[bool],
+              returnIndexes: bool = False) -> Matrix:
         """Sort rows by the given columns; with returnIndexes, the n x 1 row permutation."""
         colIdxs, ascs = list(colIdxs), list(ascs)
         if len(colIdxs) != len(ascs) or not colIdxs:
             raise ValueError("order needs one ascending flag per sort column (and at least one)")
         return self._new("order", *colIdxs, *(bool(a) for a in ascs), bool(returnIndexes))
 
-    def oneHot(self, info: Matrix) -> Matrix:  # noqa: N802
+    def oneHot(self, info: Matrix) -> Matrix:
         return self._new("oneHot", info)
 
-    def bin(self, numBins: int, Min: Any = None, Max: Any = None) -> Matrix:  # noqa: N803
+    def bin(self, numBins: int, Min: Any = None, Max: Any = None) -> Matrix:
         if (Min is None) != (Max is None):
             raise ValueError("bin needs both Min and Max, or neither")
         extra = () if Min is None else (Min, Max)
         return self._new("bin", numBins, *extra)
 
-    def diagVector(self) -> Matrix:  # noqa: N802
+    def diagVector(self) -> Matrix:
         return self._new("diagVector")
 
     def solve(self, b: Matrix) -> Matrix:
@@ -246,16 +246,16 @@ class Matrix(ElementwiseOps, OperationNode):
             raise TypeError(f"solve needs a Matrix right-hand side, got {type(b).__name__}")
         return self._new("solve", b)
 
-    def ifElse(self, thenVal: Operand, elseVal: Operand) -> Matrix:  # noqa: N802, N803
+    def ifElse(self, thenVal: Operand, elseVal: Operand) -> Matrix:
         """Elementwise ``self ? thenVal : elseVal`` (self holds 0/1)."""
         return self._new("?:", thenVal, elseVal)
 
     # -- casts --------------------------------------------------------------------------
-    def asType(self, dtype: str | None = None, vtype: str | None = None) -> Any:  # noqa: N802
+    def asType(self, dtype: str | None = None, vtype: str | None = None) -> Any:
         """``as.<dtype>``, ``as.<vtype>`` or ``as.<dtype><<vtype>>``; dtype picks the node class."""
         return cast_node(self, dtype, vtype)
 
-    def toFrame(self) -> Frame:  # noqa: N802
+    def toFrame(self) -> Frame:
         return cast_node(self, "frame", None)
 
     # -- indexing -----------------------------------------------------------------------
@@ -286,10 +286,10 @@ class Matrix(ElementwiseOps, OperationNode):
 
     def compute(
         self,
-        type: str = "shared memory",  # noqa: A002 - DaphneLib's parameter name
+        type: str = "shared memory",
         verbose: bool = False,
-        asTensorFlow: bool = False,  # noqa: N803
-        asPyTorch: bool = False,  # noqa: N803
+        asTensorFlow: bool = False,
+        asPyTorch: bool = False,
         shape: tuple[int, ...] | None = None,
     ) -> Any:
         """Execute and return a 2-D numpy array (or a tensor with asPyTorch/asTensorFlow).

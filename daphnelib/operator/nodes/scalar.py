@@ -21,7 +21,7 @@ class Scalar(ElementwiseOps, OperationNode):
     def print(self) -> OperationNode:
         return new_node(OperationNode, self.daphne_context, "print", self)
 
-    def asType(self, dtype: str | None = None, vtype: str | None = None) -> Any:  # noqa: N802
+    def asType(self, dtype: str | None = None, vtype: str | None = None) -> Any:
         from daphnelib.operator.nodes.matrix import cast_node
 
         return cast_node(self, dtype, vtype)
