@@ -1,0 +1,173 @@
+"""Compile and run DaphneDSL scripts on the embedded engine; print their IR (``--explain``)."""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from daphnelib.dsl.errors import CompileError, DaphneDSLError, ExecutionError
+from daphnelib.dsl.lowering import Lowered, lower_script
+from daphnelib.dsl.parser import parse
+from daphnelib.engine.control import Block, FunctionGroup
+from daphnelib.engine.program import Program, Var
+from daphnelib.engine.values import FrameValue
+
+# A DSL call nests about six Python frames; this allows recursion ~1500 calls deep.
+_RECURSION_LIMIT = 10_000
+_NOTE = re.compile(r"\(in DaphneDSL builtin .*, V(\d+)\)$")
+
+
+def compile_script(
+    source: str | None = None,
+    *,
+    path: str | os.PathLike[str] | None = None,
+    args: Mapping[str, str] | None = None,
+    import_paths: Mapping[str, Sequence[str]] | None = None,
+    buffers: Mapping[int, np.ndarray] | None = None,
+) -> Lowered:
+    """Parse and lower a script (text, or the file at ``path``) and check that the engine
+    has a kernel for every builtin it uses. ``args`` are script arguments as literal texts
+    (``{"n": "10", "s": '"text"'}``)."""
+    if source is None:
+        if path is None:
+            raise TypeError("compile_script needs the script text or a path")
+        with open(path, encoding="utf-8") as f:
+            source = f.read()
+    file = "<script>" if path is None else os.fspath(path)
+    lowered = lower_script(parse(source, file, args), args=args, import_paths=import_paths,
+                           buffers=buffers)
+    check_kernels(lowered)
+    return lowered
+
+
+def run_script(source: str | None = None, **kwargs: Any) -> Any:
+    """Compile and run a script; returns the value of its last instruction (the argument of a
+    final ``saveDaphneLibResult(x)``, for instance). Raises :class:`DaphneDSLError`."""
+    return execute(compile_script(source, **kwargs))
+
+
+def _programs(program: Program, seen: set[int]) -> list[Program]:
+    """The program and every nested block and called function body, once each."""
+    out = [program]
+    for ins in program.instrs:
+        for a in ins.args:
+            if isinstance(a, Block):
+                out += _programs(a.program, seen)
+            elif isinstance(a, FunctionGroup) and id(a) not in seen:
+                seen.add(id(a))
+                for o in a.overloads:
+                    out += _programs(o.block.program, seen)
+    return out
+
+
+def check_kernels(lowered: Lowered) -> None:
+    """Fail before running anything if a used builtin has no kernel (exit status 2)."""
+    from daphnelib.engine.registry import lookup
+
+    for program in _programs(lowered.program, set()):
+        for ins in program.instrs:
+            try:
+                lookup(ins.op)
+            except NotImplementedError as exc:
+                raise _located(CompileError, str(exc), lowered, program, ins.out) from None
+
+
+def _located(cls: type[DaphneDSLError], message: str, lowered: Lowered, program: Program,
+             out: int | None) -> DaphneDSLError:
+    """An error pointing at the script line of instruction ``out`` of ``program``."""
+    loc = None if out is None else lowered.location(program, out)
+    if loc is None:
+        return cls(message)
+    lines = lowered.sources.get(loc.file, [])
+    src = lines[loc.line - 1] if 0 < loc.line <= len(lines) else None
+    return cls(message, loc.file, loc.line, loc.col, src)
+
+
+def execute(lowered: Lowered) -> Any:
+    """Run a lowered script. Kernel failures become :class:`ExecutionError` s that point at
+    the script line of the failing operation."""
+    from daphnelib.engine.executor import compile_program, run
+    from daphnelib.engine.kernels.control import StopExecution
+
+    if not lowered.program.instrs:
+        return None
+    steps = compile_program(lowered.program)
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(limit, _RECURSION_LIMIT))
+    try:
+        return run(steps)
+    except StopExecution as exc:
+        raise ExecutionError(str(exc)) from None
+    except BrokenPipeError:
+        raise  # the reader of stdout went away: not the script's fault
+    except RecursionError:
+        raise ExecutionError("the script recurses too deeply (DSL function calls nested "
+                             "more than about a thousand levels)") from None
+    except Exception as exc:  # a kernel's error: a bad input, shape or type
+        program = getattr(exc, "daphne_program", lowered.program)
+        notes = getattr(exc, "__notes__", [])
+        m = _NOTE.search(notes[0]) if notes else None
+        # KeyError's str() is the repr of its argument; show the message itself.
+        text = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
+        message = str(text) or type(exc).__name__
+        raise _located(ExecutionError, message, lowered, program,
+                       int(m.group(1)) if m else None) from exc
+    finally:
+        sys.setrecursionlimit(limit)
+
+
+# -- --explain --------------------------------------------------------------------------------
+
+def _operand(a: Any, blocks: list[Block]) -> str:
+    if type(a) is Var:
+        return f"V{a.id}"
+    if isinstance(a, Block):
+        blocks.append(a)
+        return f"block{len(blocks)}"
+    if isinstance(a, FunctionGroup):
+        return a.name
+    if isinstance(a, np.ndarray):
+        return f"<{a.shape[0]}x{a.shape[1]} {a.dtype} array>"
+    if isinstance(a, FrameValue):
+        return f"<{a.nrow}x{a.ncol} frame>"
+    if isinstance(a, slice):
+        lo = "" if a.start is None else _operand(a.start, blocks)
+        hi = "" if a.stop is None else _operand(a.stop, blocks)
+        return f"{lo}:{hi}"
+    if isinstance(a, str):
+        return repr(a)
+    if isinstance(a, np.generic):
+        return f"{a.item()!r}:{a.dtype}"
+    return repr(a)
+
+
+def _param_range(n: int) -> str:
+    return "none" if n == 0 else "V0" if n == 1 else f"V0..V{n - 1}"
+
+
+def _explain_program(program: Program, indent: str, out: list[str]) -> None:
+    for ins in program.instrs:
+        blocks: list[Block] = []
+        args = ", ".join(_operand(a, blocks) for a in ins.args)
+        out.append(f"{indent}V{ins.out} = {ins.op}({args})  : {ins.kind.value}")
+        for i, b in enumerate(blocks, 1):
+            params = _param_range(b.nparams)
+            out.append(f"{indent}  block{i} (params {params}):")
+            _explain_program(b.program, indent + "    ", out)
+
+
+def explain(lowered: Lowered) -> str:
+    """The IR of a lowered script, nested blocks indented, then each function definition."""
+    out: list[str] = []
+    _explain_program(lowered.program, "", out)
+    for group in lowered.functions:
+        for o in group.overloads:
+            params = _param_range(len(o.param_names))
+            out.append(f"def {o.signature()}  (params {params}):")
+            _explain_program(o.block.program, "    ", out)
+    return "\n".join(out) + "\n"
