@@ -11,7 +11,9 @@ extensions = [
         f"daphnelib._native.{name}",
         [f"daphnelib/_native/{name}.pyx"],
         include_dirs=[np.get_include(), "daphnelib/_native"],
-        define_macros=[("NPY_NO_DEPRECATED_API", "NPY_2_0_API_VERSION")],
+        # Built against numpy 2.x headers but importable with any numpy >= 2.0.
+        define_macros=[("NPY_NO_DEPRECATED_API", "NPY_2_0_API_VERSION"),
+                       ("NPY_TARGET_VERSION", "NPY_2_0_API_VERSION")],
         extra_compile_args=["-O3"],
     )
     for name in NATIVE_MODULES

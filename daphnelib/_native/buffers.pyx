@@ -167,6 +167,52 @@ cdef class Result:
         strides[1] = step
         return self._view(base, 2, dims, strides, descr)
 
+    def blocks(self):
+        """The frame's columns grouped into 2-D blocks, for building a DataFrame block-wise.
+
+        Returns ``[(block, positions)]``: ``block`` is a (k, rows) C-ordered view of k
+        same-dtype columns that lie back to back in one buffer (the rows of a pandas block or of
+        an engine gather buffer), ``positions`` (int64) their column positions in block-row
+        order; every other column is a block of its own. Columns are matched by their
+        addresses, whatever their order in the frame; no data is copied.
+        """
+        if self.c_result.columns == NULL:
+            raise RuntimeError("the result holds no frame")
+        cdef Py_ssize_t n = self.c_result.cols, i, j, k, start
+        cdef Py_ssize_t rows = self.c_result.rows
+        addresses = np.empty(n, dtype=np.uintp)
+        cdef size_t[::1] addr = addresses
+        for i in range(n):
+            addr[i] = <size_t>self.c_result.columns[i]
+        order = np.argsort(addresses, kind="stable").astype(np.int64)
+        cdef int64_t[::1] by_addr = order
+        cdef list out = []
+        cdef cnp.npy_intp dims[2]
+        cdef cnp.npy_intp strides[2]
+        cdef Py_ssize_t itemsize, step
+        start = 0
+        while start < n:
+            i = by_addr[start]
+            descr = self._descrs[i]
+            itemsize = descr.itemsize
+            step = itemsize * rows
+            k = start + 1
+            if rows > 0 and descr.kind in "biufcmM":
+                while k < n:
+                    j = by_addr[k]
+                    if (addr[j] != addr[by_addr[k - 1]] + <size_t>step
+                            or (self._descrs[j] is not descr and self._descrs[j] != descr)):
+                        break
+                    k += 1
+            dims[0] = k - start
+            dims[1] = rows
+            strides[0] = step
+            strides[1] = itemsize
+            out.append((self._view(self.c_result.columns[i], 2, dims, strides, descr),
+                        order[start:k]))
+            start = k
+        return out
+
 
 cdef inline cnp.ndarray _contiguous(object arr):
     # The record carries no strides: a strided engine array is packed once here.

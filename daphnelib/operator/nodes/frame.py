@@ -76,10 +76,10 @@ class Frame(RelationalOps, OperationNode):
         _check_frame("cartesian", other)
         return self._new("cartesian", other)
 
-    def innerJoin(self, right_frame: Frame, left_on: str, right_on: str) -> Frame:  # noqa: N802
-        """Equi-join on one key column: all left columns, then all right columns."""
-        _check_frame("innerJoin", right_frame)
-        return self._new("innerJoin", right_frame, str(left_on), str(right_on))
+    def innerJoin(self, right_frame: Frame, left_on: str | Sequence[str],  # noqa: N802
+                  right_on: str | Sequence[str]) -> Frame:
+        """Equi-join on key column(s): all left columns, then all right columns."""
+        return self._join("innerJoin", right_frame, left_on, right_on)
 
     def order(self, colIdxs: Sequence[int], ascs: Sequence[bool],  # noqa: N803
               returnIndexes: bool = False) -> Any:  # noqa: N803

@@ -21,7 +21,6 @@ if TYPE_CHECKING:
     from daphnelib.context.daphne_context import DaphneContext
     from daphnelib.operator.nodes.frame import Frame
 
-AGGREGATES = ("sum", "count", "min", "max", "mean")
 _AGG_ALIASES = {"avg": "mean"}
 
 Keys = str | Sequence[str]
@@ -44,6 +43,8 @@ def _labels(what: str, keys: Keys) -> list[str]:
 def _agg_pairs(aggs: Mapping[str, str | Sequence[str]] | Sequence[tuple[str, str]] | None
                ) -> list[tuple[str, str]]:
     """``(function, column)`` pairs from ``{col: func | [funcs]}`` or ``[(col, func), ...]``."""
+    from daphnelib.engine.kernels.relational import AGGREGATES
+
     if aggs is None:
         return []
     if isinstance(aggs, Mapping):
@@ -157,14 +158,14 @@ class RelationalOps:
         for view in views:
             if not isinstance(view, OperationNode) or view._op != "registerView":
                 raise TypeError(f"compute_sql takes the nodes returned by registerView(), got "
-                                f"{type_name(view)}")
+                                f"{_type_name(view)}")
             name, frame = view._args
             named[name] = frame
         node = sql_node(self.daphne_context, self._args[0], named)
         return node.compute(type=type, verbose=verbose, useIndexColumn=useIndexColumn)
 
 
-def type_name(obj: Any) -> str:
+def _type_name(obj: Any) -> str:
     return type(obj).__name__
 
 

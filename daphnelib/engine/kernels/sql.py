@@ -1,0 +1,577 @@
+"""``sql(query, name, frame, ...)``: DAPHNE's SQL over registered views, executed by DuckDB.
+
+The query is parsed with sqlglot in a dialect that reads DAPHNE's SQL (``"..."`` and ``'...'``
+are string literals with backslash escapes; identifiers may be quoted with backticks) and
+accepts everything else DuckDB's SQL has. The parse tree is then adjusted to DAPHNE's
+semantics and printed as DuckDB SQL (every identifier quoted and every literal escaped by the
+generator, never spliced):
+
+- each view's columns are named by their labels, with a leading ``x.`` qualifier dropped
+  (DAPHNE re-prefixes every column of a view with the view's name or alias);
+- ``*`` and ``t.*`` are expanded here, so their columns are labelled ``alias.col``;
+- result labels: the alias if given, else ``t.col`` for a column, else the expression's token
+  text without whitespace (``sum(f.b)``, ``1*2.5``); duplicate labels are an error;
+- row order: GROUP BY results ascending by the group keys, DISTINCT results by all columns,
+  joins and products lhs-major (each row of the first table with its matches in order), and an
+  ORDER BY is stable (ties keep that order);
+- ``sum`` of a column keeps the column's value type (DuckDB widens to 128 bits).
+
+See docs/sql.md for the choice of DuckDB and for what goes beyond DAPHNE.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import numpy as np
+
+from daphnelib.engine.registry import kernel
+from daphnelib.engine.values import FrameValue
+
+_RID = "__daphnelib_row"  # hidden row-number column (lhs-major order of joins)
+
+
+class SQLError(ValueError):
+    """A query DAPHNE's SQL or DuckDB rejects; the message names the query."""
+
+    def __init__(self, message: str, query: str) -> None:
+        super().__init__(f"{message}\n  in query: {query}")
+        self.query = query
+
+
+# ---------------------------------------------------------------------------------------------
+# Parsing
+# ---------------------------------------------------------------------------------------------
+
+_DIALECT: Any = None
+
+
+def dialect() -> Any:
+    """sqlglot's DuckDB dialect with DAPHNE's literals (built on first use)."""
+    global _DIALECT
+    if _DIALECT is None:
+        from sqlglot.dialects.duckdb import DuckDB
+
+        class DaphneSQL(DuckDB):
+            UNESCAPED_SEQUENCES: ClassVar[dict[str, str]] = {
+                "\\b": "\b", "\\f": "\f", "\\n": "\n", "\\r": "\r", "\\t": "\t",
+                "\\\\": "\\"}
+            STRINGS_SUPPORT_ESCAPED_SEQUENCES = True
+
+            class Tokenizer(DuckDB.Tokenizer):
+                QUOTES: ClassVar[list[str]] = ["'", '"']
+                IDENTIFIERS: ClassVar[list[str]] = ["`"]
+                STRING_ESCAPES: ClassVar[list[str]] = ["\\", "'"]
+
+        _DIALECT = DaphneSQL
+    return _DIALECT
+
+
+def parse(query: str) -> Any:
+    """The parse tree of one query (SELECT or a set operation of SELECTs)."""
+    import sqlglot
+    from sqlglot import exp
+
+    try:
+        trees = [t for t in sqlglot.parse(query, read=dialect()) if t is not None]
+    except sqlglot.errors.SqlglotError as exc:
+        raise SQLError(f"SQL syntax error: {exc}", query) from None
+    if len(trees) != 1:
+        raise SQLError(f"sql() runs exactly one query, got {len(trees)} statements", query)
+    tree = trees[0]
+    if not isinstance(tree, exp.Query):
+        raise SQLError(f"sql() runs queries (SELECT ...), not {tree.key.upper()} statements",
+                       query)
+    return tree
+
+
+def _cte_names(tree: Any) -> set[str]:
+    from sqlglot import exp
+
+    return {cte.alias_or_name for cte in tree.find_all(exp.CTE)}
+
+
+def _check_tables(tree: Any, views: Iterable[str], query: str) -> None:
+    """Every table a query reads is a registered view (or one of its WITH names)."""
+    from sqlglot import exp
+
+    known = set(views) | _cte_names(tree)
+    for table in tree.find_all(exp.Table):
+        if not isinstance(table.this, exp.Identifier):
+            raise SQLError(f"sql() reads registered views only; {table.this.sql()} is not one",
+                           query)
+        if table.name not in known:
+            raise SQLError(f"unknown table {table.name!r}: no view of that name is registered "
+                           f"(registered: {sorted(views)})", query)
+
+
+def check_query(query: str) -> None:
+    """Parse ``query`` (at node construction): syntax errors and statements that are not
+    queries raise there. Tables are checked when it runs, as ``compute_sql`` may add views."""
+    parse(query)
+
+
+# ---------------------------------------------------------------------------------------------
+# Views
+# ---------------------------------------------------------------------------------------------
+
+def _column_name(label: str) -> str:
+    """A view column's name: the label without a leading ``identifier.`` qualifier."""
+    head, dot, tail = label.partition(".")
+    if dot and tail and head.isidentifier():
+        return tail
+    return label
+
+
+@dataclass
+class _View:
+    name: str
+    frame: FrameValue
+    columns: list[str]  # names inside the query
+    arrow: Any = None
+    rid_name: str | None = None  # table registered with a row-number column, when needed
+
+    @classmethod
+    def of(cls, name: str, frame: FrameValue, query: str) -> _View:
+        columns = [_column_name(lbl) for lbl in frame.labels]
+        lowered = [c.lower() for c in columns]  # DuckDB matches names case-insensitively
+        dup = sorted({c for c, low in zip(columns, lowered, strict=True)
+                      if lowered.count(low) > 1})
+        if dup:
+            raise SQLError(f"view {name!r} has columns {dup} more than once once the table "
+                           f"qualifiers of its labels {frame.labels} are dropped", query)
+        return cls(name, frame, columns)
+
+    def column(self, name: str) -> int | None:
+        low = name.lower()
+        return next((i for i, c in enumerate(self.columns) if c.lower() == low), None)
+
+
+@dataclass
+class _Source:
+    """A table in the top-level FROM/JOIN list."""
+
+    alias: str
+    view: _View | None  # None: a subquery or WITH table
+
+
+@dataclass(frozen=True)
+class _Star:
+    """A ``*``/``t.*`` left to DuckDB (over a subquery): its columns keep DuckDB's names,
+    qualified with ``prefix`` when there is one."""
+
+    prefix: str
+
+
+Label = str | _Star | None  # None: DuckDB's name
+
+
+@dataclass
+class _Plan:
+    sql: str
+    tables: dict[str, Any]
+    labels: list[Label] = field(default_factory=list)  # per select item
+    origins: list[tuple[_View, int] | None] = field(default_factory=list)  # carried columns
+    casts: list[str | None] = field(default_factory=list)  # DuckDB types to cast items to
+
+
+# ---------------------------------------------------------------------------------------------
+# Planning
+# ---------------------------------------------------------------------------------------------
+
+def _join_tokens(texts: list[str]) -> str:
+    """Token texts without whitespace (DAPHNE's labels), except one space between two words
+    (``count(DISTINCT f.x)``; DAPHNE's own expressions never have adjacent words)."""
+    out = ""
+    for text in texts:
+        if out and (out[-1].isalnum() or out[-1] == "_") and (text[0].isalnum()
+                                                              or text[0] == "_"):
+            out += " "
+        out += text
+    return out
+
+
+def _item_texts(query: str, count: int) -> list[str] | None:
+    """The label text of each select item of the query's first SELECT, or None if the select
+    list cannot be delimited (labels then fall back to DuckDB's names)."""
+    from sqlglot.tokens import TokenType as T
+
+    tokens = dialect()().tokenize(query)
+    depth, i = 0, 0
+    while i < len(tokens):
+        tt = tokens[i].token_type
+        depth += (tt == T.L_PAREN) - (tt == T.R_PAREN)
+        i += 1
+        if depth == 0 and tt == T.SELECT:
+            break
+    else:
+        return None
+    if i < len(tokens) and tokens[i].token_type in (T.DISTINCT, T.ALL):
+        i += 1
+        if i < len(tokens) and tokens[i].token_type == T.ON:  # DuckDB's DISTINCT ON (...)
+            return None
+    ends = {T.FROM, T.WHERE, T.GROUP_BY, T.HAVING, T.ORDER_BY, T.LIMIT, T.UNION, T.EXCEPT,
+            T.INTERSECT, T.SEMICOLON, T.WINDOW, T.QUALIFY, T.INTO}
+    items: list[str] = []
+    current: list[str] = []
+    for tok in tokens[i:]:
+        tt = tok.token_type
+        if depth == 0 and tt in ends:
+            break
+        if depth == 0 and tt == T.COMMA:
+            items.append(_join_tokens(current))
+            current = []
+            continue
+        depth += (tt == T.L_PAREN) - (tt == T.R_PAREN)
+        current.append(query[tok.start:tok.end + 1])
+    items.append(_join_tokens(current))
+    return items if len(items) == count else None
+
+
+def _sources(select: Any, views: Mapping[str, _View]) -> list[_Source]:
+    from sqlglot import exp
+
+    parts = []
+    from_ = select.args.get("from_") or select.args.get("from")
+    if from_ is not None:
+        parts.append(from_.this)
+        parts.extend(from_.expressions or ())
+    parts.extend(j.this for j in select.args.get("joins") or ())
+    out = []
+    for part in parts:
+        view = views.get(part.name) if isinstance(part, exp.Table) else None
+        if isinstance(part, exp.Table) and part.name in _cte_names(select):
+            view = None
+        out.append(_Source(part.alias_or_name, view))
+    return out
+
+
+def _resolve(column: Any, sources: list[_Source]) -> tuple[_View, int] | None:
+    """The view column a column reference names (None: not a plain view column)."""
+    table = column.table
+    candidates = [s for s in sources if s.view is not None
+                  and (not table or s.alias.lower() == table.lower())]
+    hits = [(s.view, j) for s in candidates if (j := s.view.column(column.name)) is not None]
+    return hits[0] if len(hits) == 1 else None
+
+
+def _expand_stars(select: Any, sources: list[_Source], texts: list[str] | None
+                  ) -> tuple[list[Any], list[Label]]:
+    """The select list with ``*``/``t.*`` over views expanded, and a label per item."""
+    from sqlglot import exp
+
+    items, labels = [], []
+    for k, expr in enumerate(select.expressions):
+        star_table = None
+        if isinstance(expr, exp.Star):
+            star_table = ""
+        elif isinstance(expr, exp.Column) and isinstance(expr.this, exp.Star):
+            star_table = expr.table
+        if star_table is not None:
+            chosen = [s for s in sources
+                      if not star_table or s.alias.lower() == star_table.lower()]
+            if chosen and all(s.view is not None for s in chosen) and not expr.args.get(
+                    "except") and not expr.args.get("replace"):
+                for s in chosen:
+                    for name in s.view.columns:
+                        items.append(exp.column(name, table=s.alias, quoted=True))
+                        labels.append(f"{s.alias}.{name}")
+                continue
+            items.append(expr)
+            labels.append(_Star(f"{star_table}." if star_table else ""))
+            continue
+        items.append(expr)
+        if isinstance(expr, exp.Alias):
+            labels.append(expr.alias)
+        elif isinstance(expr, exp.Column):
+            labels.append(f"{expr.table}.{expr.name}" if expr.table else expr.name)
+        else:
+            labels.append(texts[k] if texts is not None else None)
+    return items, labels
+
+
+def _origin(expr: Any, sources: list[_Source]) -> tuple[_View, int] | None:
+    """The view column whose values (and type) a result column carries, if any."""
+    from sqlglot import exp
+
+    if isinstance(expr, exp.Alias):
+        expr = expr.this
+    if isinstance(expr, (exp.Min, exp.Max)) and isinstance(expr.this, exp.Column):
+        expr = expr.this
+    return _resolve(expr, sources) if isinstance(expr, exp.Column) else None
+
+
+def _sum_cast(expr: Any, sources: list[_Source]) -> str | None:
+    """DAPHNE keeps a column's type in ``sum(col)``: the DuckDB type to cast the sum to."""
+    from sqlglot import exp
+
+    from daphnelib.interop.duckdb import arrow_type_name
+
+    if isinstance(expr, exp.Alias):
+        expr = expr.this
+    if not (isinstance(expr, exp.Sum) and isinstance(expr.this, exp.Column)):
+        return None
+    hit = _resolve(expr.this, sources)
+    if hit is None:
+        return None
+    view, j = hit
+    return arrow_type_name(view.arrow.schema.field(j).type)
+
+
+def _is_aggregate_query(select: Any) -> bool:
+    from sqlglot import exp
+
+    def has_agg(node: Any) -> bool:
+        for sub in node.walk():
+            if isinstance(sub, exp.AggFunc) and not sub.find_ancestor(exp.Window, exp.Subquery):
+                return True
+        return False
+
+    return any(has_agg(e) for e in select.expressions)
+
+
+def _group_keys(select: Any, sources: list[_Source]) -> list[Any] | None:
+    """GROUP BY expressions (``*``/``t.*`` expanded, as DAPHNE allows); None: no GROUP BY."""
+    from sqlglot import exp
+
+    group = select.args.get("group")
+    if group is None:
+        return None
+    if group.args.get("all"):
+        return [exp.Literal.number(i) for i, e in enumerate(select.expressions, start=1)
+                if not _is_aggregate_expr(e)]
+    keys = []
+    for e in group.expressions:
+        table = "" if isinstance(e, exp.Star) else (
+            e.table if isinstance(e, exp.Column) and isinstance(e.this, exp.Star) else None)
+        if table is None:
+            keys.append(e)
+            continue
+        for s in sources:
+            if s.view is not None and (not table or s.alias.lower() == table.lower()):
+                keys.extend(exp.column(n, table=s.alias, quoted=True) for n in s.view.columns)
+    group.set("expressions", keys)
+    if group.args.get("rollup") or group.args.get("cube") or group.args.get("grouping_sets"):
+        return []
+    return [k.copy() for k in keys]
+
+
+def _is_aggregate_expr(expr: Any) -> bool:
+    from sqlglot import exp
+
+    return expr.find(exp.AggFunc) is not None
+
+
+def _first_select(tree: Any) -> Any:
+    """The SELECT that names a query's columns (the leftmost one of a set operation)."""
+    from sqlglot import exp
+
+    while isinstance(tree, exp.SetOperation):
+        tree = tree.left
+    return tree if isinstance(tree, exp.Select) else None
+
+
+def _bigint_literals(expr: Any) -> Any:
+    """Integer literals typed as DAPHNE's si64 (DuckDB would make ``2`` an INTEGER)."""
+    from sqlglot import exp
+
+    def cast(node: Any) -> Any:
+        if (isinstance(node, exp.Literal) and not node.is_string and node.this.isdigit()
+                and int(node.this) <= np.iinfo(np.int64).max):
+            return exp.Cast(this=node.copy(), to=exp.DataType.build("BIGINT"))
+        return node
+
+    return expr.transform(cast)
+
+
+def _row_order(select: Any, sources: list[_Source], labels: list[Label]) -> list[_Source]:
+    """Make the row order DAPHNE's (see the module doc) by extending ORDER BY; returns the
+    sources that need a row-number column for it."""
+    from sqlglot import exp
+
+    order = list(select.args["order"].expressions) if select.args.get("order") else []
+    keys = _group_keys(select, sources)
+    need_rid: list[_Source] = []
+    if keys is not None:
+        extra = keys
+    elif select.args.get("distinct"):
+        # By every column; a star DuckDB expands has a width unknown here.
+        n = len(select.expressions)
+        extra = [] if any(isinstance(lbl, _Star) for lbl in labels) else [
+            exp.Literal.number(i) for i in range(1, n + 1)]
+    elif _is_aggregate_query(select):
+        extra = []
+    elif (len(sources) > 1 or order) and all(s.view is not None for s in sources):
+        need_rid = sources
+        extra = [exp.column(_rid_name(s.view), table=s.alias, quoted=True) for s in sources]
+    else:
+        extra = []
+    if extra:
+        select.set("order", exp.Order(expressions=order + [
+            e if isinstance(e, exp.Ordered) else exp.Ordered(this=e) for e in extra]))
+    if need_rid:
+        _use_rid_tables(select, need_rid)
+    return need_rid
+
+
+def plan(query: str, frames: Mapping[str, FrameValue]) -> _Plan:
+    """The DuckDB query, registered tables and result labels for a DAPHNE query."""
+    from sqlglot import exp
+
+    from daphnelib.interop.arrow import table_from_frame
+
+    tree = parse(query)
+    _check_tables(tree, frames.keys(), query)
+    used = {t.name for t in tree.find_all(exp.Table)} & set(frames)
+    views = {name: _View.of(name, frames[name], query) for name in used}
+    for v in views.values():
+        v.arrow = table_from_frame(v.frame, v.columns)
+    tables = {v.name: v.arrow for v in views.values()}
+    select = _first_select(tree)
+    if select is None:
+        return _Plan(tree.sql(dialect="duckdb", identify=True), tables)
+    sources = _sources(select, views)
+    items, labels = _expand_stars(select, sources, _item_texts(query, len(select.expressions)))
+    select.set("expressions", [_bigint_literals(e) for e in items])
+    p = _Plan("", tables, labels, [_origin(e, sources) for e in items],
+              [_sum_cast(e, sources) for e in items])
+    if select is tree:
+        for v in {s.view.name: s.view for s in _row_order(select, sources, labels)}.values():
+            rows = np.arange(v.frame.nrow, dtype=np.int64)
+            tables[v.rid_name] = v.arrow.append_column(_rid_name(v), _arrow_array(rows))
+    p.sql = tree.sql(dialect="duckdb", identify=True)
+    return p
+
+
+def _arrow_array(values: np.ndarray) -> Any:
+    import pyarrow as pa
+
+    return pa.array(values)
+
+
+def _rid_name(view: _View) -> str:
+    """A row-number column name no column of the view has."""
+    name = _RID
+    while view.column(name) is not None:
+        name += "_"
+    return name
+
+
+def _use_rid_tables(select: Any, sources: list[_Source]) -> None:
+    """Point the top-level FROM/JOIN tables at their copies with a row-number column."""
+    from sqlglot import exp
+
+    from_ = select.args.get("from_") or select.args.get("from")
+    parts = [from_.this, *(from_.expressions or ()), *(j.this for j in select.args.get(
+        "joins") or ())]
+    for part, source in zip(parts, sources, strict=True):
+        view = source.view
+        view.rid_name = f"__daphnelib_rid_{view.name}"
+        part.set("this", exp.to_identifier(view.rid_name, quoted=True))
+        part.set("alias", exp.TableAlias(this=exp.to_identifier(source.alias, quoted=True)))
+
+
+# ---------------------------------------------------------------------------------------------
+# Execution
+# ---------------------------------------------------------------------------------------------
+
+def _restore_dtypes(df: Any, origins: list[tuple[_View, int] | None]) -> Any:
+    """Give columns that carry a view column that column's pandas dtype back (DuckDB returns
+    e.g. microsecond timestamps, 'Etc/UTC', or categoricals with only the used categories)."""
+    import pandas as pd
+
+    from daphnelib.interop.pandas import to_pandas
+
+    for k, origin in enumerate(origins):
+        if origin is None:
+            continue
+        view, j = origin
+        record = view.frame.logical[j]
+        if record is None or record.kind is None:
+            continue
+        target = to_pandas(FrameValue([view.frame.columns[j][:0]], ["x"], [_empty(record)],
+                                      nrow=0)).dtypes.iloc[0]
+        if df.dtypes.iloc[k] == target:
+            continue
+        column = df.iloc[:, k]
+        try:
+            if record.kind == "period" and column.dtype == np.int64:  # ordinals went in
+                df.isetitem(k, pd.arrays.PeriodArray(column.to_numpy(), dtype=target))
+            else:
+                df.isetitem(k, column.astype(target))
+        except (TypeError, ValueError):
+            pass  # e.g. nulls from an outer join in a column pandas cannot hold them in
+    return df
+
+
+def _empty(record: Any) -> Any:
+    from dataclasses import replace
+
+    return replace(record, mask=None if record.mask is None else record.mask[:0])
+
+
+def _result_labels(p: _Plan, names: list[str], query: str) -> list[str]:
+    """One label per result column (``names``: DuckDB's)."""
+    width = len(names)
+    stars = sum(isinstance(lbl, _Star) for lbl in p.labels)
+    if len(p.labels) == width and not stars:
+        labels = [lbl if lbl is not None else names[i] for i, lbl in enumerate(p.labels)]
+    elif stars == 1:
+        k = next(i for i, lbl in enumerate(p.labels) if isinstance(lbl, _Star))
+        span = width - len(p.labels) + 1
+        star = [p.labels[k].prefix + n for n in names[k:k + span]]
+        labels = [lbl if lbl is not None else names[i] for i, lbl in enumerate(p.labels[:k])]
+        labels += star + [lbl if lbl is not None else names[k + span + i]
+                          for i, lbl in enumerate(p.labels[k + 1:])]
+    else:
+        labels = list(names)
+    dup = sorted({lbl for lbl in labels if labels.count(lbl) > 1})
+    if dup:
+        raise SQLError(f"the result would have the column labels {dup} more than once (DAPHNE "
+                       "needs unique labels; use AS)", query)
+    return labels
+
+
+def _per_column(per_item: list[Any], width: int) -> list[Any]:
+    """Per-item info per result column (None everywhere if a star spans several columns)."""
+    return per_item if len(per_item) == width else [None] * width
+
+
+def run_sql(query: str, frames: Mapping[str, FrameValue]) -> FrameValue:
+    """The result of ``query`` over the views ``frames`` (name -> frame)."""
+    from daphnelib.interop import duckdb as engine
+    from daphnelib.interop.pandas import frame_value_from_pandas
+
+    p = plan(query, frames)
+    casts = p.casts if not any(isinstance(lbl, _Star) for lbl in p.labels) else None
+    try:
+        df = engine.run(p.sql, p.tables, casts)
+    except engine.ENGINE_ERRORS as exc:
+        raise SQLError(f"{type(exc).__name__}: {exc}", query) from None
+    df.columns = _result_labels(p, [str(c) for c in df.columns], query)
+    df = _restore_dtypes(df, _per_column(p.origins, df.shape[1]))
+    try:
+        return frame_value_from_pandas(df)
+    except TypeError as exc:
+        raise SQLError(f"the result has a column type daphnelib cannot hold: {exc}",
+                       query) from None
+
+
+@kernel("sql")
+def sql(query: str, *views: Any) -> FrameValue:
+    """``sql(query, name, frame, ...)``: the query over the views (a later name wins)."""
+    frames: dict[str, FrameValue] = {}
+    for name, frame in zip(views[::2], views[1::2], strict=True):
+        if not isinstance(frame, FrameValue):
+            raise TypeError(f"sql: view {name!r} is not a frame")
+        frames[name] = frame
+    return run_sql(query, frames)
+
+
+@kernel("registerView")
+def register_view(name: str, frame: FrameValue) -> None:
+    """Views are bound when ``sql`` nodes are built (they depend on them); nothing to do."""
+    if not isinstance(frame, FrameValue):
+        raise TypeError(f"registerView: {name!r} must be a frame, got {type(frame).__name__}")
