@@ -156,6 +156,39 @@ class OperationNode:
         return None
 
 
+class ValueNode(OperationNode):
+    """A node that has a value (Matrix, Frame, Scalar), as opposed to a side effect."""
+
+    __slots__ = ()
+
+    def print(self) -> OperationNode:
+        """A node that prints this value in DAPHNE's format when computed."""
+        return new_node(OperationNode, self.daphne_context, "print", self)
+
+
+class ShapedNode(ValueNode):
+    """Matrix or Frame: values with rows and columns."""
+
+    __slots__ = ()
+
+    def _scalar(self, op: str, *args: Any) -> Any:
+        from daphnelib.operator.nodes.scalar import Scalar
+
+        return new_node(Scalar, self.daphne_context, op, self, *args)
+
+    def nrow(self) -> Any:
+        """The number of rows (a Scalar of DAPHNE's index type)."""
+        return self._scalar("nrow")
+
+    def ncol(self) -> Any:
+        """The number of columns."""
+        return self._scalar("ncol")
+
+    def ncell(self) -> Any:
+        """rows x columns."""
+        return self._scalar("ncell")
+
+
 def _input_nodes(args: tuple) -> list[OperationNode]:
     """The nodes an op reads: its node arguments and nodes used as range bounds."""
     nodes = []

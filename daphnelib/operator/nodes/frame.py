@@ -8,12 +8,11 @@ from typing import TYPE_CHECKING, Any
 from daphnelib.engine.program import Kind
 from daphnelib.operator.nodes.matrix import Matrix, split_key
 from daphnelib.operator.nodes.relational import RelationalOps
-from daphnelib.operator.operation_node import OperationNode, new_node
+from daphnelib.operator.operation_node import OperationNode, ShapedNode, new_node
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from daphnelib.operator.nodes.scalar import Scalar
 
 
 def _check_frame(op: str, other: Any) -> None:
@@ -32,7 +31,7 @@ def _column_key(key: Any) -> Any:
     return index_key(key)
 
 
-class Frame(RelationalOps, OperationNode):
+class Frame(RelationalOps, ShapedNode):
     """A lazy frame. ``compute()`` returns a pandas DataFrame over the engine's buffers."""
 
     __slots__ = ()
@@ -41,27 +40,13 @@ class Frame(RelationalOps, OperationNode):
     def _new(self, op: str, *args: Any) -> Frame:
         return new_node(Frame, self.daphne_context, op, self, *args)
 
-    def _scalar(self, op: str) -> Scalar:
-        from daphnelib.operator.nodes.scalar import Scalar
-
-        return new_node(Scalar, self.daphne_context, op, self)
-
-    def nrow(self) -> Scalar:
-        return self._scalar("nrow")
-
-    def ncol(self) -> Scalar:
-        return self._scalar("ncol")
-
-    def ncell(self) -> Scalar:
-        return self._scalar("ncell")
-
-    def setColLabels(self, labels: Sequence[str]) -> Frame:  # noqa: N802
+    def setColLabels(self, labels: Sequence[str]) -> Frame:
         labels = [str(lbl) for lbl in labels]
         if len(set(labels)) != len(labels):
             raise ValueError(f"a frame's column labels must be unique, got {labels}")
         return self._new("setColLabels", *labels)
 
-    def setColLabelsPrefix(self, prefix: str) -> Frame:  # noqa: N802
+    def setColLabelsPrefix(self, prefix: str) -> Frame:
         return self._new("setColLabelsPrefix", str(prefix))
 
     def cbind(self, other: Frame) -> Frame:
@@ -76,13 +61,13 @@ class Frame(RelationalOps, OperationNode):
         _check_frame("cartesian", other)
         return self._new("cartesian", other)
 
-    def innerJoin(self, right_frame: Frame, left_on: str | Sequence[str],  # noqa: N802
+    def innerJoin(self, right_frame: Frame, left_on: str | Sequence[str],
                   right_on: str | Sequence[str]) -> Frame:
         """Equi-join on key column(s): all left columns, then all right columns."""
         return self._join("innerJoin", right_frame, left_on, right_on)
 
-    def order(self, colIdxs: Sequence[int], ascs: Sequence[bool],  # noqa: N803
-              returnIndexes: bool = False) -> Any:  # noqa: N803
+    def order(self, colIdxs: Sequence[int], ascs: Sequence[bool],
+              returnIndexes: bool = False) -> Any:
         """Sort rows; with returnIndexes a Matrix of positions (the original says Frame)."""
         colIdxs, ascs = list(colIdxs), list(ascs)
         if len(colIdxs) != len(ascs) or not colIdxs:
@@ -91,7 +76,7 @@ class Frame(RelationalOps, OperationNode):
         cls = Matrix if returnIndexes else Frame
         return new_node(cls, self.daphne_context, "order", self, *args)
 
-    def registerView(self, table_name: str) -> OperationNode:  # noqa: N802
+    def registerView(self, table_name: str) -> OperationNode:
         """Make this frame visible as ``table_name`` to every later ``sql()`` of the context.
 
         Registration happens now, not when the returned node is computed: the original's
@@ -101,7 +86,7 @@ class Frame(RelationalOps, OperationNode):
         self.daphne_context._views[table_name] = self
         return new_node(OperationNode, self.daphne_context, "registerView", table_name, self)
 
-    def toMatrix(self, value_type: str = "f64") -> Matrix:  # noqa: N802
+    def toMatrix(self, value_type: str = "f64") -> Matrix:
         from daphnelib.operator.nodes.matrix import cast_node
 
         return cast_node(self, "matrix", value_type)
@@ -113,17 +98,14 @@ class Frame(RelationalOps, OperationNode):
         rows, cols = split_key(key)
         return self._new("extract", index_key(rows), _column_key(cols))
 
-    def print(self) -> OperationNode:
-        return new_node(OperationNode, self.daphne_context, "print", self)
-
     def write(self, file: str) -> OperationNode:
         return new_node(OperationNode, self.daphne_context, "writeFrame", self, str(file))
 
     def compute(
         self,
-        type: str = "shared memory",  # noqa: A002 - DaphneLib's parameter name
+        type: str = "shared memory",
         verbose: bool = False,
-        useIndexColumn: bool = False,  # noqa: N803
+        useIndexColumn: bool = False,
     ) -> pd.DataFrame:
         """Execute and return a pandas DataFrame whose columns view the engine's buffers."""
         if type not in ("shared memory", "files"):

@@ -11,11 +11,10 @@ import numpy as np
 from daphnelib.engine.program import Kind
 from daphnelib.engine.valuetypes import DTYPE_OF_VT
 from daphnelib.operator.nodes.elementwise import ElementwiseOps, Operand, check_operand
-from daphnelib.operator.operation_node import OperationNode, new_node
+from daphnelib.operator.operation_node import OperationNode, ShapedNode, new_node
 
 if TYPE_CHECKING:
     from daphnelib.operator.nodes.frame import Frame
-    from daphnelib.operator.nodes.scalar import Scalar
 
 _DATA_TYPES = ("matrix", "frame", "scalar")
 _VALUE_TYPES = tuple(vt for vt in DTYPE_OF_VT if vt != "size")
@@ -51,7 +50,7 @@ def split_key(key: Any) -> tuple[Any, Any]:
     return key[0], key[1]
 
 
-class Matrix(ElementwiseOps, OperationNode):
+class Matrix(ElementwiseOps, ShapedNode):
     """A lazy matrix. ``compute()`` returns a 2-D numpy array over the engine's buffer."""
 
     __slots__ = ()
@@ -59,21 +58,6 @@ class Matrix(ElementwiseOps, OperationNode):
 
     def _new(self, op: str, *args: Any) -> Matrix:
         return new_node(Matrix, self.daphne_context, op, self, *args)
-
-    def _scalar(self, op: str, *args: Any) -> Scalar:
-        from daphnelib.operator.nodes.scalar import Scalar
-
-        return new_node(Scalar, self.daphne_context, op, self, *args)
-
-    # -- metadata ---------------------------------------------------------------------------
-    def nrow(self) -> Scalar:
-        return self._scalar("nrow")
-
-    def ncol(self) -> Scalar:
-        return self._scalar("ncol")
-
-    def ncell(self) -> Scalar:
-        return self._scalar("ncell")
 
     # -- matrix product -----------------------------------------------------------------
     def __matmul__(self, other: Matrix) -> Matrix:
@@ -278,9 +262,6 @@ class Matrix(ElementwiseOps, OperationNode):
         OperationNode.__init__(self, self.daphne_context, "insert", (old, rows, cols, value))
 
     # -- I/O ----------------------------------------------------------------------------
-    def print(self) -> OperationNode:
-        return new_node(OperationNode, self.daphne_context, "print", self)
-
     def write(self, file: str) -> OperationNode:
         return new_node(OperationNode, self.daphne_context, "writeMatrix", self, str(file))
 

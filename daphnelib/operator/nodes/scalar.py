@@ -9,17 +9,14 @@ import numpy as np
 from daphnelib.engine.program import Kind
 from daphnelib.engine.valuetypes import SizeScalar
 from daphnelib.operator.nodes.elementwise import ElementwiseOps
-from daphnelib.operator.operation_node import OperationNode, new_node
+from daphnelib.operator.operation_node import ValueNode
 
 
-class Scalar(ElementwiseOps, OperationNode):
+class Scalar(ElementwiseOps, ValueNode):
     """A lazy scalar. ``compute()`` returns a numpy scalar (a Python str for strings)."""
 
     __slots__ = ()
     _kind = Kind.SCALAR
-
-    def print(self) -> OperationNode:
-        return new_node(OperationNode, self.daphne_context, "print", self)
 
     def asType(self, dtype: str | None = None, vtype: str | None = None) -> Any:
         from daphnelib.operator.nodes.matrix import cast_node
