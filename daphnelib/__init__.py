@@ -10,10 +10,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
-__all__ = ["DaphneContext", "Matrix", "Frame", "Scalar", "__version__"]
+__all__ = ["DaphneContext", "Frame", "Matrix", "SQLError", "Scalar", "__version__"]
 
 if TYPE_CHECKING:
     from daphnelib.context.daphne_context import DaphneContext
+    from daphnelib.engine.kernels.sql import SQLError
     from daphnelib.operator.nodes.frame import Frame
     from daphnelib.operator.nodes.matrix import Matrix
     from daphnelib.operator.nodes.scalar import Scalar
@@ -23,6 +24,7 @@ _LAZY = {
     "Matrix": "daphnelib.operator.nodes.matrix",
     "Frame": "daphnelib.operator.nodes.frame",
     "Scalar": "daphnelib.operator.nodes.scalar",
+    "SQLError": "daphnelib.engine.kernels.sql",
 }
 
 

@@ -80,6 +80,11 @@ def _statement(ins: Instr) -> str:
         return "\n".join([*cols, f"{v} = createFrame({', '.join(names)});"])
     if op == "readFrame":
         args = args[:1]  # a second argument holds daphnelib's logical column types, not DSL
+    if op == "sql" and len(args) > 1:
+        # The IR lists the views an sql op reads; DaphneDSL registers them beforehand.
+        views = [f"registerView({quote(name)}, {literal(frame)});"
+                 for name, frame in zip(args[1::2], args[2::2], strict=True)]
+        return "\n".join([*views, f"{v} = sql({quote(args[0])});"])
     a = [literal(x) for x in args]
     if op in INFIX:
         expr = f"{a[0]} {op} {a[1]}"
