@@ -27,6 +27,7 @@ KERNEL_MODULES = (
     "control",
     "relational",
     "sql",
+    "preprocess",
 )
 
 _loaded = False

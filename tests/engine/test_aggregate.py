@@ -238,8 +238,8 @@ def test_bad_axes_and_arguments(op: str) -> None:
         agg(op, np.ones((2, 2)), 2)
     with pytest.raises(ValueError):
         agg(op, np.ones((2, 2)), True)
-    with pytest.raises(NotImplementedError, match=f"grouped {op}"):
-        agg(op, np.ones((2, 2)), np.zeros((2, 1)), 1)
+    with pytest.raises(ValueError, match=f"grouped aggregation {op}.*needs numGroups"):
+        agg(op, np.ones((2, 2)), np.zeros((2, 1)))
     with pytest.raises(TypeError, match=f"{op} needs a matrix"):
         agg(op, 3.0)
 
@@ -248,3 +248,132 @@ def test_bad_axes_and_arguments(op: str) -> None:
 def test_numeric_aggregates_reject_strings(op: str) -> None:
     with pytest.raises(TypeError, match=f"{op} is not defined for string matrices"):
         agg(op, ro([["a"]], S))
+
+
+# --- grouped aggregation: agg(X, groupIds, numGroups), count ----------------------------------
+
+
+@st.composite
+def grouped_inputs(draw: st.DrawFn) -> tuple[np.ndarray, np.ndarray, int]:
+    """A matrix, an n x 1 group-id column (si64, f64 or size typed) and numGroups."""
+    dtype = draw(st.sampled_from(NUMERIC))
+    n, m, k = draw(st.integers(0, 8)), draw(st.integers(0, 3)), draw(st.integers(1, 4))
+    # Small integral values (NaN has its own test): every sum is then exact in any summation
+    # order, also in floating point, and so is every mean.
+    low = 0 if np.dtype(dtype).kind == "u" else -100
+    x = draw(hnp.arrays(np.int64, (n, m), elements=st.integers(low, 100))).astype(dtype)
+    ids = np.array(draw(st.lists(st.integers(0, k - 1), min_size=n, max_size=n)), np.int64)
+    ids_dtype = draw(st.sampled_from([np.int64, np.float64, SIZE_DTYPE]))
+    x.flags.writeable = False
+    return x, ro(ids.reshape(n, 1).astype(ids_dtype)), k
+
+
+def per_group(x: np.ndarray, ids: np.ndarray, k: int, fn: object, dtype: object,
+              empty: float = 0) -> np.ndarray:
+    """The reference: fn over the rows of each group, one group at a time (``empty`` for a
+    group without rows)."""
+    out = np.full((k, x.shape[1]), empty, dtype)
+    for g in range(k):
+        rows = x[ids[:, 0] == g]
+        if len(rows):
+            out[g] = fn(rows)  # type: ignore[operator]
+    return out
+
+
+@settings(max_examples=150, deadline=None)
+@given(data=grouped_inputs())
+def test_grouped_aggregates_equal_a_per_group_reference(
+        data: tuple[np.ndarray, np.ndarray, int]) -> None:
+    x, ids, k = data
+    ft = float_type(x.dtype.type)
+
+    def mean(rows: np.ndarray) -> np.ndarray:
+        return np.add.reduce(rows, axis=0, dtype=ft) / ft(len(rows))
+
+    def var(rows: np.ndarray) -> np.ndarray:
+        dev = rows.astype(ft) - mean(rows)
+        return np.add.reduce(dev * dev, axis=0, dtype=ft) / ft(len(rows))
+
+    def sum_(rows: np.ndarray) -> np.ndarray:
+        return np.add.reduce(rows, axis=0, dtype=x.dtype)
+
+    assert_same(agg("sum", x, ids, k), per_group(x, ids, k, sum_, x.dtype))
+    assert_same(agg("mean", x, ids, k), per_group(x, ids, k, mean, ft, np.nan))
+    # The squared deviations are inexact, so their sum depends on the summation order.
+    rtol = 1e-5 if ft is np.float32 else 1e-12
+    for op, expected in (("var", per_group(x, ids, k, var, ft, np.nan)),
+                         ("stddev", np.sqrt(per_group(x, ids, k, var, ft, np.nan)))):
+        actual = agg(op, x, ids, k)
+        assert isinstance(actual, np.ndarray) and actual.dtype == ft
+        np.testing.assert_allclose(actual, expected, rtol=rtol, atol=1e-3 if ft is np.float32
+                                   else 1e-9)
+    sizes = np.bincount(ids[:, 0].astype(np.int64), minlength=k)
+    assert_same(agg("count", x, ids, k),
+                np.broadcast_to(sizes.reshape(-1, 1), (k, x.shape[1])).astype(np.int64))
+    if sizes.all():
+        assert_same(agg("aggMin", x, ids, k), per_group(x, ids, k, lambda r: r.min(0), x.dtype))
+        assert_same(agg("aggMax", x, ids, k), per_group(x, ids, k, lambda r: r.max(0), x.dtype))
+
+
+def test_grouped_values_shapes_and_types() -> None:
+    x = ro([[1, 10], [2, 20], [3, 30], [4, 40]], np.int8)
+    ids = ro([[1], [0], [1], [0]])
+    assert_same(agg("sum", x, ids, 3), ro([[6, 60], [4, 40], [0, 0]], np.int8))
+    assert_same(agg("aggMin", x, ids, 2), ro([[2, 20], [1, 10]], np.int8))
+    assert_same(agg("aggMax", x, ids, 2), ro([[4, 40], [3, 30]], np.int8))
+    assert_same(agg("mean", x, ids, 3), ro([[3.0, 30.0], [2.0, 20.0], [np.nan, np.nan]]))
+    assert_same(agg("var", x, ids, 2), ro([[1.0, 100.0], [1.0, 100.0]]))
+    assert_same(agg("stddev", x, ids, 2), ro([[1.0, 10.0], [1.0, 10.0]]))
+    assert_same(agg("count", x, ids, 3), ro([[2, 2], [2, 2], [0, 0]], np.int64))
+    assert_same(agg("sum", ro([[100], [100]], np.int8), ro([[0], [0]]), 1), ro([[-56]], np.int8))
+    assert_same(agg("mean", ro([[1.5], [2.5]], np.float32), ro([[0], [0]]), 1),
+                ro([[2.0]], np.float32))
+    size = ro([[1], [2]], np.uint64).view(SIZE_DTYPE)
+    assert vt_of(agg("sum", size, ro([[0], [0]]), 1)) == "size"
+    assert vt_of(agg("aggMax", size, ro([[0], [0]]), SizeScalar(1))) == "size"
+    assert_same(agg("sum", ro(np.empty((0, 2))), ro(np.empty((0, 1), np.int64)), 2),
+                ro(np.zeros((2, 2))))
+    assert_same(agg("count", ro([["a"], ["b"]], S), ro([[1], [1]]), 2), ro([[0], [2]], np.int64))
+
+
+def test_grouped_min_max_nan_rule_and_strings() -> None:
+    f = ro([[np.nan, 1.0], [2.0, np.nan], [3.0, 0.5], [np.nan, np.nan]])
+    ids = ro([[0], [0], [1], [1]])
+    # As per row: a NaN in a group's first row wins, later NaNs are skipped.
+    assert_same(agg("aggMin", f, ids, 2), ro([[np.nan, 1.0], [3.0, 0.5]]))
+    assert_same(agg("aggMax", f, ids, 2), ro([[np.nan, 1.0], [3.0, 0.5]]))
+    s = ro([["pear", "b"], ["apple", "c"], ["fig", "a"]], S)
+    g = ro([[1], [0], [1]])
+    assert_same(agg("aggMin", s, g, 2), ro([["apple", "c"], ["fig", "a"]], S))
+    assert_same(agg("aggMax", s, g, 2), ro([["apple", "c"], ["pear", "b"]], S))
+
+
+@pytest.mark.parametrize("op", ["sum", "mean", "var", "stddev", "aggMin", "aggMax", "count"])
+def test_grouped_argument_checks(op: str) -> None:
+    x = ro([[1.0], [2.0], [3.0]])
+    with pytest.raises(ValueError, match=rf"{op}: groupIds must be an 3x1 column.*got a 1x3"):
+        agg(op, x, ro([[0, 0, 0]]), 1)
+    with pytest.raises(ValueError, match=rf"{op}: groupIds must be an 3x1 column.*got int"):
+        agg(op, x, 0, 1)
+    with pytest.raises(ValueError, match=rf"{op}: group id 2 at \(1,\) must be an integer in "
+                                         r"\[0, 2\)"):
+        agg(op, x, ro([[0], [2], [1]]), 2)
+    with pytest.raises(ValueError, match=rf"{op}: group id 0.5 .* must be an integer"):
+        agg(op, x, ro([[0.0], [0.5], [1.0]]), 2)
+    with pytest.raises(ValueError, match=rf"{op}: group id -1 "):
+        agg(op, x, ro([[0], [-1], [1]]), 2)
+    with pytest.raises(ValueError, match=rf"{op}: numGroups must be a non-negative integer"):
+        agg(op, x, ro([[0], [0], [0]]), -1)
+    with pytest.raises(TypeError, match=rf"{op}: groupIds must be numeric"):
+        agg(op, x, ro([["a"], ["b"], ["c"]], S), 2)
+
+
+@pytest.mark.parametrize("op", ["aggMin", "aggMax"])
+def test_grouped_min_max_of_an_empty_group_is_an_error(op: str) -> None:
+    with pytest.raises(ValueError, match=f"{op}: group 1 of 3 has no rows"):
+        agg(op, ro([[1.0], [2.0]]), ro([[0], [2]]), 3)
+
+
+def test_grouped_numeric_aggregates_reject_strings() -> None:
+    with pytest.raises(TypeError, match="sum is not defined for string matrices"):
+        agg("sum", ro([["a"]], S), ro([[0]]), 1)

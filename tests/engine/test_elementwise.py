@@ -588,3 +588,104 @@ def test_native_kernels_refuse_operands_that_do_not_broadcast() -> None:
     for fn in (kernels.trunc_div, kernels.c_mod, kernels.int_pow):
         with pytest.raises(ValueError, match=r"operand shape \(3, 1\) does not broadcast"):
             fn(np.ones((2, 3), np.int64), np.ones((3, 1), np.int64), out)
+
+
+# --- strings: lower, upper, concat -----------------------------------------------------------
+
+
+def test_lower_and_upper_change_ascii_letters_only() -> None:
+    x = ro([["AbC d1", "ÄÖü ß", ""], ["İx", "mIxEd_CaSe", "ǅ"]], S)
+    # DAPHNE applies C's tolower/toupper to every byte: non-ASCII letters stay as they are.
+    assert_matrix(lookup("lower")(x), ro([["abc d1", "ÄÖü ß", ""], ["İx", "mixed_case", "ǅ"]], S))
+    assert_matrix(lookup("upper")(x), ro([["ABC D1", "ÄÖü ß", ""], ["İX", "MIXED_CASE", "ǅ"]], S))
+    assert lookup("lower")("AbC") == "abc" and type(lookup("lower")("AbC")) is str
+    assert lookup("upper")("straße") == "STRAßE"
+
+
+@settings(max_examples=100, deadline=None)
+@given(cells=st.lists(st.text(max_size=8), min_size=1, max_size=6))
+def test_lower_and_upper_equal_bytewise_c_case_mapping(cells: list[str]) -> None:
+    x = ro([cells], S)
+
+    def bytewise(text: str, fn: object) -> str:
+        # bytes.lower/upper map the ASCII letters only, like C's tolower/toupper per byte
+        return fn(text.encode("utf-8", "surrogatepass")).decode("utf-8", "surrogatepass")
+
+    assert_matrix(lookup("lower")(x), ro([[bytewise(c, bytes.lower) for c in cells]], S))
+    assert_matrix(lookup("upper")(x), ro([[bytewise(c, bytes.upper) for c in cells]], S))
+
+
+@pytest.mark.parametrize("op", ["lower", "upper"])
+def test_case_ops_reject_numbers(op: str) -> None:
+    with pytest.raises(TypeError, match=f"'{op}' is defined for strings only, got f64"):
+        lookup(op)(ro([[1.0]]))
+    with pytest.raises(TypeError, match=f"'{op}' is defined for strings only, got si64"):
+        lookup(op)(3)
+
+
+def test_concat_of_scalars_matrices_and_numbers() -> None:
+    concat = lookup("concat")
+    assert concat("ab", "cd") == "abcd" and type(concat("ab", "cd")) is str
+    # Numbers are stringified as print shows them (as `+` does with a string).
+    assert concat("x", 1.5) == "x1.5" and concat(2, "y") == "2y" and concat(1, 2) == "12"
+    lhs = ro([["a", "b"], ["c", "d"]], S)
+    assert_matrix(concat(lhs, "!"), ro([["a!", "b!"], ["c!", "d!"]], S))
+    assert_matrix(concat(lhs, ro([["1", "2"]], S)), ro([["a1", "b2"], ["c1", "d2"]], S))
+    assert_matrix(concat(lhs, ro([[1], [2]], np.int64)), ro([["a1", "b1"], ["c2", "d2"]], S))
+    assert_matrix(concat("<", lhs), ro([["<a", "<b"], ["<c", "<d"]], S))
+    with pytest.raises(ValueError, match=r"'concat': lhs and rhs must have the same dimensions"):
+        concat(lhs, ro([["1", "2", "3"]], S))
+
+
+# --- relu, softmax ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("dtype", [np.int8, np.int32, np.int64, np.float32, np.float64])
+def test_relu_keeps_the_value_type(dtype: type) -> None:
+    assert_matrix(lookup("relu")(ro([[-3, 0, 5], [7, -1, 1]], dtype)),
+                  ro([[0, 0, 5], [7, 0, 1]], dtype))
+
+
+def test_relu_special_values_and_scalars() -> None:
+    out = lookup("relu")(ro([[-0.0, np.nan, -np.inf, np.inf]]))
+    assert_matrix(out, ro([[0.0, np.nan, 0.0, np.inf]]))
+    assert not np.signbit(out[0, 0])  # prints "0", not "-0"
+    for dtype in (np.uint8, np.uint64, np.bool_):
+        x = ro([[0, 1, 1]], dtype)
+        assert_matrix(lookup("relu")(x), x.copy())
+    assert lookup("relu")(np.int64(-4)) == 0 and type(lookup("relu")(np.int64(-4))) is np.int64
+    assert lookup("relu")(2.5) == 2.5
+    with pytest.raises(TypeError, match="'relu' is not defined for strings"):
+        lookup("relu")(ro([["a"]], S))
+
+
+def softmax_reference(x: np.ndarray, dtype: type) -> np.ndarray:
+    e = np.exp(x.astype(dtype) - x.max(axis=1, keepdims=True).astype(dtype))
+    return e * (dtype(1) / e.sum(axis=1, keepdims=True))
+
+
+@settings(max_examples=100, deadline=None)
+@given(x=hnp.arrays(st.sampled_from([np.float32, np.float64]),
+                    st.tuples(st.integers(0, 4), st.integers(1, 5)),
+                    elements=st.floats(-50, 50, width=32)))
+def test_softmax_equals_the_row_wise_reference(x: np.ndarray) -> None:
+    x.flags.writeable = False
+    out = lookup("softmax")(x)
+    assert_matrix(out, softmax_reference(x, x.dtype.type))
+    np.testing.assert_allclose(out.sum(axis=1), 1.0, rtol=1e-5)
+
+
+def test_softmax_types_and_special_values() -> None:
+    ints = ro([[1, 2, 3], [0, 0, 0]], np.int64)
+    assert_matrix(lookup("softmax")(ints), softmax_reference(ints, np.float64))
+    assert_matrix(lookup("softmax")(ro([[0, 0]], np.uint8)), ro([[0.5, 0.5]]))
+    # Subtracting the row maximum first: no overflow for large values.
+    assert_matrix(lookup("softmax")(ro([[1000.0, 1000.0]])), ro([[0.5, 0.5]]))
+    assert_matrix(lookup("softmax")(ro([[1.0, np.nan], [1.0, 1.0]])),
+                  ro([[np.nan, np.nan], [0.5, 0.5]]))
+    assert_matrix(lookup("softmax")(ro(np.empty((2, 0)), np.float32)),
+                  np.empty((2, 0), np.float32))
+    with pytest.raises(TypeError, match="softmax needs a matrix"):
+        lookup("softmax")(1.0)
+    with pytest.raises(TypeError, match="'softmax' is not defined for strings"):
+        lookup("softmax")(ro([["a"]], S))

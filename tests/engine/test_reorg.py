@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import decimal
+import math
 import sys
 import types
 
@@ -42,7 +44,7 @@ def readonly(a: np.ndarray) -> np.ndarray:
 def test_kernels_are_registered() -> None:
     for name in ("t", "transpose", "reshape", "cbind", "rbind", "reverse", "lowerTri",
                  "upperTri", "replace", "order", "oneHot", "bin", "solve", "diagVector",
-                 "ctable"):
+                 "ctable", "eigen", "syrk", "gemv", "isSymmetric", "sparsity", "quantize"):
         assert lookup(name).__module__ == reorg.__name__
 
 
@@ -340,3 +342,177 @@ def test_ctable() -> None:
         reorg.ctable(col(-1), col(0))
     with pytest.raises(ValueError, match="same number of rows"):
         reorg.ctable(col(1, 2), col(0))
+
+
+# -- eigen / syrk / gemv / isSymmetric / sparsity -------------------------------------------------
+
+
+def test_eigen_of_small_matrices() -> None:
+    values, vectors = lookup("eigen")(readonly(np.diag([3.0, 1.0, 2.0])))
+    assert_matrix(values, col(1.0, 2.0, 3.0))  # ascending
+    assert_matrix(vectors, m([[0.0, 0.0, 1.0], [1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]))
+    values, vectors = lookup("eigen")(readonly(m([[2.0, 1.0], [1.0, 2.0]])))
+    np.testing.assert_allclose(values, col(1.0, 3.0), rtol=1e-15)
+    h = np.sqrt(0.5)
+    # The first entry of largest magnitude is positive (LAPACK's sign is arbitrary).
+    np.testing.assert_allclose(vectors, m([[h, h], [-h, h]]), rtol=1e-15)
+    assert vectors.flags.c_contiguous and vectors.dtype == np.float64
+
+
+@given(a=hnp.arrays(np.float64, st.integers(1, 6).map(lambda n: (n, n)),
+                    elements=st.floats(-100, 100)))
+def test_eigen_decomposes_symmetric_matrices(a: np.ndarray) -> None:
+    a = readonly(a + a.T)
+    values, vectors = lookup("eigen")(a)
+    n = a.shape[0]
+    assert values.shape == (n, 1) and vectors.shape == (n, n)
+    assert values.dtype == vectors.dtype == np.float64
+    assert (np.diff(values[:, 0]) >= 0).all()
+    scale = max(1.0, np.abs(a).max())
+    np.testing.assert_allclose(a @ vectors, vectors * values.T, atol=1e-9 * scale)
+    np.testing.assert_allclose(vectors.T @ vectors, np.eye(n), atol=1e-9)
+    # The first entry whose magnitude is the largest up to rounding (64 ulp) is positive.
+    near_max = np.abs(vectors) >= np.abs(vectors).max(axis=0) * (1 - 64 * np.finfo(float).eps)
+    lead = np.argmax(near_max, axis=0)
+    assert (vectors[lead, np.arange(n)] > 0).all()
+
+
+def test_eigen_value_types() -> None:
+    values, vectors = lookup("eigen")(readonly(m([[2, 0], [0, 1]], np.float32)))
+    assert_matrix(values, col(1.0, 2.0, dtype=np.float32))
+    assert vectors.dtype == np.float32
+    values, vectors = lookup("eigen")(readonly(m([[2, 0], [0, 1]], np.int64)))
+    assert_matrix(values, col(1.0, 2.0))
+    assert_matrix(vectors, m([[0.0, 1.0], [1.0, 0.0]]))
+    values, vectors = lookup("eigen")(np.empty((0, 0)))
+    assert values.shape == (0, 1) and vectors.shape == (0, 0)
+
+
+@pytest.mark.parametrize(("arg", "exc", "match"), [
+    (m([[1.0, 2.0], [3.0, 4.0]]), ValueError, "eigen needs a symmetric matrix; the 2x2"),
+    (np.ones((2, 3)), ValueError, "eigen needs a square matrix, got 2x3"),
+    (m([[NAN, 0.0], [0.0, 1.0]]), ValueError, "eigen: the matrix must not contain NaN"),
+    (m([["a"]], STRING_DTYPE), TypeError, "eigen needs a numeric matrix"),
+    (2.0, TypeError, "eigen: arg must be a matrix"),
+])
+def test_eigen_errors(arg: object, exc: type, match: str) -> None:
+    with pytest.raises(exc, match=match):
+        lookup("eigen")(arg)
+
+
+@pytest.mark.parametrize("dtype", [np.int8, np.int64, np.uint32, np.float32, np.float64])
+def test_syrk_is_the_gram_matrix(dtype: type) -> None:
+    rng = np.random.default_rng(7)
+    a = readonly(rng.integers(-9, 10, (5, 3)).astype(dtype))
+    out = lookup("syrk")(a)
+    assert_matrix(out, a.T @ a)  # small integers: exact in every type
+    assert_matrix(lookup("gemv")(a, readonly(col(1, 0, 2, 0, 1, dtype=dtype))),
+                  a.T @ col(1, 0, 2, 0, 1, dtype=dtype))
+
+
+def test_syrk_of_floats_is_exactly_symmetric() -> None:
+    a = readonly(np.random.default_rng(3).standard_normal((50, 7)))
+    out = lookup("syrk")(a)
+    assert out.shape == (7, 7) and out.dtype == np.float64
+    np.testing.assert_array_equal(out, out.T)
+    np.testing.assert_allclose(out, a.T @ a, rtol=1e-13)
+    assert lookup("isSymmetric")(out)
+    assert_matrix(lookup("syrk")(np.empty((0, 2))), np.zeros((2, 2)))
+    size = readonly(np.ones((2, 2), np.uint64).view(SIZE_DTYPE))
+    assert vt_of(lookup("syrk")(size)) == "size"
+    with pytest.raises(TypeError, match="syrk needs a numeric matrix, got a string matrix"):
+        lookup("syrk")(m([["a"]], STRING_DTYPE))
+
+
+def test_gemv_types_and_errors() -> None:
+    a = readonly(m([[1, 2], [3, 4], [5, 6]], np.int64))
+    assert_matrix(lookup("gemv")(a, readonly(col(1.0, 0.5, 0.0))), col(2.5, 4.0))
+    assert_matrix(lookup("gemv")(a, readonly(col(1, 1, 1, dtype=np.int8))),
+                  col(9, 12, dtype=np.int64))
+    with pytest.raises(ValueError, match=r"gemv: vec must be an n x 1 column.*mat is 3x2, vec "
+                                         r"is 2x1"):
+        lookup("gemv")(a, col(1, 2))
+    with pytest.raises(ValueError, match="vec is 3x2"):
+        lookup("gemv")(a, np.ones((3, 2)))
+    with pytest.raises(TypeError, match="gemv: vec must be a matrix"):
+        lookup("gemv")(a, 1.0)
+
+
+def test_is_symmetric() -> None:
+    is_sym = lookup("isSymmetric")
+    assert is_sym(readonly(m([[1, 2], [2, 1]], np.int64))) is np.True_
+    assert is_sym(readonly(m([[1, 2], [3, 1]], np.int64))) is np.False_
+    # Only the off-diagonal pairs are compared: a NaN there never equals its mirror.
+    assert is_sym(readonly(m([[NAN, 1.0], [1.0, 2.0]]))) is np.True_
+    assert is_sym(readonly(m([[0.0, NAN], [NAN, 2.0]]))) is np.False_
+    assert is_sym(readonly(m([["a", "b"], ["b", "c"]], STRING_DTYPE))) is np.True_
+    assert is_sym(readonly(m([["a", "b"], ["B", "c"]], STRING_DTYPE))) is np.False_
+    assert is_sym(np.ones((1, 1))) and is_sym(np.empty((0, 0)))
+    with pytest.raises(ValueError, match="isSymmetric needs a square matrix, got 2x3"):
+        is_sym(np.ones((2, 3)))
+
+
+def test_sparsity_is_the_fraction_of_non_zeros() -> None:
+    sparsity = lookup("sparsity")
+    assert sparsity(readonly(m([[0, 1, 0, 2]], np.int32))) == 0.5
+    assert type(sparsity(readonly(m([[0, 1]], np.int32)))) is np.float64
+    assert sparsity(readonly(m([[NAN, 0.0, -0.0]]))) == 1 / 3  # NaN is not zero
+    assert sparsity(readonly(m([[True, False, False, False]]))) == 0.25
+    assert sparsity(np.zeros((3, 3))) == 0.0 and sparsity(np.ones((2, 1))) == 1.0
+    assert np.isnan(sparsity(np.empty((0, 3))))
+    with pytest.raises(TypeError, match="sparsity needs a numeric matrix"):
+        sparsity(m([["a"]], STRING_DTYPE))
+
+
+# -- quantize --------------------------------------------------------------------------------
+
+
+def quantize_reference(x: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    """DAPHNE's kernel cell by cell in f32 (C's roundf: halfway cases away from zero)."""
+    f = np.float32
+    lo32, hi32 = min(f(lo), f(0)), max(f(hi), f(0))
+    scale = (hi32 - lo32) / f(256)
+    z = f(255) - hi32 / scale
+    zero = f(0) if z < 0 else f(255) if z > 255 else f(math.floor(z + 0.5))
+    out = np.empty(x.shape, np.uint8)
+    for i, a in np.ndenumerate(x.astype(np.float32)):
+        v = min(max(zero + a / scale, f(0)), f(255))
+        out[i] = int(decimal.Decimal(float(v)).quantize(0, decimal.ROUND_HALF_UP))
+    return out
+
+
+def test_quantize_daphne_example() -> None:
+    x = readonly(m([[-1.0, 0.0, 0.5, 1.0, 2.0, -3.0]], np.float32))
+    # scale = 2/256, zero point = 255 - 1/scale = 127
+    assert_matrix(lookup("quantize")(x, -1.0, 1.0), m([[0, 127, 191, 255, 255, 0]], np.uint8))
+    # The range always includes 0: [0.5, 1] quantizes as [0, 1].
+    assert_matrix(lookup("quantize")(readonly(m([[0.0, 0.5, 1.0]], np.float32)), 0.5, 1.0),
+                  m([[0, 128, 255]], np.uint8))
+    assert_matrix(lookup("quantize")(readonly(m([[1, 2]], np.int64)), 0, 2),
+                  m([[128, 255]], np.uint8))
+
+
+@given(x=hnp.arrays(np.float32, st.tuples(st.integers(0, 3), st.integers(0, 4)),
+                    elements=st.floats(-1e6, 1e6, width=32)),
+       lo=st.floats(-1e4, 1e4), width=st.floats(1e-3, 1e4))
+def test_quantize_equals_the_cell_by_cell_reference(x: np.ndarray, lo: float,
+                                                    width: float) -> None:
+    x.flags.writeable = False
+    hi = lo + width
+    if np.float32(lo) == 0 and np.float32(hi) == 0:
+        return
+    assert_matrix(lookup("quantize")(x, lo, hi), quantize_reference(x, lo, hi))
+
+
+@pytest.mark.parametrize(("args", "exc", "match"), [
+    ((m([[NAN]], np.float32), 0.0, 1.0), ValueError, "quantize: NaN has no 8-bit code"),
+    ((m([[1.0]], np.float32), 2.0, 1.0), ValueError, r"quantize: min \(2.0\) must not be greater"),
+    ((m([[1.0]], np.float32), 0.0, 0.0), ValueError, "min and max are both 0"),
+    ((m([[1.0]], np.float32), 0.0, np.inf), ValueError, "quantize: max must be finite"),
+    ((m([[1.0]], np.float32), "a", 1.0), TypeError, "quantize: min must be a number"),
+    ((m([["a"]], STRING_DTYPE), 0.0, 1.0), TypeError, "quantize needs a numeric"),
+    ((1.0, 0.0, 1.0), TypeError, "quantize: arg must be a matrix"),
+])
+def test_quantize_errors(args: tuple, exc: type, match: str) -> None:
+    with pytest.raises(exc, match=match):
+        lookup("quantize")(*args)

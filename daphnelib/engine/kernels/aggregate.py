@@ -1,15 +1,18 @@
-"""Aggregation kernels: full, per-row and per-column aggregates, arg-min/max, running aggregates.
+"""Aggregation kernels: full, per-row, per-column and grouped aggregates, arg-min/max, running
+aggregates, grouped ``count``.
 
 DAPHNE's axis convention is the opposite of numpy's: axis 0 aggregates each row (n x 1),
-axis 1 each column (1 x m); no axis gives a scalar. ``sum`` keeps the value type (integers
-wrap in it), ``mean``/``var``/``stddev`` are f64 (f32 stays f32), variance is the population
-variance, ``idxMin``/``idxMax`` give size-typed positions.
+axis 1 each column (1 x m); no axis gives a scalar. ``agg(X, groupIds, numGroups)`` aggregates
+the rows of every group (numGroups x m). ``sum`` keeps the value type (integers wrap in it),
+``mean``/``var``/``stddev`` are f64 (f32 stays f32), variance is the population variance,
+``idxMin``/``idxMax`` give size-typed positions, ``count`` si64 row counts.
 
 NaN handling follows DAPHNE's kernels, which fold with ``std::min``/``std::max``
 (``(x < acc) ? x : acc``): a NaN never replaces the accumulator, but a NaN *start* value stays.
-The full aggregate starts from +-inf (NaNs are skipped; all-NaN gives +-inf), the per-row and
-per-column aggregates, ``cumMin``/``cumMax`` and ``idxMin``/``idxMax`` start from the first
-element (a NaN there wins; later NaNs are skipped).
+The full aggregate starts from +-inf (NaNs are skipped; all-NaN gives +-inf), the per-row,
+per-column and grouped aggregates, ``cumMin``/``cumMax`` and ``idxMin``/``idxMax`` start from
+the first element (a NaN there wins; later NaNs are skipped). A grouped aggMin/aggMax of a
+group without rows is an error; its sum is 0, its mean/var/stddev NaN (0/0).
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ from typing import Any
 
 import numpy as np
 
+from daphnelib.engine.kernels.cast import count_arg
+from daphnelib.engine.kernels.reorg import integral_cells
 from daphnelib.engine.registry import kernel
 from daphnelib.engine.valuetypes import (
     DTYPE_OF_VT,
@@ -42,12 +47,13 @@ def _numeric(op: str, arg: Any) -> tuple[np.ndarray, str]:
     return x, vt
 
 
-def _np_axis(op: str, axis: Any, num_groups: Any = None, *, required: bool = False) -> int | None:
+def _np_axis(op: str, axis: Any, *, required: bool = False) -> int | None:
     """numpy's axis for DAPHNE's: 0 (per row) -> 1, 1 (per column) -> 0, None -> None."""
     if axis is None and not required:
         return None
-    if isinstance(axis, np.ndarray) or num_groups is not None:
-        raise NotImplementedError(f"grouped {op}(X, groupIds, numGroups) is not supported yet")
+    if isinstance(axis, np.ndarray):
+        raise ValueError(f"{op}: grouped aggregation {op}(X, groupIds, numGroups) needs "
+                         "numGroups too; an axis must be 0 (per row) or 1 (per column)")
     if isinstance(axis, (bool, np.bool_)) or axis not in (0, 1):
         raise ValueError(f"{op}: axis must be 0 (per row) or 1 (per column), got {axis!r}")
     return 1 - int(axis)
@@ -70,14 +76,89 @@ def _reduce(ufunc: np.ufunc, x: np.ndarray, ax: int | None, dtype: np.dtype | No
     return ufunc.reduce(x, axis=ax, dtype=dtype, keepdims=ax is not None)
 
 
+# --- grouped aggregation ------------------------------------------------------------------
+
+
+class _Groups:
+    """The rows of a matrix partitioned by group id, for ``agg(X, groupIds, numGroups)``.
+
+    ``groupIds`` holds one integral id in [0, numGroups) per row of X. The rows are sorted by
+    group stably, so every group keeps its rows in their order and is one run of the sorted
+    rows; numpy's ``reduceat`` then folds all runs in one call. A grouped aggregate has one
+    row per group and X's columns.
+    """
+
+    def __init__(self, op: str, x: np.ndarray, group_ids: Any, num_groups: Any) -> None:
+        self.k = count_arg(op, "numGroups", num_groups)
+        n = x.shape[0]
+        if not isinstance(group_ids, np.ndarray) or group_ids.shape != (n, 1):
+            got = (f"a {group_ids.shape[0]}x{group_ids.shape[1]} matrix"
+                   if isinstance(group_ids, np.ndarray) else type(group_ids).__name__)
+            raise ValueError(f"{op}: groupIds must be an {n}x1 column (one group id per row of "
+                             f"X), got {got}")
+        if vt_of(group_ids) == "str":
+            raise TypeError(f"{op}: groupIds must be numeric, got a string matrix")
+        self.ids = integral_cells(op, "group id", group_ids[:, 0], self.k)
+        self.order = np.argsort(self.ids, kind="stable")
+        self.sizes = np.bincount(self.ids, minlength=self.k)
+        self.nonempty = self.sizes > 0
+        self.starts = (np.cumsum(self.sizes) - self.sizes)[self.nonempty]
+
+    def reduce(self, ufunc: np.ufunc, x: np.ndarray, dtype: np.dtype) -> np.ndarray:
+        """``ufunc`` folded over the rows of each group; 0 for an empty group."""
+        out = np.zeros((self.k, x.shape[1]), dtype)
+        if self.starts.size and x.shape[1]:
+            out[self.nonempty] = ufunc.reduceat(x[self.order], self.starts, axis=0, dtype=dtype)
+        return out
+
+    def first(self, x: np.ndarray) -> np.ndarray:
+        """The first row (in row order) of every non-empty group."""
+        return x[self.order[self.starts]]
+
+    def mean(self, x: np.ndarray, dtype: np.dtype) -> np.ndarray:
+        """Per group and column; NaN (0/0) for an empty group, like the mean of no values."""
+        total = self.reduce(np.add, x, dtype)
+        return np.divide(total, self.sizes.astype(dtype).reshape(-1, 1), out=total)
+
+    def var(self, x: np.ndarray, dtype: np.dtype) -> np.ndarray:
+        """Population variance, two-pass like the ungrouped one."""
+        dev = np.subtract(x, self.mean(x, dtype)[self.ids], dtype=dtype)
+        np.multiply(dev, dev, out=dev)
+        return self.mean(dev, dtype)
+
+    def require_nonempty(self, op: str) -> None:
+        if not self.nonempty.all():
+            g = int(np.argmin(self.nonempty))
+            raise ValueError(f"{op}: group {g} of {self.k} has no rows, so its {op} is undefined")
+
+
+def _grouped(op: str, x: np.ndarray, group_ids: Any, num_groups: Any) -> _Groups | None:
+    """The grouping of ``op(X, groupIds, numGroups)``; None for the other forms."""
+    return None if num_groups is None else _Groups(op, x, group_ids, num_groups)
+
+
+@kernel("count")
+def count(arg: np.ndarray, group_ids: Any, num_groups: Any) -> np.ndarray:
+    """The number of rows of every group, numGroups x ncol(X) (si64; NaN cells count too)."""
+    x, _ = _matrix("count", arg)
+    groups = _Groups("count", x, group_ids, num_groups)
+    out = np.empty((groups.k, x.shape[1]), np.int64)
+    out[...] = groups.sizes.reshape(-1, 1)
+    return out
+
+
 # --- sum, mean, var, stddev ----------------------------------------------------------------
 
 
 @kernel("sum")
-def sum_(arg: np.ndarray, axis: int | None = None, num_groups: Any = None) -> Any:
+def sum_(arg: np.ndarray, axis: Any = None, num_groups: Any = None) -> Any:
     x, vt = _numeric("sum", arg)
     # Accumulating in the value type itself: si8 sums wrap, bool sums are "any".
-    return _result(_reduce(np.add, x, _np_axis("sum", axis, num_groups), DTYPE_OF_VT[vt]), vt)
+    dtype = DTYPE_OF_VT[vt]
+    groups = _grouped("sum", x, axis, num_groups)
+    if groups is not None:
+        return _result(groups.reduce(np.add, x, dtype), vt)
+    return _result(_reduce(np.add, x, _np_axis("sum", axis), dtype), vt)
 
 
 def _mean(x: np.ndarray, ax: int | None, dtype: np.dtype) -> Any:
@@ -99,21 +180,30 @@ def _var(x: np.ndarray, ax: int | None, dtype: np.dtype) -> Any:
 
 
 @kernel("mean")
-def mean(arg: np.ndarray, axis: int | None = None, num_groups: Any = None) -> Any:
+def mean(arg: np.ndarray, axis: Any = None, num_groups: Any = None) -> Any:
     x, vt = _numeric("mean", arg)
-    return _mean(x, _np_axis("mean", axis, num_groups), _float_dtype(vt))
+    groups = _grouped("mean", x, axis, num_groups)
+    if groups is not None:
+        return groups.mean(x, _float_dtype(vt))
+    return _mean(x, _np_axis("mean", axis), _float_dtype(vt))
+
+
+def _variance(op: str, arg: np.ndarray, axis: Any, num_groups: Any) -> Any:
+    x, vt = _numeric(op, arg)
+    groups = _grouped(op, x, axis, num_groups)
+    if groups is not None:
+        return groups.var(x, _float_dtype(vt))
+    return _var(x, _np_axis(op, axis), _float_dtype(vt))
 
 
 @kernel("var")
-def var(arg: np.ndarray, axis: int | None = None, num_groups: Any = None) -> Any:
-    x, vt = _numeric("var", arg)
-    return _var(x, _np_axis("var", axis, num_groups), _float_dtype(vt))
+def var(arg: np.ndarray, axis: Any = None, num_groups: Any = None) -> Any:
+    return _variance("var", arg, axis, num_groups)
 
 
 @kernel("stddev")
-def stddev(arg: np.ndarray, axis: int | None = None, num_groups: Any = None) -> Any:
-    x, vt = _numeric("stddev", arg)
-    v = _var(x, _np_axis("stddev", axis, num_groups), _float_dtype(vt))
+def stddev(arg: np.ndarray, axis: Any = None, num_groups: Any = None) -> Any:
+    v = _variance("stddev", arg, axis, num_groups)
     return np.sqrt(v, out=v) if isinstance(v, np.ndarray) else np.sqrt(v)
 
 
@@ -130,10 +220,30 @@ def _check_nonempty(op: str, x: np.ndarray, ax: int | None) -> bool:
     raise ValueError(f"{op} of an empty {rows}x{cols} matrix is undefined")
 
 
+def _grouped_extreme(op: str, plain: np.ufunc, nan_skipping: np.ufunc, x: np.ndarray, vt: str,
+                     groups: _Groups) -> np.ndarray:
+    """aggMin/aggMax per group; the first row of a group plays the per-row start's role."""
+    groups.require_nonempty(op)
+    if vt == "str":
+        # numpy cannot reduceat strings: fold their ranks among the distinct values instead.
+        distinct, ranks = np.unique(x, return_inverse=True)
+        ranks = ranks.reshape(x.shape)
+        return distinct[groups.reduce(plain, ranks, ranks.dtype)]
+    if not is_float(vt):
+        return _result(groups.reduce(plain, x, x.dtype), vt)
+    out = groups.reduce(nan_skipping, x, x.dtype)
+    first = groups.first(x)
+    np.copyto(out, first, where=np.isnan(first))
+    return out
+
+
 def _extreme(op: str, plain: np.ufunc, nan_skipping: np.ufunc, start: float) -> Any:
-    def aggregate(arg: np.ndarray, axis: int | None = None, num_groups: Any = None) -> Any:
+    def aggregate(arg: np.ndarray, axis: Any = None, num_groups: Any = None) -> Any:
         x, vt = _matrix(op, arg)
-        ax = _np_axis(op, axis, num_groups)
+        groups = _grouped(op, x, axis, num_groups)
+        if groups is not None:
+            return _grouped_extreme(op, plain, nan_skipping, x, vt, groups)
+        ax = _np_axis(op, axis)
         if not _check_nonempty(op, x, ax):
             return np.empty((0, 1) if ax == 1 else (1, 0), dtype=x.dtype)
         if not is_float(vt):

@@ -1,4 +1,5 @@
-"""Elementwise kernels: infix operators, unary and binary math builtins, outer ops, ``?:``, ``@``.
+"""Elementwise kernels: infix operators, unary and binary math builtins, outer ops, ``?:``, ``@``,
+the string builtins ``lower``/``upper``/``concat`` and the activations ``relu``/``softmax``.
 
 DAPHNE's typing, not numpy's: a binary op computes in the most general operand value type
 (``valuetypes.most_general``), comparisons give 0/1 in that type (si64 for strings), ``&&`` and
@@ -16,6 +17,7 @@ the result has the lhs shape) and numpy broadcasts without copying.
 
 from __future__ import annotations
 
+import string
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -270,11 +272,12 @@ BINARY: dict[str, Binary] = {
     ">=": Binary(_compare_typing, _compare(np.greater_equal)),
     "&&": Binary(_logical_typing, _logical(np.logical_and)),
     "||": Binary(_logical_typing, _logical(np.logical_or)),
+    # Numbers are stringified as print shows them, as `+` does when a side is a string.
+    "concat": Binary(_concat_typing, _add),
 }
 BINARY["pow"], BINARY["mod"] = BINARY["^"], BINARY["%"]
-# Only reachable through outerXor/outerConcat (DaphneDSL has no infix xor or concat operator).
+# Only reachable through outerXor (DaphneDSL has no infix xor operator).
 _XOR = Binary(_logical_typing, _logical(np.logical_xor))
-_CONCAT = Binary(_concat_typing, _add)
 
 OUTER: dict[str, Binary] = {
     f"outer{name}": BINARY[op]
@@ -282,9 +285,10 @@ OUTER: dict[str, Binary] = {
         ("Add", "+"), ("Sub", "-"), ("Mul", "*"), ("Div", "/"), ("Pow", "^"), ("Log", "log"),
         ("Mod", "%"), ("Min", "min"), ("Max", "max"), ("And", "&&"), ("Or", "||"),
         ("Eq", "=="), ("Neq", "!="), ("Lt", "<"), ("Le", "<="), ("Gt", ">"), ("Ge", ">="),
+        ("Concat", "concat"),
     )
 }
-OUTER["outerXor"], OUTER["outerConcat"] = _XOR, _CONCAT
+OUTER["outerXor"] = _XOR
 
 
 def binary(op: str, lhs: Value, rhs: Value) -> Value:
@@ -370,6 +374,14 @@ def _is_nan(x: np.ndarray) -> np.ndarray:
     return np.zeros(x.shape, x.dtype)
 
 
+def _relu(x: np.ndarray) -> np.ndarray:
+    zero = x.dtype.type(0)
+    out = np.maximum(x, zero)  # NaN stays NaN
+    if x.dtype.kind == "f":
+        np.add(out, zero, out=out)  # -0.0 + 0.0 is 0.0: relu(-0.0) prints "0", not "-0"
+    return out
+
+
 _KEEP_UNARY: dict[str, Callable[[np.ndarray, str], np.ndarray]] = {
     # Unary minus wraps for ints; -true is nonzero, so a bool stays as it is.
     "minus": _keep(np.negative, np.negative),
@@ -379,6 +391,7 @@ _KEEP_UNARY: dict[str, Callable[[np.ndarray, str], np.ndarray]] = {
     "floor": _keep(np.floor, None),
     "ceil": _keep(np.ceil, None),
     "isNan": _keep(_is_nan, _is_nan, _is_nan),
+    "relu": _keep(_relu, _relu),
 }
 
 
@@ -406,22 +419,79 @@ for _op in (*_FLOAT_UNARY, *_KEEP_UNARY):
     _register_unary(_op)
 
 
+# DAPHNE maps each byte with C's tolower/toupper, so only the ASCII letters change (no Unicode
+# case mapping: "Ä" and "ß" stay as they are).
+_CASE_TABLES = {
+    "lower": str.maketrans(string.ascii_uppercase, string.ascii_lowercase),
+    "upper": str.maketrans(string.ascii_lowercase, string.ascii_uppercase),
+}
+
+
+def change_case(op: str, arg: Value) -> Value:
+    """``lower(arg)`` / ``upper(arg)`` of a string scalar or string matrix."""
+    x, vt, scalar = _operand(arg)
+    if vt != "str":
+        raise TypeError(f"{op!r} is defined for strings only, got {vt}")
+    return _finish(np.strings.translate(x, _CASE_TABLES[op]), vt, scalar)
+
+
+def _register_case(op: str) -> None:
+    kernel(op)(lambda arg: change_case(op, arg))
+
+
+for _op in _CASE_TABLES:
+    _register_case(_op)
+
+
+@kernel("softmax")
+def softmax(arg: Value) -> np.ndarray:
+    """Each row of a matrix mapped to exp(x - max) / sum(exp(x - max)), as DAPHNE's kernel.
+
+    f32 stays f32, other numeric types give f64. A NaN anywhere in a row makes the whole row
+    NaN (it enters the row's sum).
+    """
+    if not isinstance(arg, np.ndarray):
+        raise TypeError(f"softmax needs a matrix (it normalises each row), got "
+                        f"{type(arg).__name__}")
+    x, vt, _ = _operand(arg)
+    if vt == "str":
+        raise TypeError("'softmax' is not defined for strings")
+    dtype = DTYPE_OF_VT["f32" if vt == "f32" else "f64"]
+    if x.shape[1] == 0:
+        return np.empty(x.shape, dtype)
+    out = np.subtract(x, np.max(x, axis=1, keepdims=True), dtype=dtype)
+    np.exp(out, out=out)
+    scale = np.add.reduce(out, axis=1, keepdims=True)
+    # Multiplied by the reciprocal of the sum, as DAPHNE does (not divided by the sum).
+    np.divide(1, scale, out=scale)
+    return np.multiply(out, scale, out=out)
+
+
 # --- matrix product and conditional ------------------------------------------------------
+
+
+def matrix_product(op: str, lhs: np.ndarray, rhs: np.ndarray) -> np.ndarray:
+    """``lhs @ rhs`` in the operands' most general VT (integers exact, wrapping).
+
+    ``op`` names the builtin in error messages (``@``, or ``syrk``/``gemv``, which pass a
+    transposed view as ``lhs``: numpy hands the transposition to BLAS, no copy).
+    """
+    if not (isinstance(lhs, np.ndarray) and isinstance(rhs, np.ndarray)):
+        raise TypeError(f"{op!r} needs two matrices, got {type(lhs).__name__} and "
+                        f"{type(rhs).__name__}")
+    if lhs.shape[1] != rhs.shape[0]:
+        raise _shape_error("the number of columns of lhs must equal the number of rows of rhs",
+                           op, lhs, rhs)
+    vt = most_general(vt_of(lhs), vt_of(rhs))
+    if vt == "str":
+        raise TypeError(f"{op!r} is not defined for strings")
+    return _finish(np.matmul(_cast(lhs, vt), _cast(rhs, vt)), vt, False)
 
 
 @kernel("@")
 def matmul(lhs: np.ndarray, rhs: np.ndarray) -> np.ndarray:
     """The matrix product in the operands' most general VT (integers exact, wrapping)."""
-    if not (isinstance(lhs, np.ndarray) and isinstance(rhs, np.ndarray)):
-        raise TypeError(f"'@' needs two matrices, got {type(lhs).__name__} and "
-                        f"{type(rhs).__name__}")
-    if lhs.shape[1] != rhs.shape[0]:
-        raise _shape_error("the number of columns of lhs must equal the number of rows of rhs",
-                           "@", lhs, rhs)
-    vt = most_general(vt_of(lhs), vt_of(rhs))
-    if vt == "str":
-        raise TypeError("'@' is not defined for strings")
-    return _finish(np.matmul(_cast(lhs, vt), _cast(rhs, vt)), vt, False)
+    return matrix_product("@", lhs, rhs)
 
 
 @kernel("?:")

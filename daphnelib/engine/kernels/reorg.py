@@ -1,8 +1,9 @@
 """Reorganisation, matrix algebra and preprocessing kernels (spec §3.11).
 
 ``t``/``transpose``, ``reshape``, ``cbind``, ``rbind``, ``reverse``, ``lowerTri``, ``upperTri``,
-``replace``, ``order``, ``oneHot``, ``bin``, ``solve``, ``diagVector`` and ``ctable``. Frames
-are handed to the frame kernels for ``cbind``, ``rbind`` and ``order``.
+``replace``, ``order``, ``oneHot``, ``bin``, ``quantize``, ``solve``, ``eigen``, ``syrk``,
+``gemv``, ``isSymmetric``, ``sparsity``, ``diagVector`` and ``ctable``. Frames are handed to
+the frame kernels for ``cbind``, ``rbind`` and ``order``.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from daphnelib.engine.kernels.cast import (
     matrix_arg,
     require_frame_kernel,
 )
+from daphnelib.engine.kernels.elementwise import matrix_product
 from daphnelib.engine.registry import kernel
 from daphnelib.engine.values import FrameValue
 from daphnelib.engine.valuetypes import (
@@ -200,7 +202,8 @@ def order(arg: Any, *args: Any) -> Any:
 # -- preprocessing -------------------------------------------------------------------------
 
 
-def _integral_cells(op: str, what: str, values: np.ndarray, upper: np.ndarray) -> np.ndarray:
+def integral_cells(op: str, what: str, values: np.ndarray,
+                   upper: np.ndarray | float) -> np.ndarray:
     """values as int64, each checked to be an integer in [0, upper) (upper broadcasts)."""
     ok = (values >= 0) & (values < upper)
     if is_float(vt_of_dtype(values.dtype)):
@@ -234,7 +237,7 @@ def one_hot(arg: Any, info: Any) -> np.ndarray:
     out[:, starts[kept]] = arg[:, kept]
     coded = np.flatnonzero(spec > 0)
     if coded.size and arg.shape[0]:
-        codes = _integral_cells("oneHot", "value", arg[:, coded], spec[coded])
+        codes = integral_cells("oneHot", "value", arg[:, coded], spec[coded])
         out[np.arange(arg.shape[0]).reshape(-1, 1), starts[coded] + codes] = 1
     return out
 
@@ -281,6 +284,51 @@ def bin_(arg: Any, num_bins: Any, *bounds: Any) -> np.ndarray:
     return ids.astype(arg.dtype)
 
 
+def _quantize_bound(name: str, value: Any) -> np.float32:
+    if isinstance(value, (bool, np.bool_, str)) or not isinstance(value, (int, float, np.number)):
+        raise TypeError(f"quantize: {name} must be a number, got {type(value).__name__} "
+                        f"{value!r}")
+    bound = np.float32(value)  # DAPHNE's kernel takes float bounds
+    if not np.isfinite(bound):
+        raise ValueError(f"quantize: {name} must be finite, got {value!r}")
+    return bound
+
+
+def _round_half_away(v: Any) -> Any:
+    """C's roundf for values >= 0: the fraction v - floor(v) is exact, so no float detour."""
+    down = np.floor(v)
+    return down + (v - down >= 0.5)
+
+
+@kernel("quantize")
+def quantize(arg: Any, lo: Any, hi: Any) -> np.ndarray:
+    """Affine 8-bit quantization of [min, max] (widened to include 0) onto 0..255, as DAPHNE.
+
+    Computed in f32 like DAPHNE's kernel (which takes an f32 matrix; other numeric types are
+    converted to f32 first): scale = (max - min) / 256, zero = round(255 - max / scale) clamped
+    to [0, 255], code = round(clamp(zero + x / scale, 0, 255)).
+    """
+    arg = matrix_arg("quantize", "arg", arg)
+    vt = vt_of_dtype(arg.dtype)
+    if vt in ("str", "bool"):
+        raise TypeError(f"quantize needs a numeric (f32) matrix, got {vt}")
+    lo32, hi32 = _quantize_bound("min", lo), _quantize_bound("max", hi)
+    if lo32 > hi32:
+        raise ValueError(f"quantize: min ({lo}) must not be greater than max ({hi})")
+    lo32, hi32 = min(lo32, np.float32(0)), max(hi32, np.float32(0))
+    if lo32 == hi32:
+        raise ValueError("quantize: min and max are both 0, so the range to quantize is empty")
+    x = arg.astype(np.float32, copy=False)
+    if np.isnan(x).any():
+        raise ValueError("quantize: NaN has no 8-bit code")
+    scale = (hi32 - lo32) / np.float32(256)
+    zero = np.float32(_round_half_away(np.clip(np.float32(255) - hi32 / scale, 0, 255)))
+    codes = np.divide(x, scale, dtype=np.float32)
+    np.add(codes, zero, out=codes)
+    np.clip(codes, 0, 255, out=codes)
+    return _round_half_away(codes).astype(np.uint8)
+
+
 # -- matrix algebra ------------------------------------------------------------------------
 
 
@@ -302,6 +350,80 @@ def solve(a: Any, b: Any) -> np.ndarray:
     return np.ascontiguousarray(x)
 
 
+def _numeric_matrix(op: str, arg: Any) -> tuple[np.ndarray, str]:
+    arg = matrix_arg(op, "arg", arg)
+    vt = vt_of_dtype(arg.dtype)
+    if vt == "str":
+        raise TypeError(f"{op} needs a numeric matrix, got a string matrix")
+    return arg, vt
+
+
+@kernel("eigen")
+def eigen(arg: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Eigenvalues (n x 1, ascending) and unit eigenvectors (n x n, column k for value k) of a
+    symmetric matrix (LAPACK syevd). f32 stays f32; everything else is computed in f64.
+
+    Each eigenvector is signed so that its first entry of (nearly, within rounding) largest
+    magnitude is positive; LAPACK's sign is arbitrary.
+    """
+    a, vt = _numeric_matrix("eigen", _square("eigen", arg))
+    dtype = np.dtype(np.float32 if vt == "f32" else np.float64)
+    a = a.astype(dtype, copy=False)
+    if not np.isfinite(a).all():
+        raise ValueError("eigen: the matrix must not contain NaN or infinity")
+    if not is_symmetric(a):
+        raise ValueError(f"eigen needs a symmetric matrix; the {_shape(a)} matrix is not")
+    values, vectors = np.linalg.eigh(a)
+    if vectors.size:
+        magnitude = np.abs(vectors)
+        # A tolerance, so that entries of equal magnitude up to rounding pick the first one.
+        near_max = magnitude >= magnitude.max(axis=0) * (1 - 64 * np.finfo(dtype).eps)
+        lead = vectors[np.argmax(near_max, axis=0), np.arange(vectors.shape[1])]
+        vectors = vectors * np.where(lead < 0, dtype.type(-1), dtype.type(1))
+    return values.reshape(-1, 1).astype(dtype, copy=True), np.ascontiguousarray(vectors)
+
+
+@kernel("syrk")
+def syrk(arg: Any) -> np.ndarray:
+    """``t(A) @ A`` (m x m) in A's value type; float results are exactly symmetric."""
+    a, vt = _numeric_matrix("syrk", arg)
+    out = matrix_product("syrk", a.T, a)
+    if is_float(vt):
+        # As DAPHNE's kernel (BLAS syrk fills one triangle, mirrored): exactly symmetric.
+        lower = np.tril_indices(out.shape[0], -1)
+        out[lower] = out.T[lower]
+    return out
+
+
+@kernel("gemv")
+def gemv(mat: Any, vec: Any) -> np.ndarray:
+    """``t(A) @ x`` for an n x m matrix A and an n x 1 vector x: m x 1, in the common type."""
+    mat, vec = matrix_arg("gemv", "mat", mat), matrix_arg("gemv", "vec", vec)
+    if vec.shape != (mat.shape[0], 1):
+        raise ValueError(f"gemv: vec must be an n x 1 column with as many rows as mat: mat is "
+                         f"{_shape(mat)}, vec is {_shape(vec)}")
+    return matrix_product("gemv", mat.T, vec)
+
+
+def is_symmetric(a: np.ndarray) -> bool:
+    """Whether a square matrix equals its transpose; NaN off the diagonal never matches."""
+    same = a == a.T
+    np.fill_diagonal(same, True)  # DAPHNE compares the off-diagonal pairs only
+    return bool(same.all())
+
+
+@kernel("isSymmetric")
+def is_symmetric_(arg: Any) -> np.bool_:
+    return np.bool_(is_symmetric(_square("isSymmetric", arg)))
+
+
+@kernel("sparsity")
+def sparsity(arg: Any) -> np.float64:
+    """The fraction of non-zero cells (NaN counts as non-zero); NaN for an empty matrix."""
+    a, _ = _numeric_matrix("sparsity", arg)
+    return np.float64(np.count_nonzero(a)) / np.float64(a.size) if a.size else np.float64(np.nan)
+
+
 @kernel("diagVector")
 def diag_vector(arg: Any) -> np.ndarray:
     """The diagonal of a square matrix as an n x 1 column (a copy)."""
@@ -313,7 +435,7 @@ def _ctable_positions(name: str, arg: Any) -> np.ndarray:
     if arg.shape[1] != 1 or vt_of_dtype(arg.dtype) == "str":
         raise ValueError(f"ctable: {name} must be a numeric n x 1 column, got {_shape(arg)} of "
                          f"{vt_of_dtype(arg.dtype)}")
-    return _integral_cells("ctable", f"{name} position", arg[:, 0], np.inf)
+    return integral_cells("ctable", f"{name} position", arg[:, 0], np.inf)
 
 
 @kernel("ctable")
