@@ -7,7 +7,7 @@ PIP := $(PY) -m pip
 STAMP := $(VENV)/.daphnelib-installed
 NATIVE := $(wildcard daphnelib/_native/*.pyx daphnelib/_native/*.pxd daphnelib/_native/*.h)
 
-.PHONY: demo test lint bench bench-quick bench-report install clean
+.PHONY: demo test conformance lint bench bench-quick bench-report test-pandas22 install clean
 
 install: $(STAMP)
 
@@ -20,21 +20,34 @@ $(STAMP): pyproject.toml setup.py constraints.txt $(NATIVE)
 demo: $(STAMP)
 	$(PY) examples/demo.py
 
+# What CI runs (.ci/run): the generated suite is current, every test, the linters, and every
+# benchmark once.
 test: $(STAMP)
+	$(MAKE) conformance
 	$(PY) -m pytest -q -p no:cacheprovider
 	$(MAKE) lint
 	$(MAKE) bench-quick
 
-# asv runs in the installed environment (environment_type "existing"), offline.
+# Fails when tests/conformance differs from what scripts/conformance_cases/ generate.
+conformance: $(STAMP)
+	$(PY) scripts/gen_conformance.py --check
+
+# asv runs in the installed environment (environment_type "existing"), offline. Results are
+# saved under .asv/results for the checked-out commit (asv saves none for --python=same
+# without --set-commit-hash). bench-quick runs each benchmark once and saves nothing;
+# DAPHNELIB_BENCH_QUICK=1 makes the benchmarks skip their giant inputs (1e8 elements, 1 GiB).
+# asv exits non-zero when a benchmark fails, so a broken benchmark fails make test.
 ASV := $(VENV)/bin/asv
 bench: $(STAMP)
 	$(ASV) machine --yes >/dev/null
-	$(ASV) run --python=same --show-stderr
+	$(ASV) run --python=same --set-commit-hash=$$(git rev-parse HEAD) --show-stderr
 
 bench-quick: $(STAMP)
 	$(ASV) machine --yes >/dev/null
-	$(ASV) run --python=same --quick --dry-run --show-stderr
+	DAPHNELIB_BENCH_QUICK=1 $(ASV) run --python=same --quick --dry-run --show-stderr
 
+# The HTML dashboard (docs/bench/html, not committed) and a text table of the latest results
+# with ratios against the reference paths timed in the same run.
 bench-report: $(STAMP)
 	$(ASV) publish
 	$(PY) scripts/bench_report.py
@@ -45,5 +58,32 @@ lint: $(STAMP)
 	$(VENV)/bin/hadolint containers/Dockerfile
 	$(PY) scripts/check_pins.py
 
+# The pandas/frame/conformance tests on the oldest stack we support: pandas 2.2 + numpy 2.1
+# (constraints-pandas22.txt), in a second venv. The package is built from a copy of the
+# sources into that venv's site-packages, so the tree (and .venv's in-place build) stays as
+# it is; the tests run from tests/ so that `import daphnelib` finds that build. Not part of
+# make test (CI time).
+VENV22 ?= .venv-pandas22
+PY22 := $(abspath $(VENV22))/bin/python
+STAMP22 := $(VENV22)/.daphnelib-installed
+SOURCES := $(shell find daphnelib -name '*.py' -o -name '*.pyx' -o -name '*.pxd' -o -name '*.pyi' -o -name '*.h')
+PANDAS22_TESTS := test_pandas_exchange.py test_frame_api.py conformance
+
+$(STAMP22): pyproject.toml setup.py constraints-pandas22.txt $(SOURCES)
+	test -x $(PY22) || $(PYTHON) -m venv $(VENV22)
+	$(PY22) -m pip install -q -c constraints-pandas22.txt pip setuptools wheel Cython numpy \
+		pandas pyarrow pytest hypothesis
+	rm -rf $(VENV22)/src && mkdir -p $(VENV22)/src
+	cp -r pyproject.toml setup.py README.md daphnelib $(VENV22)/src/
+	rm -f $(VENV22)/src/daphnelib/_native/*.so $(VENV22)/src/daphnelib/_native/*.c
+	$(PY22) -m pip install -q --no-deps --no-build-isolation $(VENV22)/src
+	touch $@
+
+test-pandas22: $(STAMP22)
+	cd tests && $(PY22) -c 'import daphnelib, numpy, pandas; \
+		print("daphnelib from", daphnelib.__file__, "| pandas", pandas.__version__, \
+		      "| numpy", numpy.__version__)'
+	cd tests && $(PY22) -m pytest -q -p no:cacheprovider $(PANDAS22_TESTS)
+
 clean:
-	rm -rf build $(VENV) daphnelib/_native/*.so daphnelib/_native/*.c
+	rm -rf build $(VENV) $(VENV22) daphnelib/_native/*.so daphnelib/_native/*.c

@@ -7,6 +7,8 @@ import numpy as np
 
 from daphnelib import DaphneContext
 
+from ._config import unless_giant
+
 _CHILD_TIMER = """
 import time
 t0 = time.perf_counter()
@@ -69,7 +71,7 @@ class ComputeOverhead:
 class NumpyRoundTrip:
     """from_numpy(...).compute(): zero-copy, so the cost must not grow with the size."""
 
-    params = [1_000, 1_000_000, 100_000_000]
+    params = unless_giant([1_000, 1_000_000, 100_000_000], lambda n: 8 * n)
     param_names = ["elements"]
     timeout = 300
 

@@ -10,9 +10,11 @@ import numpy as np
 
 from daphnelib import DaphneContext
 
+from ._config import unless_giant
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-SIZES = (10**3, 10**6, 10**8)  # 1e8 float32 = 400 MB per tensor
+SIZES = unless_giant([10**3, 10**6, 10**8], lambda n: 4 * n)  # 1e8 float32: 400 MB
 RANKS = ("2d", "4d")
 
 

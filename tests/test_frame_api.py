@@ -9,25 +9,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from daphnelib import DaphneContext
 from daphnelib.engine.kernels import frame as fk
 from daphnelib.engine.values import FrameValue
+from support import EXACT
 
-EXACT = {"check_exact": True, "check_index_type": True, "check_column_type": True}
-
-
-@pytest.fixture(autouse=True)
-def _copy_on_write() -> Any:
-    if pd.__version__ < "3":
-        with pd.option_context("mode.copy_on_write", True):
-            yield
-    else:
-        yield
-
-
-@pytest.fixture
-def dc() -> DaphneContext:
-    return DaphneContext()
+pytestmark = pytest.mark.usefixtures("pandas_copy_on_write")
 
 
 @pytest.fixture
@@ -186,6 +172,38 @@ def test_to_matrix(dc, ab):
     np.testing.assert_array_equal(nullable.toMatrix("f64").compute(), [[1.0], [np.nan]])
 
 
+def test_to_matrix_has_the_cast_semantics(dc):
+    """Every frame -> matrix path converts like as.<vt>: no numpy garbage."""
+    f = dc.from_pandas(pd.DataFrame({"x": [0.5, np.nan], "b": [True, False],
+                                     "t": [1 / 3, 2.0]}))
+    with pytest.raises(ValueError, match="cannot cast nan to si64"):
+        f[:, ["x"]].toMatrix("si64").compute()  # numpy would give INT64_MIN
+    strs = f[:, ["b", "t"]].toMatrix("str").compute()
+    assert strs.tolist() == [["1", "0.333333"], ["0", "2"]]  # not "True", "0.3333333333333333"
+    with pytest.raises(ValueError, match="cannot cast inf to si32"):
+        dc.from_pandas(pd.DataFrame({"v": [np.inf]})).toMatrix("si32").compute()
+    frame = FrameValue([np.array([np.nan]), np.array([True])], ["x", "b"])
+    with pytest.raises(ValueError, match="cannot cast nan to si64"):
+        fk.frame_to_matrix(frame, "si64")  # the kernel itself, not only the cast in front
+    assert fk.frame_to_matrix(frame, "str").tolist() == [["nan", "1"]]
+
+
+def test_to_matrix_of_missing_values(dc):
+    df = pd.DataFrame({"n": pd.array([7, None, 9], dtype="Int64"),
+                       "s": pd.array(["1.5", "2", None], dtype="string"),
+                       "f": pd.array([None, 0.25, 1.0], dtype="Float32")})
+    out = dc.from_pandas(df).toMatrix("f64").compute()
+    np.testing.assert_array_equal(out, [[7, 1.5, np.nan], [np.nan, 2, 0.25], [9, np.nan, 1]])
+    assert out.dtype == np.float64
+    # a missing value has no integer (or bool, str) value: an error, never the buffer's garbage
+    for vt in ("si64", "bool", "str"):
+        with pytest.raises(ValueError, match=r"column 'n' has missing values \(the first in "
+                                             r"row 1\), which only an f32 or f64 matrix"):
+            dc.from_pandas(df[["n"]]).toMatrix(vt).compute()
+    ints = dc.from_pandas(df.iloc[[0, 2], :1]).toMatrix("si64").compute()  # no NA left
+    assert ints.dtype == np.int64 and ints[:, 0].tolist() == [7, 9]
+
+
 def test_column_selection_by_label_and_position(dc, capsys):
     f = dc.from_pandas(pd.DataFrame({"a": [1, 2, 3], "b": [4.0, 5.0, 6.0], "c": ["x", "y", "z"]}))
     assert printed(f[:, "b"], capsys)[0] == "Frame(3x1, [b:double])"
@@ -210,12 +228,14 @@ def test_selected_columns_are_views(dc):
 
 def test_filter_kernel():
     frame = FrameValue([np.arange(4), np.array(["a", "b", "c", "d"], dtype="T")], ["x", "y"])
-    out = fk.filter_frame(frame, np.array([[1], [0], [1], [1]]), np.array([0, 1]))
+    out = fk.filter_frame(frame, np.array([[1], [0], [1], [1]]), np.array([[0, 1]]))
     assert out.labels == ["y"] and out.columns[0].tolist() == ["a", "c", "d"]
     with pytest.raises(ValueError, match="only 0 and 1"):
-        fk.filter_frame(frame, np.array([2, 0, 1, 1]), None)
+        fk.filter_frame(frame, np.array([[2], [0], [1], [1]]), None)
     with pytest.raises(ValueError, match="row bit vector has 3 entries"):
-        fk.filter_frame(frame, np.array([1, 0, 1]), None)
+        fk.filter_frame(frame, np.array([[1], [0], [1]]), None)
+    with pytest.raises(TypeError, match=r"must be a matrix, got an array of shape \(4,\)"):
+        fk.filter_frame(frame, np.array([1, 0, 1, 1]), None)
 
 
 def test_matrix_frame_casts_tile_one_buffer():

@@ -8,23 +8,12 @@ import pytest
 from daphnelib import DaphneContext
 from daphnelib.engine.registry import load_kernels
 from daphnelib.engine.valuetypes import vt_of
-
-
-@pytest.fixture
-def dc() -> DaphneContext:
-    return DaphneContext()
+from support import assert_matrix
 
 
 @pytest.fixture
 def data() -> np.ndarray:
     return np.array([[3.0, 1.0, 7.0], [1.0, 2.0, 8.0], [2.0, 2.0, 9.0], [0.0, 1.0, 6.0]])
-
-
-def assert_matrix(actual: np.ndarray, expected: np.ndarray) -> None:
-    assert isinstance(actual, np.ndarray) and actual.ndim == 2
-    assert actual.dtype == expected.dtype, (actual.dtype, expected.dtype)
-    assert actual.shape == expected.shape
-    np.testing.assert_array_equal(actual, expected)
 
 
 # -- generators --------------------------------------------------------------------------------

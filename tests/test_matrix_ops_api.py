@@ -8,22 +8,12 @@ import pytest
 from daphnelib import DaphneContext
 from daphnelib.operator.nodes.matrix import Matrix
 from daphnelib.operator.nodes.scalar import Scalar
-
-
-@pytest.fixture
-def dc() -> DaphneContext:
-    return DaphneContext()
+from support import assert_matrix
 
 
 @pytest.fixture
 def a() -> np.ndarray:
     return np.array([[3.0, 1.0, 7.0], [1.0, 2.0, 8.0], [2.0, 2.5, 9.0], [0.0, 1.0, 6.0]])
-
-
-def assert_matrix(actual: np.ndarray, expected: np.ndarray) -> None:
-    assert isinstance(actual, np.ndarray) and actual.ndim == 2
-    assert actual.dtype == expected.dtype, (actual.dtype, expected.dtype)
-    np.testing.assert_array_equal(actual, expected)
 
 
 def test_operators_and_reflected_operators(dc: DaphneContext, a: np.ndarray) -> None:

@@ -8,8 +8,6 @@ reports, index and label handling, and random frames (hypothesis).
 
 from __future__ import annotations
 
-import importlib.util
-import pathlib
 from typing import Any
 
 import numpy as np
@@ -18,45 +16,23 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from conformance.test_pandas_roundtrip import KINDS
 from daphnelib import DaphneContext
 from daphnelib.engine.logical import Logical
 from daphnelib.interop.pandas import frame_value_from_pandas, to_pandas
 from daphnelib.script_building.dsl import quote
+from support import EXACT
 
-EXACT = {"check_exact": True, "check_index_type": True, "check_column_type": True}
 NUMERIC = ["int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
            "float32", "float64", "bool"]
 HELD = [d for d in NUMERIC if d not in ("int16", "uint16")]
 
+pytestmark = pytest.mark.usefixtures("pandas_copy_on_write")
 
-def _load_kinds() -> dict[str, Any]:
-    path = pathlib.Path(__file__).parent / "conformance" / "test_pandas_roundtrip.py"
-    spec = importlib.util.spec_from_file_location("_pandas_kinds", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.KINDS
-
-
-KINDS = _load_kinds()
 # Kinds that are one 4-row column labelled "x": they combine into one frame.
 COLUMN_KINDS = [k for k, build in KINDS.items()
                 if isinstance(build(), pd.DataFrame) and list(build().columns) == ["x"]
                 and len(build()) == 4 and isinstance(build().index, pd.RangeIndex)]
-
-
-@pytest.fixture(autouse=True)
-def _copy_on_write() -> Any:
-    if pd.__version__ < "3":
-        with pd.option_context("mode.copy_on_write", True):
-            yield
-    else:
-        yield
-
-
-@pytest.fixture
-def dc() -> DaphneContext:
-    return DaphneContext()
 
 
 def all_kinds() -> pd.DataFrame:

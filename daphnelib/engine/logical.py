@@ -43,6 +43,7 @@ drops both: the column is then an ordinary column.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -113,11 +114,17 @@ def describe(record: Logical | None) -> str:
     return "plain" if record is None else record.describe()
 
 
+def _each(logical: list[Logical | None], fn: Callable[[Logical], Logical | None]
+          ) -> list[Logical | None]:
+    """``fn`` of every record (a plain column's None stays None)."""
+    if logical.count(None) == len(logical):  # the common all-plain frame: no calls
+        return list(logical)
+    return [None if lg is None else fn(lg) for lg in logical]
+
+
 def take(logical: list[Logical | None], rows: Any) -> list[Logical | None]:
     """The records of a frame's columns after selecting ``rows`` of every column."""
-    if logical.count(None) == len(logical):
-        return list(logical)
-    return [None if lg is None else lg.take(rows) for lg in logical]
+    return _each(logical, lambda lg: lg.take(rows))
 
 
 def concat(a: Logical | None, b: Logical | None, n_a: int, n_b: int) -> Logical | None:
@@ -135,9 +142,7 @@ def concat(a: Logical | None, b: Logical | None, n_a: int, n_b: int) -> Logical 
 
 def relabeled(logical: list[Logical | None]) -> list[Logical | None]:
     """The records after every column got a new label."""
-    if logical.count(None) == len(logical):
-        return list(logical)
-    return [None if lg is None else lg.relabeled() for lg in logical]
+    return _each(logical, Logical.relabeled)
 
 
 def for_files(columns: list[np.ndarray], logical: list[Logical | None]) -> list[Logical | None]:

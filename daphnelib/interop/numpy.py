@@ -52,6 +52,8 @@ def to_engine(arr: np.ndarray, *, verbose: bool = False, what: str = "array") ->
             reasons.append("not C-contiguous")
         if verbose:
             sys.stdout.write(f"daphnelib: copying {what} once ({', '.join(reasons)})\n")
+        if arr.dtype.kind == "U" and not arr.dtype.isnative:
+            arr = arr.astype(arr.dtype.newbyteorder("="))  # numpy cannot cast it to strings
         with aligned_allocation():
             view = np.array(arr, dtype=target, order="C", copy=True)
     # Aliases of caller memory are read-only, so a write through a result cannot change it.

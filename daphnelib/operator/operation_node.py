@@ -72,9 +72,19 @@ class OperationNode:
         Computing this node, or a node built on it, afterwards raises a RuntimeError.
         """
         self._local_data = None
-        self._steps = None
         self._args = ()
         self._deleted = True
+        # Programs compiled before hold this node's data: drop them downstream too, so the
+        # data is released and computing a consumer re-lowers and raises.
+        stack: list[OperationNode] = [self]
+        seen = {id(self)}
+        while stack:
+            node = stack.pop()
+            node._steps = None
+            if node._consumers is not None:
+                fresh = [c for c in node._consumers.values() if id(c) not in seen]
+                seen.update(map(id, fresh))
+                stack.extend(fresh)
 
     def _check_alive(self) -> None:
         if self._deleted:

@@ -1,10 +1,11 @@
 """Conformance family ``pandas_roundtrip``: every DataFrame kind x every frame operation.
 
-``KINDS`` maps a kind to a Python expression (``np``, ``pd`` and the helpers of ``PREAMBLE``,
-e.g. ``one(values)`` = a one-column frame labelled ``x``, in scope) building the input: a
-DataFrame or a Series, usually 4 rows. ``OPS`` are the operations each kind goes through;
-every case checks the result with ``pd.testing.assert_frame_equal`` (exact values, dtypes,
-index and column types) and that the input is unchanged:
+``KINDS`` maps a kind to a Python expression (``np``, ``pd``, ``KINDS`` and the helpers of
+``tests/conformance/_support.py``, e.g. ``one(values)`` = a one-column frame labelled ``x``,
+in scope) building the input: a DataFrame or a Series, usually 4 rows. ``OPS`` are the
+operations each kind goes through; every case (``check_frame`` in ``_support``) checks the
+result with ``pd.testing.assert_frame_equal`` (exact values, dtypes, index and column types)
+and that the input is unchanged:
 
 - ``identity``: ``from_pandas(x, keepIndex=True).compute(useIndexColumn=True)``;
 - ``files``: the same with ``shared_memory=False`` and ``compute(type="files")``;
@@ -86,8 +87,8 @@ KINDS: dict[str, str] = {
     "empty_frame": "pd.DataFrame()",
     "wide_10000": "pd.DataFrame(np.arange(30000.0).reshape(3, 10000))",
     "mixed": (
-        'combine("int16", "Int64", "category_str", "datetime_tz_berlin", "str_default",\n'
-        '        "bool", "float32", "sparse_float", "uint64", "timedelta_ns")'),
+        'combine(KINDS, "int16", "Int64", "category_str", "datetime_tz_berlin",\n'
+        '        "str_default", "bool", "float32", "sparse_float", "uint64", "timedelta_ns")'),
     # index kinds (keepIndex)
     "index_range_offset": 'pd.DataFrame({"x": [1.0, 2.0, 3.0]}, index=pd.RangeIndex(10, 16, 2))',
     "index_named_int": 'pd.DataFrame({"x": [1, 2, 3]}, index=pd.Index([7, 3, 9], name="id"))',
@@ -126,72 +127,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from conformance._support import DATES, check_frame, combine, frame_of, one
 from daphnelib import DaphneContext
 
-EXACT = {"check_exact": True, "check_index_type": True, "check_column_type": True}
-DATES = ["2020-03-29T00:00", "NaT", "1960-06-01T12:30", "2100-10-25T01:00"]
+pytestmark = [pytest.mark.conformance("{family}"),
+              pytest.mark.usefixtures("pandas_copy_on_write")]
 
-
-@pytest.fixture(autouse=True)
-def _copy_on_write() -> Any:
-    if pd.__version__ < "3":
-        with pd.option_context("mode.copy_on_write", True):
-            yield
-    else:
-        yield
-
-
-@pytest.fixture
-def dc() -> DaphneContext:
-    return DaphneContext()
-
-
-def one(values: Any) -> pd.DataFrame:
-    return pd.DataFrame({"x": values})
-
-
-def frame_of(data: Any) -> pd.DataFrame:
-    return data.to_frame() if isinstance(data, pd.Series) else data
-
-
-def combine(*kinds: str) -> pd.DataFrame:
-    """The frames of several kinds side by side, labels prefixed by the kind."""
-    return pd.concat([frame_of(KINDS[k]()).add_prefix(f"{k}_") for k in kinds], axis=1)
-
-
-def descending(df: pd.DataFrame) -> pd.DataFrame:
-    """Rows by index level 0 descending, ties in input order (pandas 2.2's sort_index fails
-    on a RangeIndex, so the permutation is computed here)."""
-    if len(df) < 2:
-        return df
-    if df.index.is_monotonic_increasing and df.index.is_unique:
-        return df.iloc[::-1]  # keeps a RangeIndex and a (negated) freq, as sort_index does
-    ranks = pd.factorize(df.index.get_level_values(0), sort=True)[0]
-    return df.iloc[np.argsort(-ranks, kind="stable")]
-
-
-def check(dc: DaphneContext, data: Any, op: str) -> None:
-    """Run ``op`` through daphnelib and pandas; results equal, input untouched."""
-    before = data.copy(deep=True)
-    frame = dc.from_pandas(data, keepIndex=True, shared_memory=op != "files")
-    expected = frame_of(data)
-    kind = "files" if op == "files" else "shared memory"
-    if op == "cbind":
-        other = pd.DataFrame({"cbind_extra": np.arange(len(expected), dtype=np.int64)})
-        frame = frame.cbind(dc.from_pandas(other))
-        expected = pd.concat([expected, other.set_axis(expected.index)], axis=1)
-    elif op == "rbind":
-        frame = frame.rbind(frame)
-        expected = pd.concat([expected, expected])
-    elif op == "order":
-        frame = frame.order([0], [False])
-        expected = descending(expected)
-    out = frame.compute(type=kind, useIndexColumn=True)
-    pd.testing.assert_frame_equal(out, expected, **EXACT)
-    if isinstance(data, pd.Series):
-        pd.testing.assert_series_equal(data, before, check_exact=True)
-    else:
-        pd.testing.assert_frame_equal(data, before, **EXACT)
+__all__ = ["KINDS", "frame_of"]  # what tests/test_{joins,sql,pandas_exchange}.py use
 '''
 
 
@@ -204,11 +146,11 @@ def render(cases: list[tuple[str, str]]) -> str:
     """The test module: the kinds as builder functions, then one test per (kind, op)."""
     kinds = dict.fromkeys(kind for kind, _ in cases)
     parts = ['"""DataFrame kinds x frame operations through daphnelib, against pandas."""\n',
-             PREAMBLE]
+             PREAMBLE.replace("{family}", FAMILY)]
     parts += ["\n\n" + _builder(kind, KINDS[kind]) for kind in kinds]
     table = ",\n".join(f'    "{kind}": _{kind}' for kind in kinds)
     parts.append(f"\n\nKINDS = {{\n{table},\n}}\n")
     for kind, op in cases:
         parts.append(f"\n\ndef test_{kind}_{op}(dc: DaphneContext) -> None:\n"
-                     f'    check(dc, _{kind}(), "{op}")\n')
+                     f'    check_frame(dc, _{kind}(), "{op}")\n')
     return "".join(parts)

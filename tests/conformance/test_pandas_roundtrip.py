@@ -11,72 +11,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from conformance._support import DATES, check_frame, combine, frame_of, one
 from daphnelib import DaphneContext
 
-EXACT = {"check_exact": True, "check_index_type": True, "check_column_type": True}
-DATES = ["2020-03-29T00:00", "NaT", "1960-06-01T12:30", "2100-10-25T01:00"]
+pytestmark = [pytest.mark.conformance("pandas_roundtrip"),
+              pytest.mark.usefixtures("pandas_copy_on_write")]
 
-
-@pytest.fixture(autouse=True)
-def _copy_on_write() -> Any:
-    if pd.__version__ < "3":
-        with pd.option_context("mode.copy_on_write", True):
-            yield
-    else:
-        yield
-
-
-@pytest.fixture
-def dc() -> DaphneContext:
-    return DaphneContext()
-
-
-def one(values: Any) -> pd.DataFrame:
-    return pd.DataFrame({"x": values})
-
-
-def frame_of(data: Any) -> pd.DataFrame:
-    return data.to_frame() if isinstance(data, pd.Series) else data
-
-
-def combine(*kinds: str) -> pd.DataFrame:
-    """The frames of several kinds side by side, labels prefixed by the kind."""
-    return pd.concat([frame_of(KINDS[k]()).add_prefix(f"{k}_") for k in kinds], axis=1)
-
-
-def descending(df: pd.DataFrame) -> pd.DataFrame:
-    """Rows by index level 0 descending, ties in input order (pandas 2.2's sort_index fails
-    on a RangeIndex, so the permutation is computed here)."""
-    if len(df) < 2:
-        return df
-    if df.index.is_monotonic_increasing and df.index.is_unique:
-        return df.iloc[::-1]  # keeps a RangeIndex and a (negated) freq, as sort_index does
-    ranks = pd.factorize(df.index.get_level_values(0), sort=True)[0]
-    return df.iloc[np.argsort(-ranks, kind="stable")]
-
-
-def check(dc: DaphneContext, data: Any, op: str) -> None:
-    """Run ``op`` through daphnelib and pandas; results equal, input untouched."""
-    before = data.copy(deep=True)
-    frame = dc.from_pandas(data, keepIndex=True, shared_memory=op != "files")
-    expected = frame_of(data)
-    kind = "files" if op == "files" else "shared memory"
-    if op == "cbind":
-        other = pd.DataFrame({"cbind_extra": np.arange(len(expected), dtype=np.int64)})
-        frame = frame.cbind(dc.from_pandas(other))
-        expected = pd.concat([expected, other.set_axis(expected.index)], axis=1)
-    elif op == "rbind":
-        frame = frame.rbind(frame)
-        expected = pd.concat([expected, expected])
-    elif op == "order":
-        frame = frame.order([0], [False])
-        expected = descending(expected)
-    out = frame.compute(type=kind, useIndexColumn=True)
-    pd.testing.assert_frame_equal(out, expected, **EXACT)
-    if isinstance(data, pd.Series):
-        pd.testing.assert_series_equal(data, before, check_exact=True)
-    else:
-        pd.testing.assert_frame_equal(data, before, **EXACT)
+__all__ = ["KINDS", "frame_of"]  # what tests/test_{joins,sql,pandas_exchange}.py use
 
 
 def _int8() -> Any:
@@ -284,8 +225,8 @@ def _wide_10000() -> Any:
 
 
 def _mixed() -> Any:
-    return combine("int16", "Int64", "category_str", "datetime_tz_berlin", "str_default",
-                   "bool", "float32", "sparse_float", "uint64", "timedelta_ns")
+    return combine(KINDS, "int16", "Int64", "category_str", "datetime_tz_berlin",
+                   "str_default", "bool", "float32", "sparse_float", "uint64", "timedelta_ns")
 
 
 def _index_range_offset() -> Any:
@@ -404,1240 +345,1240 @@ KINDS = {
 
 
 def test_int8_identity(dc: DaphneContext) -> None:
-    check(dc, _int8(), "identity")
+    check_frame(dc, _int8(), "identity")
 
 
 def test_int8_files(dc: DaphneContext) -> None:
-    check(dc, _int8(), "files")
+    check_frame(dc, _int8(), "files")
 
 
 def test_int8_cbind(dc: DaphneContext) -> None:
-    check(dc, _int8(), "cbind")
+    check_frame(dc, _int8(), "cbind")
 
 
 def test_int8_rbind(dc: DaphneContext) -> None:
-    check(dc, _int8(), "rbind")
+    check_frame(dc, _int8(), "rbind")
 
 
 def test_int8_order(dc: DaphneContext) -> None:
-    check(dc, _int8(), "order")
+    check_frame(dc, _int8(), "order")
 
 
 def test_int16_identity(dc: DaphneContext) -> None:
-    check(dc, _int16(), "identity")
+    check_frame(dc, _int16(), "identity")
 
 
 def test_int16_files(dc: DaphneContext) -> None:
-    check(dc, _int16(), "files")
+    check_frame(dc, _int16(), "files")
 
 
 def test_int16_cbind(dc: DaphneContext) -> None:
-    check(dc, _int16(), "cbind")
+    check_frame(dc, _int16(), "cbind")
 
 
 def test_int16_rbind(dc: DaphneContext) -> None:
-    check(dc, _int16(), "rbind")
+    check_frame(dc, _int16(), "rbind")
 
 
 def test_int16_order(dc: DaphneContext) -> None:
-    check(dc, _int16(), "order")
+    check_frame(dc, _int16(), "order")
 
 
 def test_int32_identity(dc: DaphneContext) -> None:
-    check(dc, _int32(), "identity")
+    check_frame(dc, _int32(), "identity")
 
 
 def test_int32_files(dc: DaphneContext) -> None:
-    check(dc, _int32(), "files")
+    check_frame(dc, _int32(), "files")
 
 
 def test_int32_cbind(dc: DaphneContext) -> None:
-    check(dc, _int32(), "cbind")
+    check_frame(dc, _int32(), "cbind")
 
 
 def test_int32_rbind(dc: DaphneContext) -> None:
-    check(dc, _int32(), "rbind")
+    check_frame(dc, _int32(), "rbind")
 
 
 def test_int32_order(dc: DaphneContext) -> None:
-    check(dc, _int32(), "order")
+    check_frame(dc, _int32(), "order")
 
 
 def test_int64_identity(dc: DaphneContext) -> None:
-    check(dc, _int64(), "identity")
+    check_frame(dc, _int64(), "identity")
 
 
 def test_int64_files(dc: DaphneContext) -> None:
-    check(dc, _int64(), "files")
+    check_frame(dc, _int64(), "files")
 
 
 def test_int64_cbind(dc: DaphneContext) -> None:
-    check(dc, _int64(), "cbind")
+    check_frame(dc, _int64(), "cbind")
 
 
 def test_int64_rbind(dc: DaphneContext) -> None:
-    check(dc, _int64(), "rbind")
+    check_frame(dc, _int64(), "rbind")
 
 
 def test_int64_order(dc: DaphneContext) -> None:
-    check(dc, _int64(), "order")
+    check_frame(dc, _int64(), "order")
 
 
 def test_uint8_identity(dc: DaphneContext) -> None:
-    check(dc, _uint8(), "identity")
+    check_frame(dc, _uint8(), "identity")
 
 
 def test_uint8_files(dc: DaphneContext) -> None:
-    check(dc, _uint8(), "files")
+    check_frame(dc, _uint8(), "files")
 
 
 def test_uint8_cbind(dc: DaphneContext) -> None:
-    check(dc, _uint8(), "cbind")
+    check_frame(dc, _uint8(), "cbind")
 
 
 def test_uint8_rbind(dc: DaphneContext) -> None:
-    check(dc, _uint8(), "rbind")
+    check_frame(dc, _uint8(), "rbind")
 
 
 def test_uint8_order(dc: DaphneContext) -> None:
-    check(dc, _uint8(), "order")
+    check_frame(dc, _uint8(), "order")
 
 
 def test_uint16_identity(dc: DaphneContext) -> None:
-    check(dc, _uint16(), "identity")
+    check_frame(dc, _uint16(), "identity")
 
 
 def test_uint16_files(dc: DaphneContext) -> None:
-    check(dc, _uint16(), "files")
+    check_frame(dc, _uint16(), "files")
 
 
 def test_uint16_cbind(dc: DaphneContext) -> None:
-    check(dc, _uint16(), "cbind")
+    check_frame(dc, _uint16(), "cbind")
 
 
 def test_uint16_rbind(dc: DaphneContext) -> None:
-    check(dc, _uint16(), "rbind")
+    check_frame(dc, _uint16(), "rbind")
 
 
 def test_uint16_order(dc: DaphneContext) -> None:
-    check(dc, _uint16(), "order")
+    check_frame(dc, _uint16(), "order")
 
 
 def test_uint32_identity(dc: DaphneContext) -> None:
-    check(dc, _uint32(), "identity")
+    check_frame(dc, _uint32(), "identity")
 
 
 def test_uint32_files(dc: DaphneContext) -> None:
-    check(dc, _uint32(), "files")
+    check_frame(dc, _uint32(), "files")
 
 
 def test_uint32_cbind(dc: DaphneContext) -> None:
-    check(dc, _uint32(), "cbind")
+    check_frame(dc, _uint32(), "cbind")
 
 
 def test_uint32_rbind(dc: DaphneContext) -> None:
-    check(dc, _uint32(), "rbind")
+    check_frame(dc, _uint32(), "rbind")
 
 
 def test_uint32_order(dc: DaphneContext) -> None:
-    check(dc, _uint32(), "order")
+    check_frame(dc, _uint32(), "order")
 
 
 def test_uint64_identity(dc: DaphneContext) -> None:
-    check(dc, _uint64(), "identity")
+    check_frame(dc, _uint64(), "identity")
 
 
 def test_uint64_files(dc: DaphneContext) -> None:
-    check(dc, _uint64(), "files")
+    check_frame(dc, _uint64(), "files")
 
 
 def test_uint64_cbind(dc: DaphneContext) -> None:
-    check(dc, _uint64(), "cbind")
+    check_frame(dc, _uint64(), "cbind")
 
 
 def test_uint64_rbind(dc: DaphneContext) -> None:
-    check(dc, _uint64(), "rbind")
+    check_frame(dc, _uint64(), "rbind")
 
 
 def test_uint64_order(dc: DaphneContext) -> None:
-    check(dc, _uint64(), "order")
+    check_frame(dc, _uint64(), "order")
 
 
 def test_float16_identity(dc: DaphneContext) -> None:
-    check(dc, _float16(), "identity")
+    check_frame(dc, _float16(), "identity")
 
 
 def test_float16_files(dc: DaphneContext) -> None:
-    check(dc, _float16(), "files")
+    check_frame(dc, _float16(), "files")
 
 
 def test_float16_cbind(dc: DaphneContext) -> None:
-    check(dc, _float16(), "cbind")
+    check_frame(dc, _float16(), "cbind")
 
 
 def test_float16_rbind(dc: DaphneContext) -> None:
-    check(dc, _float16(), "rbind")
+    check_frame(dc, _float16(), "rbind")
 
 
 def test_float16_order(dc: DaphneContext) -> None:
-    check(dc, _float16(), "order")
+    check_frame(dc, _float16(), "order")
 
 
 def test_float32_identity(dc: DaphneContext) -> None:
-    check(dc, _float32(), "identity")
+    check_frame(dc, _float32(), "identity")
 
 
 def test_float32_files(dc: DaphneContext) -> None:
-    check(dc, _float32(), "files")
+    check_frame(dc, _float32(), "files")
 
 
 def test_float32_cbind(dc: DaphneContext) -> None:
-    check(dc, _float32(), "cbind")
+    check_frame(dc, _float32(), "cbind")
 
 
 def test_float32_rbind(dc: DaphneContext) -> None:
-    check(dc, _float32(), "rbind")
+    check_frame(dc, _float32(), "rbind")
 
 
 def test_float32_order(dc: DaphneContext) -> None:
-    check(dc, _float32(), "order")
+    check_frame(dc, _float32(), "order")
 
 
 def test_float64_identity(dc: DaphneContext) -> None:
-    check(dc, _float64(), "identity")
+    check_frame(dc, _float64(), "identity")
 
 
 def test_float64_files(dc: DaphneContext) -> None:
-    check(dc, _float64(), "files")
+    check_frame(dc, _float64(), "files")
 
 
 def test_float64_cbind(dc: DaphneContext) -> None:
-    check(dc, _float64(), "cbind")
+    check_frame(dc, _float64(), "cbind")
 
 
 def test_float64_rbind(dc: DaphneContext) -> None:
-    check(dc, _float64(), "rbind")
+    check_frame(dc, _float64(), "rbind")
 
 
 def test_float64_order(dc: DaphneContext) -> None:
-    check(dc, _float64(), "order")
+    check_frame(dc, _float64(), "order")
 
 
 def test_bool_identity(dc: DaphneContext) -> None:
-    check(dc, _bool(), "identity")
+    check_frame(dc, _bool(), "identity")
 
 
 def test_bool_files(dc: DaphneContext) -> None:
-    check(dc, _bool(), "files")
+    check_frame(dc, _bool(), "files")
 
 
 def test_bool_cbind(dc: DaphneContext) -> None:
-    check(dc, _bool(), "cbind")
+    check_frame(dc, _bool(), "cbind")
 
 
 def test_bool_rbind(dc: DaphneContext) -> None:
-    check(dc, _bool(), "rbind")
+    check_frame(dc, _bool(), "rbind")
 
 
 def test_bool_order(dc: DaphneContext) -> None:
-    check(dc, _bool(), "order")
+    check_frame(dc, _bool(), "order")
 
 
 def test_Int8_identity(dc: DaphneContext) -> None:
-    check(dc, _Int8(), "identity")
+    check_frame(dc, _Int8(), "identity")
 
 
 def test_Int8_files(dc: DaphneContext) -> None:
-    check(dc, _Int8(), "files")
+    check_frame(dc, _Int8(), "files")
 
 
 def test_Int8_cbind(dc: DaphneContext) -> None:
-    check(dc, _Int8(), "cbind")
+    check_frame(dc, _Int8(), "cbind")
 
 
 def test_Int8_rbind(dc: DaphneContext) -> None:
-    check(dc, _Int8(), "rbind")
+    check_frame(dc, _Int8(), "rbind")
 
 
 def test_Int8_order(dc: DaphneContext) -> None:
-    check(dc, _Int8(), "order")
+    check_frame(dc, _Int8(), "order")
 
 
 def test_Int16_identity(dc: DaphneContext) -> None:
-    check(dc, _Int16(), "identity")
+    check_frame(dc, _Int16(), "identity")
 
 
 def test_Int16_files(dc: DaphneContext) -> None:
-    check(dc, _Int16(), "files")
+    check_frame(dc, _Int16(), "files")
 
 
 def test_Int16_cbind(dc: DaphneContext) -> None:
-    check(dc, _Int16(), "cbind")
+    check_frame(dc, _Int16(), "cbind")
 
 
 def test_Int16_rbind(dc: DaphneContext) -> None:
-    check(dc, _Int16(), "rbind")
+    check_frame(dc, _Int16(), "rbind")
 
 
 def test_Int16_order(dc: DaphneContext) -> None:
-    check(dc, _Int16(), "order")
+    check_frame(dc, _Int16(), "order")
 
 
 def test_Int32_identity(dc: DaphneContext) -> None:
-    check(dc, _Int32(), "identity")
+    check_frame(dc, _Int32(), "identity")
 
 
 def test_Int32_files(dc: DaphneContext) -> None:
-    check(dc, _Int32(), "files")
+    check_frame(dc, _Int32(), "files")
 
 
 def test_Int32_cbind(dc: DaphneContext) -> None:
-    check(dc, _Int32(), "cbind")
+    check_frame(dc, _Int32(), "cbind")
 
 
 def test_Int32_rbind(dc: DaphneContext) -> None:
-    check(dc, _Int32(), "rbind")
+    check_frame(dc, _Int32(), "rbind")
 
 
 def test_Int32_order(dc: DaphneContext) -> None:
-    check(dc, _Int32(), "order")
+    check_frame(dc, _Int32(), "order")
 
 
 def test_Int64_identity(dc: DaphneContext) -> None:
-    check(dc, _Int64(), "identity")
+    check_frame(dc, _Int64(), "identity")
 
 
 def test_Int64_files(dc: DaphneContext) -> None:
-    check(dc, _Int64(), "files")
+    check_frame(dc, _Int64(), "files")
 
 
 def test_Int64_cbind(dc: DaphneContext) -> None:
-    check(dc, _Int64(), "cbind")
+    check_frame(dc, _Int64(), "cbind")
 
 
 def test_Int64_rbind(dc: DaphneContext) -> None:
-    check(dc, _Int64(), "rbind")
+    check_frame(dc, _Int64(), "rbind")
 
 
 def test_Int64_order(dc: DaphneContext) -> None:
-    check(dc, _Int64(), "order")
+    check_frame(dc, _Int64(), "order")
 
 
 def test_UInt8_identity(dc: DaphneContext) -> None:
-    check(dc, _UInt8(), "identity")
+    check_frame(dc, _UInt8(), "identity")
 
 
 def test_UInt8_files(dc: DaphneContext) -> None:
-    check(dc, _UInt8(), "files")
+    check_frame(dc, _UInt8(), "files")
 
 
 def test_UInt8_cbind(dc: DaphneContext) -> None:
-    check(dc, _UInt8(), "cbind")
+    check_frame(dc, _UInt8(), "cbind")
 
 
 def test_UInt8_rbind(dc: DaphneContext) -> None:
-    check(dc, _UInt8(), "rbind")
+    check_frame(dc, _UInt8(), "rbind")
 
 
 def test_UInt8_order(dc: DaphneContext) -> None:
-    check(dc, _UInt8(), "order")
+    check_frame(dc, _UInt8(), "order")
 
 
 def test_UInt16_identity(dc: DaphneContext) -> None:
-    check(dc, _UInt16(), "identity")
+    check_frame(dc, _UInt16(), "identity")
 
 
 def test_UInt16_files(dc: DaphneContext) -> None:
-    check(dc, _UInt16(), "files")
+    check_frame(dc, _UInt16(), "files")
 
 
 def test_UInt16_cbind(dc: DaphneContext) -> None:
-    check(dc, _UInt16(), "cbind")
+    check_frame(dc, _UInt16(), "cbind")
 
 
 def test_UInt16_rbind(dc: DaphneContext) -> None:
-    check(dc, _UInt16(), "rbind")
+    check_frame(dc, _UInt16(), "rbind")
 
 
 def test_UInt16_order(dc: DaphneContext) -> None:
-    check(dc, _UInt16(), "order")
+    check_frame(dc, _UInt16(), "order")
 
 
 def test_UInt32_identity(dc: DaphneContext) -> None:
-    check(dc, _UInt32(), "identity")
+    check_frame(dc, _UInt32(), "identity")
 
 
 def test_UInt32_files(dc: DaphneContext) -> None:
-    check(dc, _UInt32(), "files")
+    check_frame(dc, _UInt32(), "files")
 
 
 def test_UInt32_cbind(dc: DaphneContext) -> None:
-    check(dc, _UInt32(), "cbind")
+    check_frame(dc, _UInt32(), "cbind")
 
 
 def test_UInt32_rbind(dc: DaphneContext) -> None:
-    check(dc, _UInt32(), "rbind")
+    check_frame(dc, _UInt32(), "rbind")
 
 
 def test_UInt32_order(dc: DaphneContext) -> None:
-    check(dc, _UInt32(), "order")
+    check_frame(dc, _UInt32(), "order")
 
 
 def test_UInt64_identity(dc: DaphneContext) -> None:
-    check(dc, _UInt64(), "identity")
+    check_frame(dc, _UInt64(), "identity")
 
 
 def test_UInt64_files(dc: DaphneContext) -> None:
-    check(dc, _UInt64(), "files")
+    check_frame(dc, _UInt64(), "files")
 
 
 def test_UInt64_cbind(dc: DaphneContext) -> None:
-    check(dc, _UInt64(), "cbind")
+    check_frame(dc, _UInt64(), "cbind")
 
 
 def test_UInt64_rbind(dc: DaphneContext) -> None:
-    check(dc, _UInt64(), "rbind")
+    check_frame(dc, _UInt64(), "rbind")
 
 
 def test_UInt64_order(dc: DaphneContext) -> None:
-    check(dc, _UInt64(), "order")
+    check_frame(dc, _UInt64(), "order")
 
 
 def test_Float32_identity(dc: DaphneContext) -> None:
-    check(dc, _Float32(), "identity")
+    check_frame(dc, _Float32(), "identity")
 
 
 def test_Float32_files(dc: DaphneContext) -> None:
-    check(dc, _Float32(), "files")
+    check_frame(dc, _Float32(), "files")
 
 
 def test_Float32_cbind(dc: DaphneContext) -> None:
-    check(dc, _Float32(), "cbind")
+    check_frame(dc, _Float32(), "cbind")
 
 
 def test_Float32_rbind(dc: DaphneContext) -> None:
-    check(dc, _Float32(), "rbind")
+    check_frame(dc, _Float32(), "rbind")
 
 
 def test_Float32_order(dc: DaphneContext) -> None:
-    check(dc, _Float32(), "order")
+    check_frame(dc, _Float32(), "order")
 
 
 def test_Float64_nan_and_na_identity(dc: DaphneContext) -> None:
-    check(dc, _Float64_nan_and_na(), "identity")
+    check_frame(dc, _Float64_nan_and_na(), "identity")
 
 
 def test_Float64_nan_and_na_files(dc: DaphneContext) -> None:
-    check(dc, _Float64_nan_and_na(), "files")
+    check_frame(dc, _Float64_nan_and_na(), "files")
 
 
 def test_Float64_nan_and_na_cbind(dc: DaphneContext) -> None:
-    check(dc, _Float64_nan_and_na(), "cbind")
+    check_frame(dc, _Float64_nan_and_na(), "cbind")
 
 
 def test_Float64_nan_and_na_rbind(dc: DaphneContext) -> None:
-    check(dc, _Float64_nan_and_na(), "rbind")
+    check_frame(dc, _Float64_nan_and_na(), "rbind")
 
 
 def test_Float64_nan_and_na_order(dc: DaphneContext) -> None:
-    check(dc, _Float64_nan_and_na(), "order")
+    check_frame(dc, _Float64_nan_and_na(), "order")
 
 
 def test_boolean_identity(dc: DaphneContext) -> None:
-    check(dc, _boolean(), "identity")
+    check_frame(dc, _boolean(), "identity")
 
 
 def test_boolean_files(dc: DaphneContext) -> None:
-    check(dc, _boolean(), "files")
+    check_frame(dc, _boolean(), "files")
 
 
 def test_boolean_cbind(dc: DaphneContext) -> None:
-    check(dc, _boolean(), "cbind")
+    check_frame(dc, _boolean(), "cbind")
 
 
 def test_boolean_rbind(dc: DaphneContext) -> None:
-    check(dc, _boolean(), "rbind")
+    check_frame(dc, _boolean(), "rbind")
 
 
 def test_boolean_order(dc: DaphneContext) -> None:
-    check(dc, _boolean(), "order")
+    check_frame(dc, _boolean(), "order")
 
 
 def test_category_str_identity(dc: DaphneContext) -> None:
-    check(dc, _category_str(), "identity")
+    check_frame(dc, _category_str(), "identity")
 
 
 def test_category_str_files(dc: DaphneContext) -> None:
-    check(dc, _category_str(), "files")
+    check_frame(dc, _category_str(), "files")
 
 
 def test_category_str_cbind(dc: DaphneContext) -> None:
-    check(dc, _category_str(), "cbind")
+    check_frame(dc, _category_str(), "cbind")
 
 
 def test_category_str_rbind(dc: DaphneContext) -> None:
-    check(dc, _category_str(), "rbind")
+    check_frame(dc, _category_str(), "rbind")
 
 
 def test_category_str_order(dc: DaphneContext) -> None:
-    check(dc, _category_str(), "order")
+    check_frame(dc, _category_str(), "order")
 
 
 def test_category_ordered_int_identity(dc: DaphneContext) -> None:
-    check(dc, _category_ordered_int(), "identity")
+    check_frame(dc, _category_ordered_int(), "identity")
 
 
 def test_category_ordered_int_files(dc: DaphneContext) -> None:
-    check(dc, _category_ordered_int(), "files")
+    check_frame(dc, _category_ordered_int(), "files")
 
 
 def test_category_ordered_int_cbind(dc: DaphneContext) -> None:
-    check(dc, _category_ordered_int(), "cbind")
+    check_frame(dc, _category_ordered_int(), "cbind")
 
 
 def test_category_ordered_int_rbind(dc: DaphneContext) -> None:
-    check(dc, _category_ordered_int(), "rbind")
+    check_frame(dc, _category_ordered_int(), "rbind")
 
 
 def test_category_ordered_int_order(dc: DaphneContext) -> None:
-    check(dc, _category_ordered_int(), "order")
+    check_frame(dc, _category_ordered_int(), "order")
 
 
 def test_category_datetime_identity(dc: DaphneContext) -> None:
-    check(dc, _category_datetime(), "identity")
+    check_frame(dc, _category_datetime(), "identity")
 
 
 def test_category_datetime_files(dc: DaphneContext) -> None:
-    check(dc, _category_datetime(), "files")
+    check_frame(dc, _category_datetime(), "files")
 
 
 def test_category_datetime_cbind(dc: DaphneContext) -> None:
-    check(dc, _category_datetime(), "cbind")
+    check_frame(dc, _category_datetime(), "cbind")
 
 
 def test_category_datetime_rbind(dc: DaphneContext) -> None:
-    check(dc, _category_datetime(), "rbind")
+    check_frame(dc, _category_datetime(), "rbind")
 
 
 def test_category_datetime_order(dc: DaphneContext) -> None:
-    check(dc, _category_datetime(), "order")
+    check_frame(dc, _category_datetime(), "order")
 
 
 def test_category_bool_identity(dc: DaphneContext) -> None:
-    check(dc, _category_bool(), "identity")
+    check_frame(dc, _category_bool(), "identity")
 
 
 def test_category_bool_files(dc: DaphneContext) -> None:
-    check(dc, _category_bool(), "files")
+    check_frame(dc, _category_bool(), "files")
 
 
 def test_category_bool_cbind(dc: DaphneContext) -> None:
-    check(dc, _category_bool(), "cbind")
+    check_frame(dc, _category_bool(), "cbind")
 
 
 def test_category_bool_rbind(dc: DaphneContext) -> None:
-    check(dc, _category_bool(), "rbind")
+    check_frame(dc, _category_bool(), "rbind")
 
 
 def test_category_bool_order(dc: DaphneContext) -> None:
-    check(dc, _category_bool(), "order")
+    check_frame(dc, _category_bool(), "order")
 
 
 def test_category_300_identity(dc: DaphneContext) -> None:
-    check(dc, _category_300(), "identity")
+    check_frame(dc, _category_300(), "identity")
 
 
 def test_category_300_files(dc: DaphneContext) -> None:
-    check(dc, _category_300(), "files")
+    check_frame(dc, _category_300(), "files")
 
 
 def test_category_300_cbind(dc: DaphneContext) -> None:
-    check(dc, _category_300(), "cbind")
+    check_frame(dc, _category_300(), "cbind")
 
 
 def test_category_300_rbind(dc: DaphneContext) -> None:
-    check(dc, _category_300(), "rbind")
+    check_frame(dc, _category_300(), "rbind")
 
 
 def test_category_300_order(dc: DaphneContext) -> None:
-    check(dc, _category_300(), "order")
+    check_frame(dc, _category_300(), "order")
 
 
 def test_datetime_ns_identity(dc: DaphneContext) -> None:
-    check(dc, _datetime_ns(), "identity")
+    check_frame(dc, _datetime_ns(), "identity")
 
 
 def test_datetime_ns_files(dc: DaphneContext) -> None:
-    check(dc, _datetime_ns(), "files")
+    check_frame(dc, _datetime_ns(), "files")
 
 
 def test_datetime_ns_cbind(dc: DaphneContext) -> None:
-    check(dc, _datetime_ns(), "cbind")
+    check_frame(dc, _datetime_ns(), "cbind")
 
 
 def test_datetime_ns_rbind(dc: DaphneContext) -> None:
-    check(dc, _datetime_ns(), "rbind")
+    check_frame(dc, _datetime_ns(), "rbind")
 
 
 def test_datetime_ns_order(dc: DaphneContext) -> None:
-    check(dc, _datetime_ns(), "order")
+    check_frame(dc, _datetime_ns(), "order")
 
 
 def test_datetime_us_identity(dc: DaphneContext) -> None:
-    check(dc, _datetime_us(), "identity")
+    check_frame(dc, _datetime_us(), "identity")
 
 
 def test_datetime_us_files(dc: DaphneContext) -> None:
-    check(dc, _datetime_us(), "files")
+    check_frame(dc, _datetime_us(), "files")
 
 
 def test_datetime_us_cbind(dc: DaphneContext) -> None:
-    check(dc, _datetime_us(), "cbind")
+    check_frame(dc, _datetime_us(), "cbind")
 
 
 def test_datetime_us_rbind(dc: DaphneContext) -> None:
-    check(dc, _datetime_us(), "rbind")
+    check_frame(dc, _datetime_us(), "rbind")
 
 
 def test_datetime_us_order(dc: DaphneContext) -> None:
-    check(dc, _datetime_us(), "order")
+    check_frame(dc, _datetime_us(), "order")
 
 
 def test_datetime_ms_identity(dc: DaphneContext) -> None:
-    check(dc, _datetime_ms(), "identity")
+    check_frame(dc, _datetime_ms(), "identity")
 
 
 def test_datetime_ms_files(dc: DaphneContext) -> None:
-    check(dc, _datetime_ms(), "files")
+    check_frame(dc, _datetime_ms(), "files")
 
 
 def test_datetime_ms_cbind(dc: DaphneContext) -> None:
-    check(dc, _datetime_ms(), "cbind")
+    check_frame(dc, _datetime_ms(), "cbind")
 
 
 def test_datetime_ms_rbind(dc: DaphneContext) -> None:
-    check(dc, _datetime_ms(), "rbind")
+    check_frame(dc, _datetime_ms(), "rbind")
 
 
 def test_datetime_ms_order(dc: DaphneContext) -> None:
-    check(dc, _datetime_ms(), "order")
+    check_frame(dc, _datetime_ms(), "order")
 
 
 def test_datetime_s_identity(dc: DaphneContext) -> None:
-    check(dc, _datetime_s(), "identity")
+    check_frame(dc, _datetime_s(), "identity")
 
 
 def test_datetime_s_files(dc: DaphneContext) -> None:
-    check(dc, _datetime_s(), "files")
+    check_frame(dc, _datetime_s(), "files")
 
 
 def test_datetime_s_cbind(dc: DaphneContext) -> None:
-    check(dc, _datetime_s(), "cbind")
+    check_frame(dc, _datetime_s(), "cbind")
 
 
 def test_datetime_s_rbind(dc: DaphneContext) -> None:
-    check(dc, _datetime_s(), "rbind")
+    check_frame(dc, _datetime_s(), "rbind")
 
 
 def test_datetime_s_order(dc: DaphneContext) -> None:
-    check(dc, _datetime_s(), "order")
+    check_frame(dc, _datetime_s(), "order")
 
 
 def test_datetime_tz_berlin_identity(dc: DaphneContext) -> None:
-    check(dc, _datetime_tz_berlin(), "identity")
+    check_frame(dc, _datetime_tz_berlin(), "identity")
 
 
 def test_datetime_tz_berlin_files(dc: DaphneContext) -> None:
-    check(dc, _datetime_tz_berlin(), "files")
+    check_frame(dc, _datetime_tz_berlin(), "files")
 
 
 def test_datetime_tz_berlin_cbind(dc: DaphneContext) -> None:
-    check(dc, _datetime_tz_berlin(), "cbind")
+    check_frame(dc, _datetime_tz_berlin(), "cbind")
 
 
 def test_datetime_tz_berlin_rbind(dc: DaphneContext) -> None:
-    check(dc, _datetime_tz_berlin(), "rbind")
+    check_frame(dc, _datetime_tz_berlin(), "rbind")
 
 
 def test_datetime_tz_berlin_order(dc: DaphneContext) -> None:
-    check(dc, _datetime_tz_berlin(), "order")
+    check_frame(dc, _datetime_tz_berlin(), "order")
 
 
 def test_datetime_tz_utc_s_identity(dc: DaphneContext) -> None:
-    check(dc, _datetime_tz_utc_s(), "identity")
+    check_frame(dc, _datetime_tz_utc_s(), "identity")
 
 
 def test_datetime_tz_utc_s_files(dc: DaphneContext) -> None:
-    check(dc, _datetime_tz_utc_s(), "files")
+    check_frame(dc, _datetime_tz_utc_s(), "files")
 
 
 def test_datetime_tz_utc_s_cbind(dc: DaphneContext) -> None:
-    check(dc, _datetime_tz_utc_s(), "cbind")
+    check_frame(dc, _datetime_tz_utc_s(), "cbind")
 
 
 def test_datetime_tz_utc_s_rbind(dc: DaphneContext) -> None:
-    check(dc, _datetime_tz_utc_s(), "rbind")
+    check_frame(dc, _datetime_tz_utc_s(), "rbind")
 
 
 def test_datetime_tz_utc_s_order(dc: DaphneContext) -> None:
-    check(dc, _datetime_tz_utc_s(), "order")
+    check_frame(dc, _datetime_tz_utc_s(), "order")
 
 
 def test_timedelta_ns_identity(dc: DaphneContext) -> None:
-    check(dc, _timedelta_ns(), "identity")
+    check_frame(dc, _timedelta_ns(), "identity")
 
 
 def test_timedelta_ns_files(dc: DaphneContext) -> None:
-    check(dc, _timedelta_ns(), "files")
+    check_frame(dc, _timedelta_ns(), "files")
 
 
 def test_timedelta_ns_cbind(dc: DaphneContext) -> None:
-    check(dc, _timedelta_ns(), "cbind")
+    check_frame(dc, _timedelta_ns(), "cbind")
 
 
 def test_timedelta_ns_rbind(dc: DaphneContext) -> None:
-    check(dc, _timedelta_ns(), "rbind")
+    check_frame(dc, _timedelta_ns(), "rbind")
 
 
 def test_timedelta_ns_order(dc: DaphneContext) -> None:
-    check(dc, _timedelta_ns(), "order")
+    check_frame(dc, _timedelta_ns(), "order")
 
 
 def test_timedelta_ms_identity(dc: DaphneContext) -> None:
-    check(dc, _timedelta_ms(), "identity")
+    check_frame(dc, _timedelta_ms(), "identity")
 
 
 def test_timedelta_ms_files(dc: DaphneContext) -> None:
-    check(dc, _timedelta_ms(), "files")
+    check_frame(dc, _timedelta_ms(), "files")
 
 
 def test_timedelta_ms_cbind(dc: DaphneContext) -> None:
-    check(dc, _timedelta_ms(), "cbind")
+    check_frame(dc, _timedelta_ms(), "cbind")
 
 
 def test_timedelta_ms_rbind(dc: DaphneContext) -> None:
-    check(dc, _timedelta_ms(), "rbind")
+    check_frame(dc, _timedelta_ms(), "rbind")
 
 
 def test_timedelta_ms_order(dc: DaphneContext) -> None:
-    check(dc, _timedelta_ms(), "order")
+    check_frame(dc, _timedelta_ms(), "order")
 
 
 def test_period_month_identity(dc: DaphneContext) -> None:
-    check(dc, _period_month(), "identity")
+    check_frame(dc, _period_month(), "identity")
 
 
 def test_period_month_files(dc: DaphneContext) -> None:
-    check(dc, _period_month(), "files")
+    check_frame(dc, _period_month(), "files")
 
 
 def test_period_month_cbind(dc: DaphneContext) -> None:
-    check(dc, _period_month(), "cbind")
+    check_frame(dc, _period_month(), "cbind")
 
 
 def test_period_month_rbind(dc: DaphneContext) -> None:
-    check(dc, _period_month(), "rbind")
+    check_frame(dc, _period_month(), "rbind")
 
 
 def test_period_month_order(dc: DaphneContext) -> None:
-    check(dc, _period_month(), "order")
+    check_frame(dc, _period_month(), "order")
 
 
 def test_str_default_identity(dc: DaphneContext) -> None:
-    check(dc, _str_default(), "identity")
+    check_frame(dc, _str_default(), "identity")
 
 
 def test_str_default_files(dc: DaphneContext) -> None:
-    check(dc, _str_default(), "files")
+    check_frame(dc, _str_default(), "files")
 
 
 def test_str_default_cbind(dc: DaphneContext) -> None:
-    check(dc, _str_default(), "cbind")
+    check_frame(dc, _str_default(), "cbind")
 
 
 def test_str_default_rbind(dc: DaphneContext) -> None:
-    check(dc, _str_default(), "rbind")
+    check_frame(dc, _str_default(), "rbind")
 
 
 def test_str_default_order(dc: DaphneContext) -> None:
-    check(dc, _str_default(), "order")
+    check_frame(dc, _str_default(), "order")
 
 
 def test_str_object_identity(dc: DaphneContext) -> None:
-    check(dc, _str_object(), "identity")
+    check_frame(dc, _str_object(), "identity")
 
 
 def test_str_object_files(dc: DaphneContext) -> None:
-    check(dc, _str_object(), "files")
+    check_frame(dc, _str_object(), "files")
 
 
 def test_str_object_cbind(dc: DaphneContext) -> None:
-    check(dc, _str_object(), "cbind")
+    check_frame(dc, _str_object(), "cbind")
 
 
 def test_str_object_rbind(dc: DaphneContext) -> None:
-    check(dc, _str_object(), "rbind")
+    check_frame(dc, _str_object(), "rbind")
 
 
 def test_str_object_order(dc: DaphneContext) -> None:
-    check(dc, _str_object(), "order")
+    check_frame(dc, _str_object(), "order")
 
 
 def test_str_object_nan_identity(dc: DaphneContext) -> None:
-    check(dc, _str_object_nan(), "identity")
+    check_frame(dc, _str_object_nan(), "identity")
 
 
 def test_str_object_nan_files(dc: DaphneContext) -> None:
-    check(dc, _str_object_nan(), "files")
+    check_frame(dc, _str_object_nan(), "files")
 
 
 def test_str_object_nan_cbind(dc: DaphneContext) -> None:
-    check(dc, _str_object_nan(), "cbind")
+    check_frame(dc, _str_object_nan(), "cbind")
 
 
 def test_str_object_nan_rbind(dc: DaphneContext) -> None:
-    check(dc, _str_object_nan(), "rbind")
+    check_frame(dc, _str_object_nan(), "rbind")
 
 
 def test_str_object_nan_order(dc: DaphneContext) -> None:
-    check(dc, _str_object_nan(), "order")
+    check_frame(dc, _str_object_nan(), "order")
 
 
 def test_string_python_identity(dc: DaphneContext) -> None:
-    check(dc, _string_python(), "identity")
+    check_frame(dc, _string_python(), "identity")
 
 
 def test_string_python_files(dc: DaphneContext) -> None:
-    check(dc, _string_python(), "files")
+    check_frame(dc, _string_python(), "files")
 
 
 def test_string_python_cbind(dc: DaphneContext) -> None:
-    check(dc, _string_python(), "cbind")
+    check_frame(dc, _string_python(), "cbind")
 
 
 def test_string_python_rbind(dc: DaphneContext) -> None:
-    check(dc, _string_python(), "rbind")
+    check_frame(dc, _string_python(), "rbind")
 
 
 def test_string_python_order(dc: DaphneContext) -> None:
-    check(dc, _string_python(), "order")
+    check_frame(dc, _string_python(), "order")
 
 
 def test_string_pyarrow_identity(dc: DaphneContext) -> None:
-    check(dc, _string_pyarrow(), "identity")
+    check_frame(dc, _string_pyarrow(), "identity")
 
 
 def test_string_pyarrow_files(dc: DaphneContext) -> None:
-    check(dc, _string_pyarrow(), "files")
+    check_frame(dc, _string_pyarrow(), "files")
 
 
 def test_string_pyarrow_cbind(dc: DaphneContext) -> None:
-    check(dc, _string_pyarrow(), "cbind")
+    check_frame(dc, _string_pyarrow(), "cbind")
 
 
 def test_string_pyarrow_rbind(dc: DaphneContext) -> None:
-    check(dc, _string_pyarrow(), "rbind")
+    check_frame(dc, _string_pyarrow(), "rbind")
 
 
 def test_string_pyarrow_order(dc: DaphneContext) -> None:
-    check(dc, _string_pyarrow(), "order")
+    check_frame(dc, _string_pyarrow(), "order")
 
 
 def test_series_unnamed_identity(dc: DaphneContext) -> None:
-    check(dc, _series_unnamed(), "identity")
+    check_frame(dc, _series_unnamed(), "identity")
 
 
 def test_series_unnamed_files(dc: DaphneContext) -> None:
-    check(dc, _series_unnamed(), "files")
+    check_frame(dc, _series_unnamed(), "files")
 
 
 def test_series_unnamed_cbind(dc: DaphneContext) -> None:
-    check(dc, _series_unnamed(), "cbind")
+    check_frame(dc, _series_unnamed(), "cbind")
 
 
 def test_series_unnamed_rbind(dc: DaphneContext) -> None:
-    check(dc, _series_unnamed(), "rbind")
+    check_frame(dc, _series_unnamed(), "rbind")
 
 
 def test_series_unnamed_order(dc: DaphneContext) -> None:
-    check(dc, _series_unnamed(), "order")
+    check_frame(dc, _series_unnamed(), "order")
 
 
 def test_series_named_identity(dc: DaphneContext) -> None:
-    check(dc, _series_named(), "identity")
+    check_frame(dc, _series_named(), "identity")
 
 
 def test_series_named_files(dc: DaphneContext) -> None:
-    check(dc, _series_named(), "files")
+    check_frame(dc, _series_named(), "files")
 
 
 def test_series_named_cbind(dc: DaphneContext) -> None:
-    check(dc, _series_named(), "cbind")
+    check_frame(dc, _series_named(), "cbind")
 
 
 def test_series_named_rbind(dc: DaphneContext) -> None:
-    check(dc, _series_named(), "rbind")
+    check_frame(dc, _series_named(), "rbind")
 
 
 def test_series_named_order(dc: DaphneContext) -> None:
-    check(dc, _series_named(), "order")
+    check_frame(dc, _series_named(), "order")
 
 
 def test_sparse_float_identity(dc: DaphneContext) -> None:
-    check(dc, _sparse_float(), "identity")
+    check_frame(dc, _sparse_float(), "identity")
 
 
 def test_sparse_float_files(dc: DaphneContext) -> None:
-    check(dc, _sparse_float(), "files")
+    check_frame(dc, _sparse_float(), "files")
 
 
 def test_sparse_float_cbind(dc: DaphneContext) -> None:
-    check(dc, _sparse_float(), "cbind")
+    check_frame(dc, _sparse_float(), "cbind")
 
 
 def test_sparse_float_rbind(dc: DaphneContext) -> None:
-    check(dc, _sparse_float(), "rbind")
+    check_frame(dc, _sparse_float(), "rbind")
 
 
 def test_sparse_float_order(dc: DaphneContext) -> None:
-    check(dc, _sparse_float(), "order")
+    check_frame(dc, _sparse_float(), "order")
 
 
 def test_sparse_int_identity(dc: DaphneContext) -> None:
-    check(dc, _sparse_int(), "identity")
+    check_frame(dc, _sparse_int(), "identity")
 
 
 def test_sparse_int_files(dc: DaphneContext) -> None:
-    check(dc, _sparse_int(), "files")
+    check_frame(dc, _sparse_int(), "files")
 
 
 def test_sparse_int_cbind(dc: DaphneContext) -> None:
-    check(dc, _sparse_int(), "cbind")
+    check_frame(dc, _sparse_int(), "cbind")
 
 
 def test_sparse_int_rbind(dc: DaphneContext) -> None:
-    check(dc, _sparse_int(), "rbind")
+    check_frame(dc, _sparse_int(), "rbind")
 
 
 def test_sparse_int_order(dc: DaphneContext) -> None:
-    check(dc, _sparse_int(), "order")
+    check_frame(dc, _sparse_int(), "order")
 
 
 def test_sparse_bool_identity(dc: DaphneContext) -> None:
-    check(dc, _sparse_bool(), "identity")
+    check_frame(dc, _sparse_bool(), "identity")
 
 
 def test_sparse_bool_files(dc: DaphneContext) -> None:
-    check(dc, _sparse_bool(), "files")
+    check_frame(dc, _sparse_bool(), "files")
 
 
 def test_sparse_bool_cbind(dc: DaphneContext) -> None:
-    check(dc, _sparse_bool(), "cbind")
+    check_frame(dc, _sparse_bool(), "cbind")
 
 
 def test_sparse_bool_rbind(dc: DaphneContext) -> None:
-    check(dc, _sparse_bool(), "rbind")
+    check_frame(dc, _sparse_bool(), "rbind")
 
 
 def test_sparse_bool_order(dc: DaphneContext) -> None:
-    check(dc, _sparse_bool(), "order")
+    check_frame(dc, _sparse_bool(), "order")
 
 
 def test_empty_rows_identity(dc: DaphneContext) -> None:
-    check(dc, _empty_rows(), "identity")
+    check_frame(dc, _empty_rows(), "identity")
 
 
 def test_empty_rows_files(dc: DaphneContext) -> None:
-    check(dc, _empty_rows(), "files")
+    check_frame(dc, _empty_rows(), "files")
 
 
 def test_empty_rows_cbind(dc: DaphneContext) -> None:
-    check(dc, _empty_rows(), "cbind")
+    check_frame(dc, _empty_rows(), "cbind")
 
 
 def test_empty_rows_rbind(dc: DaphneContext) -> None:
-    check(dc, _empty_rows(), "rbind")
+    check_frame(dc, _empty_rows(), "rbind")
 
 
 def test_empty_rows_order(dc: DaphneContext) -> None:
-    check(dc, _empty_rows(), "order")
+    check_frame(dc, _empty_rows(), "order")
 
 
 def test_empty_frame_identity(dc: DaphneContext) -> None:
-    check(dc, _empty_frame(), "identity")
+    check_frame(dc, _empty_frame(), "identity")
 
 
 def test_empty_frame_files(dc: DaphneContext) -> None:
-    check(dc, _empty_frame(), "files")
+    check_frame(dc, _empty_frame(), "files")
 
 
 def test_empty_frame_cbind(dc: DaphneContext) -> None:
-    check(dc, _empty_frame(), "cbind")
+    check_frame(dc, _empty_frame(), "cbind")
 
 
 def test_empty_frame_rbind(dc: DaphneContext) -> None:
-    check(dc, _empty_frame(), "rbind")
+    check_frame(dc, _empty_frame(), "rbind")
 
 
 def test_empty_frame_order(dc: DaphneContext) -> None:
-    check(dc, _empty_frame(), "order")
+    check_frame(dc, _empty_frame(), "order")
 
 
 def test_wide_10000_identity(dc: DaphneContext) -> None:
-    check(dc, _wide_10000(), "identity")
+    check_frame(dc, _wide_10000(), "identity")
 
 
 def test_wide_10000_files(dc: DaphneContext) -> None:
-    check(dc, _wide_10000(), "files")
+    check_frame(dc, _wide_10000(), "files")
 
 
 def test_wide_10000_cbind(dc: DaphneContext) -> None:
-    check(dc, _wide_10000(), "cbind")
+    check_frame(dc, _wide_10000(), "cbind")
 
 
 def test_wide_10000_rbind(dc: DaphneContext) -> None:
-    check(dc, _wide_10000(), "rbind")
+    check_frame(dc, _wide_10000(), "rbind")
 
 
 def test_wide_10000_order(dc: DaphneContext) -> None:
-    check(dc, _wide_10000(), "order")
+    check_frame(dc, _wide_10000(), "order")
 
 
 def test_mixed_identity(dc: DaphneContext) -> None:
-    check(dc, _mixed(), "identity")
+    check_frame(dc, _mixed(), "identity")
 
 
 def test_mixed_files(dc: DaphneContext) -> None:
-    check(dc, _mixed(), "files")
+    check_frame(dc, _mixed(), "files")
 
 
 def test_mixed_cbind(dc: DaphneContext) -> None:
-    check(dc, _mixed(), "cbind")
+    check_frame(dc, _mixed(), "cbind")
 
 
 def test_mixed_rbind(dc: DaphneContext) -> None:
-    check(dc, _mixed(), "rbind")
+    check_frame(dc, _mixed(), "rbind")
 
 
 def test_mixed_order(dc: DaphneContext) -> None:
-    check(dc, _mixed(), "order")
+    check_frame(dc, _mixed(), "order")
 
 
 def test_index_range_offset_identity(dc: DaphneContext) -> None:
-    check(dc, _index_range_offset(), "identity")
+    check_frame(dc, _index_range_offset(), "identity")
 
 
 def test_index_range_offset_files(dc: DaphneContext) -> None:
-    check(dc, _index_range_offset(), "files")
+    check_frame(dc, _index_range_offset(), "files")
 
 
 def test_index_range_offset_cbind(dc: DaphneContext) -> None:
-    check(dc, _index_range_offset(), "cbind")
+    check_frame(dc, _index_range_offset(), "cbind")
 
 
 def test_index_range_offset_rbind(dc: DaphneContext) -> None:
-    check(dc, _index_range_offset(), "rbind")
+    check_frame(dc, _index_range_offset(), "rbind")
 
 
 def test_index_range_offset_order(dc: DaphneContext) -> None:
-    check(dc, _index_range_offset(), "order")
+    check_frame(dc, _index_range_offset(), "order")
 
 
 def test_index_named_int_identity(dc: DaphneContext) -> None:
-    check(dc, _index_named_int(), "identity")
+    check_frame(dc, _index_named_int(), "identity")
 
 
 def test_index_named_int_files(dc: DaphneContext) -> None:
-    check(dc, _index_named_int(), "files")
+    check_frame(dc, _index_named_int(), "files")
 
 
 def test_index_named_int_cbind(dc: DaphneContext) -> None:
-    check(dc, _index_named_int(), "cbind")
+    check_frame(dc, _index_named_int(), "cbind")
 
 
 def test_index_named_int_rbind(dc: DaphneContext) -> None:
-    check(dc, _index_named_int(), "rbind")
+    check_frame(dc, _index_named_int(), "rbind")
 
 
 def test_index_named_int_order(dc: DaphneContext) -> None:
-    check(dc, _index_named_int(), "order")
+    check_frame(dc, _index_named_int(), "order")
 
 
 def test_index_str_identity(dc: DaphneContext) -> None:
-    check(dc, _index_str(), "identity")
+    check_frame(dc, _index_str(), "identity")
 
 
 def test_index_str_files(dc: DaphneContext) -> None:
-    check(dc, _index_str(), "files")
+    check_frame(dc, _index_str(), "files")
 
 
 def test_index_str_cbind(dc: DaphneContext) -> None:
-    check(dc, _index_str(), "cbind")
+    check_frame(dc, _index_str(), "cbind")
 
 
 def test_index_str_rbind(dc: DaphneContext) -> None:
-    check(dc, _index_str(), "rbind")
+    check_frame(dc, _index_str(), "rbind")
 
 
 def test_index_str_order(dc: DaphneContext) -> None:
-    check(dc, _index_str(), "order")
+    check_frame(dc, _index_str(), "order")
 
 
 def test_index_datetime_identity(dc: DaphneContext) -> None:
-    check(dc, _index_datetime(), "identity")
+    check_frame(dc, _index_datetime(), "identity")
 
 
 def test_index_datetime_files(dc: DaphneContext) -> None:
-    check(dc, _index_datetime(), "files")
+    check_frame(dc, _index_datetime(), "files")
 
 
 def test_index_datetime_cbind(dc: DaphneContext) -> None:
-    check(dc, _index_datetime(), "cbind")
+    check_frame(dc, _index_datetime(), "cbind")
 
 
 def test_index_datetime_rbind(dc: DaphneContext) -> None:
-    check(dc, _index_datetime(), "rbind")
+    check_frame(dc, _index_datetime(), "rbind")
 
 
 def test_index_datetime_order(dc: DaphneContext) -> None:
-    check(dc, _index_datetime(), "order")
+    check_frame(dc, _index_datetime(), "order")
 
 
 def test_index_multi_identity(dc: DaphneContext) -> None:
-    check(dc, _index_multi(), "identity")
+    check_frame(dc, _index_multi(), "identity")
 
 
 def test_index_multi_files(dc: DaphneContext) -> None:
-    check(dc, _index_multi(), "files")
+    check_frame(dc, _index_multi(), "files")
 
 
 def test_index_multi_cbind(dc: DaphneContext) -> None:
-    check(dc, _index_multi(), "cbind")
+    check_frame(dc, _index_multi(), "cbind")
 
 
 def test_index_multi_rbind(dc: DaphneContext) -> None:
-    check(dc, _index_multi(), "rbind")
+    check_frame(dc, _index_multi(), "rbind")
 
 
 def test_index_multi_order(dc: DaphneContext) -> None:
-    check(dc, _index_multi(), "order")
+    check_frame(dc, _index_multi(), "order")
 
 
 def test_index_categorical_identity(dc: DaphneContext) -> None:
-    check(dc, _index_categorical(), "identity")
+    check_frame(dc, _index_categorical(), "identity")
 
 
 def test_index_categorical_files(dc: DaphneContext) -> None:
-    check(dc, _index_categorical(), "files")
+    check_frame(dc, _index_categorical(), "files")
 
 
 def test_index_categorical_cbind(dc: DaphneContext) -> None:
-    check(dc, _index_categorical(), "cbind")
+    check_frame(dc, _index_categorical(), "cbind")
 
 
 def test_index_categorical_rbind(dc: DaphneContext) -> None:
-    check(dc, _index_categorical(), "rbind")
+    check_frame(dc, _index_categorical(), "rbind")
 
 
 def test_index_categorical_order(dc: DaphneContext) -> None:
-    check(dc, _index_categorical(), "order")
+    check_frame(dc, _index_categorical(), "order")
 
 
 def test_index_label_clash_identity(dc: DaphneContext) -> None:
-    check(dc, _index_label_clash(), "identity")
+    check_frame(dc, _index_label_clash(), "identity")
 
 
 def test_index_label_clash_files(dc: DaphneContext) -> None:
-    check(dc, _index_label_clash(), "files")
+    check_frame(dc, _index_label_clash(), "files")
 
 
 def test_index_label_clash_cbind(dc: DaphneContext) -> None:
-    check(dc, _index_label_clash(), "cbind")
+    check_frame(dc, _index_label_clash(), "cbind")
 
 
 def test_index_label_clash_rbind(dc: DaphneContext) -> None:
-    check(dc, _index_label_clash(), "rbind")
+    check_frame(dc, _index_label_clash(), "rbind")
 
 
 def test_index_label_clash_order(dc: DaphneContext) -> None:
-    check(dc, _index_label_clash(), "order")
+    check_frame(dc, _index_label_clash(), "order")
 
 
 def test_labels_int_identity(dc: DaphneContext) -> None:
-    check(dc, _labels_int(), "identity")
+    check_frame(dc, _labels_int(), "identity")
 
 
 def test_labels_int_files(dc: DaphneContext) -> None:
-    check(dc, _labels_int(), "files")
+    check_frame(dc, _labels_int(), "files")
 
 
 def test_labels_int_cbind(dc: DaphneContext) -> None:
-    check(dc, _labels_int(), "cbind")
+    check_frame(dc, _labels_int(), "cbind")
 
 
 def test_labels_int_rbind(dc: DaphneContext) -> None:
-    check(dc, _labels_int(), "rbind")
+    check_frame(dc, _labels_int(), "rbind")
 
 
 def test_labels_int_order(dc: DaphneContext) -> None:
-    check(dc, _labels_int(), "order")
+    check_frame(dc, _labels_int(), "order")
 
 
 def test_labels_punctuation_identity(dc: DaphneContext) -> None:
-    check(dc, _labels_punctuation(), "identity")
+    check_frame(dc, _labels_punctuation(), "identity")
 
 
 def test_labels_punctuation_files(dc: DaphneContext) -> None:
-    check(dc, _labels_punctuation(), "files")
+    check_frame(dc, _labels_punctuation(), "files")
 
 
 def test_labels_punctuation_cbind(dc: DaphneContext) -> None:
-    check(dc, _labels_punctuation(), "cbind")
+    check_frame(dc, _labels_punctuation(), "cbind")
 
 
 def test_labels_punctuation_rbind(dc: DaphneContext) -> None:
-    check(dc, _labels_punctuation(), "rbind")
+    check_frame(dc, _labels_punctuation(), "rbind")
 
 
 def test_labels_punctuation_order(dc: DaphneContext) -> None:
-    check(dc, _labels_punctuation(), "order")
+    check_frame(dc, _labels_punctuation(), "order")
 
 
 def test_labels_mixed_identity(dc: DaphneContext) -> None:
-    check(dc, _labels_mixed(), "identity")
+    check_frame(dc, _labels_mixed(), "identity")
 
 
 def test_labels_mixed_files(dc: DaphneContext) -> None:
-    check(dc, _labels_mixed(), "files")
+    check_frame(dc, _labels_mixed(), "files")
 
 
 def test_labels_mixed_cbind(dc: DaphneContext) -> None:
-    check(dc, _labels_mixed(), "cbind")
+    check_frame(dc, _labels_mixed(), "cbind")
 
 
 def test_labels_mixed_rbind(dc: DaphneContext) -> None:
-    check(dc, _labels_mixed(), "rbind")
+    check_frame(dc, _labels_mixed(), "rbind")
 
 
 def test_labels_mixed_order(dc: DaphneContext) -> None:
-    check(dc, _labels_mixed(), "order")
+    check_frame(dc, _labels_mixed(), "order")
 
 
 def test_labels_tuples_identity(dc: DaphneContext) -> None:
-    check(dc, _labels_tuples(), "identity")
+    check_frame(dc, _labels_tuples(), "identity")
 
 
 def test_labels_tuples_files(dc: DaphneContext) -> None:
-    check(dc, _labels_tuples(), "files")
+    check_frame(dc, _labels_tuples(), "files")
 
 
 def test_labels_tuples_cbind(dc: DaphneContext) -> None:
-    check(dc, _labels_tuples(), "cbind")
+    check_frame(dc, _labels_tuples(), "cbind")
 
 
 def test_labels_tuples_rbind(dc: DaphneContext) -> None:
-    check(dc, _labels_tuples(), "rbind")
+    check_frame(dc, _labels_tuples(), "rbind")
 
 
 def test_labels_tuples_order(dc: DaphneContext) -> None:
-    check(dc, _labels_tuples(), "order")
+    check_frame(dc, _labels_tuples(), "order")

@@ -227,10 +227,22 @@ def test_frame_stacking_is_left_to_the_frame_kernels(monkeypatch: pytest.MonkeyP
     monkeypatch.setitem(sys.modules, "daphnelib.engine.kernels.frame", mod)
     f = FrameValue([np.array([1.5, -2.5])], ["a"], [None])
     assert cast("as.matrix<si32>", f) == "stacked"
-    converted, vt = seen[0]
-    assert vt == "si32" and converted.labels == ["a"]
-    assert converted.columns[0].dtype == np.int32  # converted by the cast rules first
-    np.testing.assert_array_equal(converted.columns[0], [1, -2])
+    assert cast("as.matrix", f) == "stacked"
+    assert seen == [(f, "si32"), (f, None)]  # the frame as it is: the kernels convert
+
+
+def test_frame_to_matrix_converts_by_the_cast_rules() -> None:
+    """Every column by convert_matrix, so as.matrix<vt> agrees with as.<vt> of that column."""
+    f = FrameValue([np.array([1.5, -2.5]), np.array([True, False]),
+                    np.array(["7", "-8.5"], dtype=STRING_DTYPE)], ["a", "b", "c"])
+    assert_matrix(cast("as.matrix<si32>", f), np.array([[1, 1, 7], [-2, 0, -8]], dtype=np.int32))
+    for vt in ("f64", "f32", "si8", "si64", "bool", "str"):
+        out = cast(f"as.matrix<{vt}>", f)
+        for j, column in enumerate(f.columns):
+            assert_matrix(out[:, j:j + 1], convert_matrix(column.reshape(-1, 1), vt))
+    assert cast("as.matrix<str>", f).tolist() == [["1.5", "1", "7"], ["-2.5", "0", "-8.5"]]
+    with pytest.raises(ValueError, match="cannot cast inf to ui8"):
+        cast("as.matrix<ui8>", FrameValue([np.array([1.0, np.inf])]))
 
 
 def test_frame_casts_cannot_change_column_types() -> None:

@@ -10,20 +10,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from daphnelib.engine.kernels import frame as fk
 from daphnelib.engine.kernels.indexing import extract, filter_, insert
 from daphnelib.engine.registry import lookup
 from daphnelib.engine.values import FrameValue
 from daphnelib.engine.valuetypes import SIZE_DTYPE, STRING_DTYPE, vt_of
+from support import assert_matrix
 
 
 def col(*values: object, dtype: object = np.int64) -> np.ndarray:
     return np.array(values, dtype=dtype).reshape(-1, 1)
-
-
-def assert_matrix(actual: np.ndarray, expected: np.ndarray) -> None:
-    assert actual.dtype == expected.dtype
-    assert actual.shape == expected.shape
-    np.testing.assert_array_equal(actual, expected)
 
 
 @pytest.fixture
@@ -97,6 +93,18 @@ def test_extract_out_of_bounds(x: np.ndarray, rows: object, cols: object, match:
         extract(x, rows, cols)
 
 
+def test_extract_float_range_bounds_are_floored(x: np.ndarray) -> None:
+    assert_matrix(extract(x, slice(-0.5, None), None), x[2:, :])  # floor(-0.5) = -1: the last
+    assert_matrix(extract(x, slice(0.9, np.float32(2.5)), slice(np.float64(-1.5), None)),
+                  x[0:2, 2:])
+    with pytest.raises(IndexError, match="row range bound nan is not a number"):
+        extract(x, slice(float("nan"), None), None)
+    with pytest.raises(IndexError, match="column position inf is not a number"):
+        extract(x, None, float("inf"))
+    with pytest.raises(TypeError, match="a row range bound must be a number, got str"):
+        extract(x, slice("1", None), None)
+
+
 def test_extract_bad_specs(x: np.ndarray) -> None:
     with pytest.raises(ValueError, match="n x 1"):
         extract(x, np.array([[0, 1]]), None)
@@ -139,6 +147,58 @@ def test_filter_errors(x: np.ndarray) -> None:
         filter_(x, col(1, 0), None)
     with pytest.raises(ValueError, match="only 0 and 1"):
         filter_(x, col(1, 2, 0), None)
+
+
+# -- frames: the same position rules, through the frame kernels -------------------------------
+
+_bound = st.integers(-5, 5) | st.none()
+_SPECS = (st.none() | st.integers(-5, 5) | st.floats(-5, 5) | st.builds(slice, _bound, _bound)
+          | st.lists(st.integers(-5, 5) | st.floats(-5, 5), max_size=6).map(
+              lambda ps: np.array(ps, dtype=np.float64).reshape(-1, 1)))
+_BITS = st.none() | st.lists(st.integers(0, 2), max_size=5).map(lambda b: col(*b))
+
+
+def _outcome(fn: object, x: np.ndarray, frame: bool, rows: object, cols: object) -> object:
+    """``fn`` on ``x`` or on a frame of its columns: the result as a matrix of x's value type,
+    or the error's type and message (a frame's says "frame" where a matrix's says "matrix")."""
+    # Labels c<j>, so the col_<i> names of repeated columns cannot clash with them.
+    arg = FrameValue(list(x.T), [f"c{j}" for j in range(x.shape[1])], nrow=len(x)) if frame else x
+    try:
+        out = fn(arg, rows, cols)
+    except (IndexError, ValueError, TypeError) as exc:
+        return type(exc), str(exc).replace("frame", "matrix")
+    return fk.frame_to_matrix(out, vt_of(x)) if frame else out
+
+
+@pytest.mark.parametrize(("fn", "specs"), [(extract, _SPECS), (filter_, _BITS)])
+@given(shape=st.tuples(st.integers(0, 4), st.integers(0, 4)), data=st.data())
+def test_frames_select_like_matrices(fn: object, specs: st.SearchStrategy, shape: tuple,
+                                     data: st.DataObject) -> None:
+    x = np.arange(shape[0] * shape[1], dtype=np.int32).reshape(shape)
+    rows, cols = data.draw(specs, "rows"), data.draw(specs, "cols")
+    expected = _outcome(fn, x, False, rows, cols)
+    actual = _outcome(fn, x, True, rows, cols)
+    if isinstance(expected, np.ndarray):
+        assert_matrix(actual, expected)
+    else:
+        assert actual == expected
+
+
+def test_frame_positions_follow_the_matrix_rules() -> None:
+    """Float positions floored, NaN refused, n x 1 only: what frames did differently before."""
+    f = fk.matrix_to_frame(np.arange(6, dtype=np.int64).reshape(3, 2))
+    assert fk.extract_frame(f, 1.7, -0.5).columns[0].tolist() == [3]
+    with pytest.raises(IndexError, match=r"row position nan is out of bounds for the rows of a "
+                                         r"3x2 frame \(valid: 0..2 or -3..-1\)"):
+        fk.extract_frame(f, col(0, np.nan, dtype=np.float64), None)
+    with pytest.raises(ValueError, match="row positions must be an n x 1 matrix"):
+        fk.extract_frame(f, np.array([[0, 1]]), None)
+    with pytest.raises(TypeError, match="row positions must be numbers, got a bool matrix"):
+        fk.extract_frame(f, col(True, False, True, dtype=np.bool_), None)
+    assert fk.extract_frame(f, None, col(1, 0, 1)).labels == ["col_1", "col_0", "col_2"]
+    with pytest.raises(ValueError, match=r"right indexing \(repeated columns are renamed "
+                                         r"col_<i>\): .* duplicated labels \['col_1'\]"):
+        fk.extract_frame(f, None, col(1, 1))  # the renamed copy clashes with col_1 itself
 
 
 # -- frames go to the frame kernels ------------------------------------------------------------

@@ -25,7 +25,6 @@ from daphnelib.engine.valuetypes import (
     DTYPE_OF_VT,
     SizeScalar,
     is_float,
-    most_general,
     vt_of,
     vt_of_dtype,
 )
@@ -60,7 +59,9 @@ def count_arg(op: str, name: str, value: Any) -> int:
 
 def matrix_arg(op: str, name: str, value: Any) -> np.ndarray:
     if not isinstance(value, np.ndarray) or value.ndim != 2:
-        raise TypeError(f"{op}: {name} must be a matrix, got {type(value).__name__}")
+        got = (f"an array of shape {value.shape}" if isinstance(value, np.ndarray)
+               else type(value).__name__)
+        raise TypeError(f"{op}: {name} must be a matrix, got {got}")
     return value
 
 
@@ -180,17 +181,8 @@ def matrix_to_frame(arr: np.ndarray) -> FrameValue:
 
 
 def frame_to_matrix(frame: FrameValue, vt: str | None) -> np.ndarray:
-    """All columns converted to ``vt`` (default: the most general column type), stacked.
-
-    Each column is converted here, by the cast rules (the frame kernels' stacking would cast
-    with numpy's: NaN to garbage integers, bool to "True"); the frame kernels then stack the
-    columns and turn the missing entries of nullable columns into NaN.
-    """
-    if vt is None:
-        vt = most_general(*frame.vts()) if frame.ncol else "f64"
-    columns = [convert_matrix(col, vt) for col in frame.columns]  # one vectorised pass each
-    converted = FrameValue(columns, frame.labels, frame.logical, nrow=frame.nrow)
-    return require_frame_kernel("frame_to_matrix", "as.matrix")(converted, vt)
+    """The columns converted by :func:`convert_matrix` and stacked, by the frame kernels."""
+    return require_frame_kernel("frame_to_matrix", "as.matrix")(frame, vt)
 
 
 def _require_1x1(shape: tuple[int, int], what: str) -> None:

@@ -15,79 +15,17 @@ tile one buffer and reach pandas as a single block.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
 from daphnelib.engine import logical as lg
+from daphnelib.engine.kernels.cast import convert_matrix
+from daphnelib.engine.kernels.indexing import Selection, axis_selector, bit_selector
 from daphnelib.engine.registry import kernel
 from daphnelib.engine.values import FrameValue
-from daphnelib.engine.valuetypes import DTYPE_OF_VT, SIZE_DTYPE, most_general, vt_of_dtype
-
-RowSpec = slice | np.ndarray  # a resolved row selection: a range (views) or positions
-
-
-# ---------------------------------------------------------------------------------------------
-# Position specs
-# ---------------------------------------------------------------------------------------------
-
-def _bound(value: Any, default: int, n: int) -> int:
-    if value is None:
-        return default
-    if isinstance(value, (float, np.floating)):
-        value = np.floor(value)
-    i = int(value)
-    return i + n if i < 0 else i
-
-
-def resolve(spec: Any, n: int, what: str) -> RowSpec:
-    """A position spec (None, int, slice, positions array) over ``n`` rows or columns.
-
-    Returns a slice for all/one/range (so the selection can be a view) or int64 positions.
-    Negative positions count from the end, float positions are floored; out of bounds is an
-    IndexError.
-    """
-    if spec is None:
-        return slice(0, n)
-    if isinstance(spec, (int, np.integer)) and not isinstance(spec, (bool, np.bool_)):
-        i = _bound(spec, 0, n)
-        if not 0 <= i < n:
-            raise IndexError(f"{what} position {int(spec)} is out of bounds for {n} {what}s")
-        return slice(i, i + 1)
-    if isinstance(spec, slice):
-        lo, hi = _bound(spec.start, 0, n), _bound(spec.stop, n, n)
-        if not 0 <= lo <= hi <= n:
-            raise IndexError(f"{what} range {spec.start}:{spec.stop} is out of bounds for {n} "
-                             f"{what}s")
-        return slice(lo, hi)
-    if isinstance(spec, np.ndarray):
-        if spec.ndim == 2 and spec.shape[1] != 1 and spec.shape[0] != 1:
-            raise ValueError(f"{what} positions must be an n x 1 matrix, got shape {spec.shape}")
-        pos = spec.reshape(-1)
-        if pos.dtype.kind == "f":
-            if not np.isfinite(pos).all():
-                raise IndexError(f"{what} positions must be finite numbers")
-            pos = np.floor(pos)
-        elif pos.dtype.kind not in "iu":
-            raise TypeError(f"{what} positions must be numbers, got value type "
-                            f"{vt_of_dtype(pos.dtype)}")
-        if pos.dtype.kind == "u" and pos.size and pos.max() > np.iinfo(np.int64).max:
-            raise IndexError(f"{what} position {pos.max()} is out of bounds for {n} {what}s")
-        pos = pos.astype(np.int64)
-        pos = np.where(pos < 0, pos + n, pos)
-        bad = (pos < 0) | (pos >= n)
-        if bad.any():
-            raise IndexError(f"{what} position {spec.reshape(-1)[np.argmax(bad)]} is out of "
-                             f"bounds for {n} {what}s")
-        return pos
-    raise TypeError(f"a {what} index must be an int, a range, a positions matrix or omitted; got "
-                    f"{type(spec).__name__}")
-
-
-def _count(rows: RowSpec, n: int) -> int:
-    return len(range(*rows.indices(n))) if isinstance(rows, slice) else len(rows)
-
+from daphnelib.engine.valuetypes import DTYPE_OF_VT, SIZE_DTYPE, is_float, most_general, vt_of_dtype
 
 # ---------------------------------------------------------------------------------------------
 # Row movement (shared by selection, order, joins, rbind)
@@ -102,39 +40,38 @@ def _groups(columns: Sequence[np.ndarray]) -> dict[Any, list[int]]:
     return groups
 
 
-def _gather(columns: Sequence[np.ndarray], pos: np.ndarray) -> list[np.ndarray]:
-    """``col[pos]`` of every column, same-dtype columns written into one shared buffer."""
+def _tiled(columns: Sequence[np.ndarray], m: int,
+           fill: Callable[[np.ndarray, int], Any]) -> list[np.ndarray]:
+    """New m-row columns, same-dtype ones tiling one buffer; ``fill(out, j)`` writes column j's."""
     out: list[Any] = [None] * len(columns)
-    m = len(pos)
     for js in _groups(columns).values():
-        if len(js) == 1:
-            out[js[0]] = columns[js[0]][pos]
-            continue
         buf = np.empty((len(js), m), dtype=columns[js[0]].dtype)
         for row, j in zip(buf, js, strict=True):
-            np.take(columns[j], pos, out=row)
-        for k, j in enumerate(js):
-            out[j] = buf[k]
+            fill(row, j)
+            out[j] = row
     return out
 
 
-def take_rows(frame: FrameValue, rows: RowSpec) -> FrameValue:
+def _count(rows: Selection, n: int) -> int:
+    return len(range(*rows.indices(n))) if isinstance(rows, slice) else len(rows)
+
+
+def take_rows(frame: FrameValue, rows: Selection) -> FrameValue:
     """The frame's rows ``rows`` (a slice gives views, positions a gather), records included."""
     if isinstance(rows, slice):
         cols = [c[rows] for c in frame.columns]
     else:
-        cols = _gather(frame.columns, rows)
+        cols = _tiled(frame.columns, len(rows),
+                      lambda out, j: np.take(frame.columns[j], rows, out=out))
     return FrameValue(cols, frame.labels, lg.take(frame.logical, rows),
                       nrow=_count(rows, frame.nrow))
 
 
-def _join_frames(lhs: FrameValue, lrows: RowSpec, rhs: FrameValue, rrows: RowSpec,
-                 op: str) -> FrameValue:
-    """All lhs columns at ``lrows`` next to all rhs columns at ``rrows`` (joins, cartesian)."""
+def _side_by_side(op: str, lhs: FrameValue, rhs: FrameValue) -> FrameValue:
+    """lhs's columns then rhs's (equally long), whose labels must be unique."""
     _check_unique(op, lhs.labels + rhs.labels)
-    left, right = take_rows(lhs, lrows), take_rows(rhs, rrows)
-    return FrameValue(left.columns + right.columns, left.labels + right.labels,
-                      left.logical + right.logical, nrow=left.nrow)
+    return FrameValue(lhs.columns + rhs.columns, lhs.labels + rhs.labels,
+                      lhs.logical + rhs.logical, nrow=lhs.nrow)
 
 
 def _check_unique(op: str, labels: list[str]) -> None:
@@ -143,6 +80,17 @@ def _check_unique(op: str, labels: list[str]) -> None:
         dup = sorted({x for x in labels if x in seen or seen.add(x)})
         raise ValueError(f"{op}: a frame's column labels must be unique; the result would "
                          f"have the duplicated labels {dup}")
+
+
+def _check_same(op: str, what: str, a: int, b: int) -> None:
+    if a != b:
+        raise ValueError(f"{op}: frames must have the same number of {what}, got {a} and {b}")
+
+
+def _relabeled(op: str, frame: FrameValue, labels: list[str]) -> FrameValue:
+    """The frame's columns under new (unique) labels, as ordinary columns."""
+    _check_unique(op, labels)
+    return FrameValue(frame.columns, labels, lg.relabeled(frame.logical), nrow=frame.nrow)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -175,25 +123,24 @@ def set_col_labels(frame: FrameValue, *labels: str) -> FrameValue:
     if len(labels) != frame.ncol:
         raise ValueError(f"setColLabels: the frame has {frame.ncol} columns but {len(labels)} "
                          "labels were given")
-    _check_unique("setColLabels", list(labels))
-    return FrameValue(frame.columns, list(labels), lg.relabeled(frame.logical), nrow=frame.nrow)
+    return _relabeled("setColLabels", frame, list(labels))
 
 
 @kernel("setColLabelsPrefix")
 def set_col_labels_prefix(frame: FrameValue, prefix: str) -> FrameValue:
     """New label ``prefix.label``; an existing ``x.`` qualifier is replaced, not stacked."""
     labels = [f"{prefix}.{lbl.partition('.')[2] if '.' in lbl else lbl}" for lbl in frame.labels]
-    _check_unique("setColLabelsPrefix", labels)
-    return FrameValue(frame.columns, labels, lg.relabeled(frame.logical), nrow=frame.nrow)
+    return _relabeled("setColLabelsPrefix", frame, labels)
 
 
 @kernel("cartesian")
 def cartesian(lhs: FrameValue, rhs: FrameValue) -> FrameValue:
     """Every lhs row with every rhs row, lhs-major; all lhs columns, then all rhs columns."""
+    _check_unique("cartesian", lhs.labels + rhs.labels)  # before building n * m rows
     n, m = lhs.nrow, rhs.nrow
     lrows = np.repeat(np.arange(n, dtype=np.int64), m)
     rrows = np.tile(np.arange(m, dtype=np.int64), n)
-    return _join_frames(lhs, lrows, rhs, rrows, "cartesian")
+    return _side_by_side("cartesian", take_rows(lhs, lrows), take_rows(rhs, rrows))
 
 
 @kernel("innerJoin")
@@ -214,19 +161,13 @@ def inner_join(lhs: FrameValue, rhs: FrameValue, *keys: Any) -> FrameValue:
 
 def cbind_frame(lhs: FrameValue, rhs: FrameValue) -> FrameValue:
     """lhs's columns then rhs's (views, no copy); equal row counts, unique labels."""
-    if lhs.nrow != rhs.nrow:
-        raise ValueError(f"cbind: frames must have the same number of rows, got {lhs.nrow} and "
-                         f"{rhs.nrow}")
-    _check_unique("cbind", lhs.labels + rhs.labels)
-    return FrameValue(lhs.columns + rhs.columns, lhs.labels + rhs.labels,
-                      lhs.logical + rhs.logical, nrow=lhs.nrow)
+    _check_same("cbind", "rows", lhs.nrow, rhs.nrow)
+    return _side_by_side("cbind", lhs, rhs)
 
 
 def rbind_frame(lhs: FrameValue, rhs: FrameValue) -> FrameValue:
     """rhs's rows below lhs's; same column count, labels, value types and logical types."""
-    if lhs.ncol != rhs.ncol:
-        raise ValueError(f"rbind: frames must have the same number of columns, got {lhs.ncol} "
-                         f"and {rhs.ncol}")
+    _check_same("rbind", "columns", lhs.ncol, rhs.ncol)
     if lhs.labels != rhs.labels:
         bad = next(j for j in range(lhs.ncol) if lhs.labels[j] != rhs.labels[j])
         raise ValueError(f"rbind: frames must have the same column labels; column {bad} is "
@@ -244,15 +185,12 @@ def rbind_frame(lhs: FrameValue, rhs: FrameValue) -> FrameValue:
                 raise ValueError(f"rbind: column {lhs.labels[j]!r} has different logical types "
                                  f"({lg.describe(a)} vs {lg.describe(b)})")
             logical[j] = lg.concat(a, b, n1, n2)
-    out: list[Any] = [None] * lhs.ncol
-    for js in _groups(lhs.columns).values():
-        buf = np.empty((len(js), n1 + n2), dtype=lhs.columns[js[0]].dtype)
-        for row, j in zip(buf, js, strict=True):
-            row[:n1] = lhs.columns[j]
-            row[n1:] = rhs.columns[j]
-        for k, j in enumerate(js):
-            out[j] = buf[k]
-    return FrameValue(out, lhs.labels, logical, nrow=n1 + n2)
+
+    def fill(out: np.ndarray, j: int) -> None:
+        out[:n1] = lhs.columns[j]
+        out[n1:] = rhs.columns[j]
+
+    return FrameValue(_tiled(lhs.columns, n1 + n2, fill), lhs.labels, logical, nrow=n1 + n2)
 
 
 def sort_permutation(keys: Sequence[np.ndarray], ascs: Sequence[bool],
@@ -275,34 +213,33 @@ def sort_permutation(keys: Sequence[np.ndarray], ascs: Sequence[bool],
     return by_values(flat_keys, flags)
 
 
-def order_frame(frame: FrameValue, col_idxs: Sequence[Any], ascs: Sequence[Any],
+def order_frame(frame: FrameValue, cols: Sequence[int], ascs: Sequence[bool],
                 return_indexes: bool) -> FrameValue | np.ndarray:
     """``order(F, cols..., ascs..., returnIndexes)``: rows sorted (stably) by those columns;
-    with ``returnIndexes`` the n x 1 positions (DAPHNE's index type) instead."""
-    if len(col_idxs) != len(ascs) or not col_idxs:
-        raise ValueError(f"order needs one ascending flag per sort column and at least one "
-                         f"column; got {len(col_idxs)} columns and {len(ascs)} flags")
-    idxs = []
-    for c in col_idxs:
-        sl = resolve(int(c), frame.ncol, "column")
-        idxs.append(sl.start)
-    keys = [frame.columns[j] for j in idxs]
-    masks = [None if frame.logical[j] is None else frame.logical[j].mask for j in idxs]
-    perm = sort_permutation(keys, [bool(a) for a in ascs], masks)
+    with ``returnIndexes`` the n x 1 positions (DAPHNE's index type) instead.
+
+    ``cols`` and ``ascs`` come checked from :func:`reorg.split_order_args`, which the matrix
+    ``order`` shares.
+    """
+    keys = [frame.columns[j] for j in cols]
+    masks = [None if frame.logical[j] is None else frame.logical[j].mask for j in cols]
+    perm = sort_permutation(keys, ascs, masks)
     if return_indexes:
         return perm.astype(SIZE_DTYPE).reshape(-1, 1)
     return take_rows(frame, perm)
 
 
-def _column_positions(frame: FrameValue, cols: Any) -> RowSpec:
+def _column_selection(frame: FrameValue, cols: Any) -> Selection:
+    """Columns by label (str), labels (tuple of str) or any position spec."""
     if isinstance(cols, str):
-        return slice(frame.index_of(cols), frame.index_of(cols) + 1)
+        j = frame.index_of(cols)
+        return slice(j, j + 1)
     if isinstance(cols, tuple):
-        return np.array([frame.index_of(c) for c in cols], dtype=np.int64)
-    return resolve(cols, frame.ncol, "column")
+        return np.array([frame.index_of(c) for c in cols], dtype=np.intp)
+    return axis_selector(cols, 1, (frame.nrow, frame.ncol), "frame")
 
 
-def select_columns(frame: FrameValue, cols: RowSpec) -> FrameValue:
+def select_columns(frame: FrameValue, cols: Selection) -> FrameValue:
     """The columns ``cols`` (views); a repeated column's later copies are labelled col_<i>."""
     js = range(*cols.indices(frame.ncol)) if isinstance(cols, slice) else cols.tolist()
     labels = [frame.labels[j] for j in js]
@@ -314,57 +251,58 @@ def select_columns(frame: FrameValue, cols: RowSpec) -> FrameValue:
                 labels[i] = f"col_{i}"
                 logical[i] = None if logical[i] is None else logical[i].relabeled()
             seen.add(labels[i])
+        _check_unique("right indexing (repeated columns are renamed col_<i>)", labels)
     return FrameValue([frame.columns[j] for j in js], labels, logical, nrow=frame.nrow)
+
+
+def _everything(sel: Selection, n: int) -> bool:
+    return isinstance(sel, slice) and sel == slice(0, n)
+
+
+def _select(frame: FrameValue, rows: Selection, cols: Selection) -> FrameValue:
+    """The selected columns, then rows; a selection of everything keeps the frame."""
+    if not _everything(cols, frame.ncol):
+        frame = select_columns(frame, cols)
+    return frame if _everything(rows, frame.nrow) else take_rows(frame, rows)
 
 
 def extract_frame(frame: FrameValue, rows: Any, cols: Any) -> FrameValue:
     """Right indexing ``F[rows, cols]``: rows like a matrix; columns also by label(s)."""
-    colsel = _column_positions(frame, cols)
-    all_cols = isinstance(colsel, slice) and colsel == slice(0, frame.ncol)
-    out = frame if all_cols else select_columns(frame, colsel)
-    rowsel = resolve(rows, frame.nrow, "row")
-    if isinstance(rowsel, slice) and rowsel == slice(0, frame.nrow):
-        return out
-    return take_rows(out, rowsel)
-
-
-def _bits(bits: np.ndarray | None, n: int, what: str) -> np.ndarray | None:
-    if bits is None:
-        return None
-    flat = np.asarray(bits).reshape(-1)
-    if flat.shape[0] != n:
-        raise ValueError(f"filter: the {what} bit vector has {flat.shape[0]} entries, the frame "
-                         f"has {n} {what}s")
-    if flat.dtype.kind not in "biuf" or not ((flat == 0) | (flat == 1)).all():
-        raise ValueError(f"filter: the {what} bit vector must hold only 0 and 1")
-    return np.flatnonzero(flat)
+    return _select(frame, axis_selector(rows, 0, (frame.nrow, frame.ncol), "frame"),
+                   _column_selection(frame, cols))
 
 
 def filter_frame(frame: FrameValue, rowbits: np.ndarray | None,
                  colbits: np.ndarray | None) -> FrameValue:
     """``F[[rowbits, colbits]]``: the rows/columns whose bit is 1 (None: all)."""
-    cpos = _bits(colbits, frame.ncol, "column")
-    out = frame if cpos is None else select_columns(frame, cpos)
-    rpos = _bits(rowbits, frame.nrow, "row")
-    return out if rpos is None else take_rows(out, rpos)
+    shape = (frame.nrow, frame.ncol)
+    return _select(frame, bit_selector(rowbits, 0, shape, "frame"),
+                   bit_selector(colbits, 1, shape, "frame"))
 
 
 def frame_to_matrix(frame: FrameValue, vt: str | None = None) -> np.ndarray:
     """``as.matrix<vt>(F)``: an nrow x ncol matrix (vt None: the most general column VT).
 
-    Missing entries of nullable columns become NaN when the matrix is floating point.
+    Each column is converted by the cast rules (:func:`cast.convert_matrix`). Missing entries
+    of nullable columns become NaN in a floating-point matrix; no other value type can hold
+    them, so there they are a ValueError.
     """
     vts = frame.vts()
     if vt is None:
         vt = most_general(*vts) if vts else "f64"
-    dtype = DTYPE_OF_VT[vt]
-    out = np.empty((frame.nrow, frame.ncol), dtype=dtype)
-    for j, col in enumerate(frame.columns):
-        out[:, j] = col  # casts with C semantics (numpy 'unsafe'), strings parse/format
-    if dtype.kind == "f" and frame.logical.count(None) != frame.ncol:
-        for j, record in enumerate(frame.logical):
-            if record is not None and record.mask is not None:
-                out[record.mask, j] = np.nan
+    out = np.empty((frame.nrow, frame.ncol), dtype=DTYPE_OF_VT[vt])
+    for j, (col, record) in enumerate(zip(frame.columns, frame.logical, strict=True)):
+        missing = None if record is None else record.mask
+        if missing is None or not missing.any():
+            out[:, j] = convert_matrix(col, vt)
+            continue
+        if not is_float(vt):
+            raise ValueError(f"as.matrix<{vt}>: column {frame.labels[j]!r} has missing values "
+                             f"(the first in row {int(np.argmax(missing))}), which only an f32 "
+                             "or f64 matrix can hold (NaN)")
+        present = ~missing  # only these are values: the buffer holds garbage under the mask
+        out[present, j] = convert_matrix(col[present], vt)
+        out[missing, j] = np.nan
     return out
 
 

@@ -6,10 +6,15 @@ repeats and any order allowed). Negative positions count from the end. Out of bo
 IndexError. Results are always matrices; ranges and single positions give views of the input
 (inputs are read-only), position lists a new array. ``insert`` never writes into its input:
 it copies, then assigns (DAPHNE's copy-on-write).
+
+:func:`axis_selector` and :func:`bit_selector` are the one implementation of these rules: the
+frame kernels resolve a frame's rows and columns with them too (axes of length nrow and
+ncol) and only add column labels.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -19,46 +24,62 @@ from daphnelib.engine.registry import kernel
 from daphnelib.engine.values import FrameValue
 from daphnelib.engine.valuetypes import is_float, vt_of_dtype
 
+# A resolved selection along one axis: a range (so the result can be a view) or positions.
+Selection = slice | np.ndarray
+
 _AXES = ("row", "column")
 
 
-def _where(axis: int, shape: tuple[int, ...]) -> str:
+def _where(axis: int, shape: tuple[int, ...], dt: str) -> str:
     n = shape[axis]
     valid = f"0..{n - 1} or -{n}..-1" if n else "none"
-    return f"{_AXES[axis]}s of a {shape[0]}x{shape[1]} matrix (valid: {valid})"
+    return f"{_AXES[axis]}s of a {shape[0]}x{shape[1]} {dt} (valid: {valid})"
 
 
-def _position(p: Any, axis: int, shape: tuple[int, ...]) -> int:
-    """One position, negative counting from the end, floored if a float; checked."""
+def _is_number(x: Any) -> bool:
+    return isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, bool)
+
+
+def _integral(p: Any, axis: int, what: str) -> int:
+    """A single position or range bound as an int: floats floored, NaN and infinities refused."""
+    if not _is_number(p):
+        raise TypeError(f"a {_AXES[axis]} {what} must be a number, got {type(p).__name__} {p!r}")
     if isinstance(p, (float, np.floating)):
         if not np.isfinite(p):
-            raise IndexError(f"{_AXES[axis]} position {p} is not a number")
+            raise IndexError(f"{_AXES[axis]} {what} {p} is not a number")
         p = np.floor(p)
-    n, q = shape[axis], int(p)
+    return int(p)
+
+
+def _position(p: Any, axis: int, shape: tuple[int, ...], dt: str) -> int:
+    """One position, negative counting from the end, floored if a float; checked."""
+    n, q = shape[axis], _integral(p, axis, "position")
     if not -n <= q < n:
         raise IndexError(f"{_AXES[axis]} position {q} is out of bounds for the "
-                         f"{_where(axis, shape)}")
+                         f"{_where(axis, shape, dt)}")
     return q + n if q < 0 else q
 
 
-def _range(spec: slice, axis: int, shape: tuple[int, ...]) -> slice:
+def _range(spec: slice, axis: int, shape: tuple[int, ...], dt: str) -> slice:
+    if spec.step not in (None, 1):
+        raise ValueError(f"{_AXES[axis]} ranges have no step, got step {spec.step}")
     n = shape[axis]
     bounds = []
     for bound, default in ((spec.start, 0), (spec.stop, n)):
-        b = default if bound is None else int(bound)
+        b = default if bound is None else _integral(bound, axis, "range bound")
         b = b + n if b < 0 else b
         if not 0 <= b <= n:
             raise IndexError(f"{_AXES[axis]} range {spec.start}:{spec.stop} is out of bounds "
-                             f"for the {_where(axis, shape)}")
+                             f"for the {_where(axis, shape, dt)}")
         bounds.append(b)
     lo, hi = bounds
     if lo > hi:
         raise IndexError(f"{_AXES[axis]} range {spec.start}:{spec.stop} ends before it starts "
-                         f"(for the {_where(axis, shape)})")
+                         f"(for the {_where(axis, shape, dt)})")
     return slice(lo, hi)
 
 
-def _positions(arr: np.ndarray, axis: int, shape: tuple[int, ...]) -> np.ndarray:
+def _positions(arr: np.ndarray, axis: int, shape: tuple[int, ...], dt: str) -> np.ndarray:
     """An n x 1 positions matrix as a 1-D intp array of checked, non-negative positions."""
     if arr.ndim != 2 or arr.shape[1] != 1:
         raise ValueError(f"{_AXES[axis]} positions must be an n x 1 matrix, got shape {arr.shape}")
@@ -75,69 +96,73 @@ def _positions(arr: np.ndarray, axis: int, shape: tuple[int, ...]) -> np.ndarray
     if not ok.all():
         bad = pos[int(np.argmin(ok))]
         raise IndexError(f"{_AXES[axis]} position {bad} is out of bounds for the "
-                         f"{_where(axis, shape)}")
+                         f"{_where(axis, shape, dt)}")
     pos = pos.astype(np.intp)
     if arr.dtype.kind != "u":
         pos[pos < 0] += n
     return pos
 
 
-def _selector(spec: Any, axis: int, shape: tuple[int, ...], *, lists: bool) -> slice | np.ndarray:
+def axis_selector(spec: Any, axis: int, shape: tuple[int, ...], dt: str = "matrix", *,
+                  lists: bool = True) -> Selection:
+    """A position spec along ``axis`` (0 rows, 1 columns) of a ``dt`` ("matrix"/"frame") of
+    ``shape``: a normalised ``slice(lo, hi)`` for all/one/range, else checked positions.
+
+    ``lists=False`` (left indexing) refuses positions matrices.
+    """
     if spec is None:
-        return slice(None)
+        return slice(0, shape[axis])
     if isinstance(spec, slice):
-        if spec.step not in (None, 1):
-            raise ValueError(f"{_AXES[axis]} ranges have no step, got step {spec.step}")
-        return _range(spec, axis, shape)
+        return _range(spec, axis, shape, dt)
     if isinstance(spec, np.ndarray):
         if not lists:
             raise TypeError(f"left indexing takes ints and ranges only, got a {_AXES[axis]} "
                             "positions matrix")
-        return _positions(spec, axis, shape)
-    if isinstance(spec, (int, float, np.integer, np.floating)) and not isinstance(spec, bool):
-        p = _position(spec, axis, shape)
+        return _positions(spec, axis, shape, dt)
+    if _is_number(spec):
+        p = _position(spec, axis, shape, dt)
         return slice(p, p + 1)
     raise TypeError(f"unsupported {_AXES[axis]} index {spec!r} ({type(spec).__name__})")
 
 
-def _take(arg: np.ndarray, rows: slice | np.ndarray, cols: slice | np.ndarray) -> np.ndarray:
-    if isinstance(rows, np.ndarray) and isinstance(cols, np.ndarray):
-        return arg[np.ix_(rows, cols)]
-    return arg[rows, cols]
+def bit_selector(bits: Any, axis: int, shape: tuple[int, ...], dt: str = "matrix") -> Selection:
+    """The positions whose bit is 1 in a 0/1 column or row vector along ``axis`` (None: all)."""
+    if bits is None:
+        return slice(0, shape[axis])
+    what = f"{_AXES[axis]} bit vector"
+    bits = matrix_arg("filter", what, bits)
+    n = shape[axis]
+    if 1 not in bits.shape or bits.size != n:
+        raise ValueError(f"filter: the {what} has {bits.size} entries (shape {bits.shape}) but "
+                         f"must have {n} cells in one column or row, one per {_AXES[axis]} of "
+                         f"the {shape[0]}x{shape[1]} {dt}")
+    flat = bits.reshape(-1)
+    if vt_of_dtype(flat.dtype) == "str" or not ((flat == 0) | (flat == 1)).all():
+        raise ValueError(f"filter: the {what} must hold only 0 and 1")
+    return np.flatnonzero(flat)
+
+
+def _select(op: str, resolve: Callable[..., Selection], arg: Any, rows: Any, cols: Any) -> Any:
+    """``extract``/``filter``: a matrix's selected cells, or the frame kernel ``<op>_frame``."""
+    if isinstance(arg, FrameValue):
+        return require_frame_kernel(f"{op}_frame", op)(arg, rows, cols)
+    arg = matrix_arg(op, "arg", arg)
+    r, c = resolve(rows, 0, arg.shape), resolve(cols, 1, arg.shape)
+    if isinstance(r, np.ndarray) and isinstance(c, np.ndarray):
+        return arg[np.ix_(r, c)]
+    return arg[r, c]
 
 
 @kernel("extract")
 def extract(arg: Any, rows: Any, cols: Any) -> Any:
     """``arg[rows, cols]``; always a matrix (a 1x1 stays a matrix)."""
-    if isinstance(arg, FrameValue):
-        return require_frame_kernel("extract_frame", "extract")(arg, rows, cols)
-    arg = matrix_arg("extract", "arg", arg)
-    return _take(arg, _selector(rows, 0, arg.shape, lists=True),
-                 _selector(cols, 1, arg.shape, lists=True))
-
-
-def _bits(bits: Any, axis: int, shape: tuple[int, ...]) -> slice | np.ndarray:
-    if bits is None:
-        return slice(None)
-    bits = matrix_arg("filter", f"{_AXES[axis]} bits", bits)
-    n = shape[axis]
-    if 1 not in bits.shape or bits.size != n:
-        raise ValueError(f"filter: the {_AXES[axis]} bit vector must have {n} cells (one per "
-                         f"{_AXES[axis]} of a {shape[0]}x{shape[1]} matrix), got shape "
-                         f"{bits.shape}")
-    flat = bits.reshape(-1)
-    if vt_of_dtype(flat.dtype) == "str" or not ((flat == 0) | (flat == 1)).all():
-        raise ValueError(f"filter: the {_AXES[axis]} bit vector must hold only 0 and 1")
-    return flat != 0
+    return _select("extract", axis_selector, arg, rows, cols)
 
 
 @kernel("filter")
 def filter_(arg: Any, rowbits: Any, colbits: Any) -> Any:
     """The rows/columns whose bit is 1 (``X[[rbits, cbits]]``); None keeps all."""
-    if isinstance(arg, FrameValue):
-        return require_frame_kernel("filter_frame", "filter")(arg, rowbits, colbits)
-    arg = matrix_arg("filter", "arg", arg)
-    return _take(arg, _bits(rowbits, 0, arg.shape), _bits(colbits, 1, arg.shape))
+    return _select("filter", bit_selector, arg, rowbits, colbits)
 
 
 @kernel("insert")
@@ -151,8 +176,8 @@ def insert(arg: Any, rows: Any, cols: Any, value: Any) -> np.ndarray:
     arg = matrix_arg("insert", "arg", arg)
     if not isinstance(value, np.ndarray) or value.ndim != 2:
         raise TypeError(f"left indexing assigns a matrix, got {type(value).__name__} {value!r}")
-    r = _selector(rows, 0, arg.shape, lists=False)
-    c = _selector(cols, 1, arg.shape, lists=False)
+    r = axis_selector(rows, 0, arg.shape, lists=False)
+    c = axis_selector(cols, 1, arg.shape, lists=False)
     region = arg[r, c]
     if region.shape != value.shape:
         raise ValueError(f"left indexing: the {value.shape[0]}x{value.shape[1]} value does not "

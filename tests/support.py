@@ -1,0 +1,21 @@
+"""Assertion helpers shared by the test modules (fixtures live in ``tests/conftest.py``).
+
+Importable as ``support`` because pytest puts ``tests/`` on ``sys.path`` when it loads
+``tests/conftest.py`` (the default "prepend" import mode).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+# pandas.testing.assert_frame_equal options for an exact comparison: values bit for bit,
+# index and column index types included.
+EXACT = {"check_exact": True, "check_index_type": True, "check_column_type": True}
+
+
+def assert_matrix(actual: object, expected: np.ndarray) -> None:
+    """``actual`` is a 2-D array equal to ``expected`` in dtype, shape and values."""
+    assert isinstance(actual, np.ndarray) and actual.ndim == 2, type(actual)
+    assert actual.dtype == expected.dtype, (actual.dtype, expected.dtype)
+    assert actual.shape == expected.shape, (actual.shape, expected.shape)
+    np.testing.assert_array_equal(actual, expected)
