@@ -125,6 +125,23 @@ def test_delete_releases_and_forbids_use(dc):
         X * 2.0
 
 
+def test_delete_releases_data_held_by_already_computed_consumers(dc):
+    class Owned(np.ndarray):  # a weak-referenceable array, to observe its release
+        pass
+
+    a = np.ones((3, 3)).view(Owned)
+    gone = weakref.ref(a)
+    X = dc.from_numpy(a)
+    Y = X * 2.0
+    np.testing.assert_array_equal(Y.compute(), np.full((3, 3), 2.0))  # compiled and cached
+    del a
+    X.delete()
+    gc.collect()
+    assert gone() is None
+    with pytest.raises(RuntimeError, match="deleted"):
+        Y.compute()
+
+
 def test_files_path_round_trips_exactly(dc):
     a = np.array([[1e-10, np.pi, -0.0], [np.nan, np.inf, 1 / 3]])
     out = dc.from_numpy(a, shared_memory=False).compute(type="files")
