@@ -439,3 +439,9 @@ def test_every_pandas_column_kind_survives_sql(dc, kind):
         assert np.isnan(values).sum() > expected.isna().sum()  # the input has both
         expected = pd.Series(pd.array(values, dtype=expected.dtype))  # NaN -> NA
     pd.testing.assert_series_equal(out, expected, check_names=False, check_exact=True)
+
+
+def test_syntax_errors_carry_no_terminal_escape_codes(dc):
+    with pytest.raises(SQLError, match="SQL syntax error") as info:
+        dc.sql("SELEC x FROM")
+    assert "\x1b" not in str(info.value)

@@ -21,6 +21,7 @@ See docs/sql.md for the choice of DuckDB and for what goes beyond DAPHNE.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -77,7 +78,9 @@ def parse(query: str) -> Any:
     try:
         trees = [t for t in sqlglot.parse(query, read=dialect()) if t is not None]
     except sqlglot.errors.SqlglotError as exc:
-        raise SQLError(f"SQL syntax error: {exc}", query) from None
+        # sqlglot underlines the offending token with terminal escape codes: drop them.
+        message = re.sub(r"\x1b\[[0-9;]*m", "", str(exc))
+        raise SQLError(f"SQL syntax error: {message}", query) from None
     if len(trees) != 1:
         raise SQLError(f"sql() runs exactly one query, got {len(trees)} statements", query)
     tree = trees[0]
