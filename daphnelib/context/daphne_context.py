@@ -106,18 +106,25 @@ class DaphneContext:
                             "(use from_python for lists)")
         if mat.ndim == 0:
             raise ValueError("a 0-d array is not a matrix; pass a Python scalar or a 1-D array")
-        shape = mat.shape
-        buf = engine_input(mat, verbose=verbose, what="array")
+        node = self._matrix_node(engine_input(mat, verbose=verbose, what="array"), mat,
+                                 shared_memory)
+        return (node, mat.shape) if return_shape else node
+
+    def _matrix_node(self, buf: np.ndarray, source: Any, shared_memory: bool) -> Matrix:
+        """The input node for an engine buffer made from ``source`` (numpy array or tensor).
+
+        The node keeps ``source`` alive, since ``buf`` may view its memory;
+        ``shared_memory=False`` sends the buffer through a CSV + .meta file instead.
+        """
         if shared_memory:
             node = new_node(Matrix, self, "receiveFromNumpy", buf)
-            node._local_data = mat
-        else:
-            from daphnelib.engine import fileio
+            node._local_data = source
+            return node
+        from daphnelib.engine import fileio
 
-            path = self._temp_path("input")
-            fileio.write_matrix(buf, path)
-            node = new_node(Matrix, self, "readMatrix", path)
-        return (node, shape) if return_shape else node
+        path = self._temp_path("input")
+        fileio.write_matrix(buf, path)
+        return new_node(Matrix, self, "readMatrix", path)
 
     def from_python(
         self,

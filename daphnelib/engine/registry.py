@@ -51,12 +51,7 @@ def load_kernels() -> dict[str, Callable[..., Any]]:
     global _loaded
     if not _loaded:
         for name in KERNEL_MODULES:
-            try:
-                importlib.import_module(f"daphnelib.engine.kernels.{name}")
-            except ModuleNotFoundError as exc:
-                # A kernel module that is not written yet; its ops fail with a clear error.
-                if exc.name != f"daphnelib.engine.kernels.{name}":
-                    raise
+            importlib.import_module(f"daphnelib.engine.kernels.{name}")
         _loaded = True
     return KERNELS
 

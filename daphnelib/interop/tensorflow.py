@@ -78,7 +78,7 @@ def from_tensorflow(
         t, logical = tf.bitcast(t, tf.uint16), "bfloat16"
     arr = dlpack.host_view(t, "tensor")
     buf = dlpack.engine_input(arr, logical=logical, verbose=verbose, what="tensor")
-    node = ctx.from_numpy(buf, shared_memory=shared_memory)
+    node = ctx._matrix_node(buf, tensor, shared_memory)
     return (node, shape) if return_shape else node
 
 

@@ -83,7 +83,7 @@ def from_pytorch(
     shape = tensor.shape
     arr, logical = _host_view(tensor, verbose)
     buf = dlpack.engine_input(arr, logical=logical, verbose=verbose, what="tensor")
-    node = ctx.from_numpy(buf, shared_memory=shared_memory)
+    node = ctx._matrix_node(buf, tensor, shared_memory)
     return (node, shape) if return_shape else node
 
 
