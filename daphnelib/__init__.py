@@ -10,11 +10,20 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
-__all__ = ["DaphneContext", "Frame", "Matrix", "SQLError", "Scalar", "__version__"]
+__all__ = [
+    "DaphneContext",
+    "Frame",
+    "LogicalDtypeWarning",
+    "Matrix",
+    "SQLError",
+    "Scalar",
+    "StopExecution",
+    "__version__",
+]
 
 if TYPE_CHECKING:
     from daphnelib.context.daphne_context import DaphneContext
-    from daphnelib.engine.kernels.sql import SQLError
+    from daphnelib.errors import LogicalDtypeWarning, SQLError, StopExecution
     from daphnelib.operator.nodes.frame import Frame
     from daphnelib.operator.nodes.matrix import Matrix
     from daphnelib.operator.nodes.scalar import Scalar
@@ -24,7 +33,9 @@ _LAZY = {
     "Matrix": "daphnelib.operator.nodes.matrix",
     "Frame": "daphnelib.operator.nodes.frame",
     "Scalar": "daphnelib.operator.nodes.scalar",
-    "SQLError": "daphnelib.engine.kernels.sql",
+    "SQLError": "daphnelib.errors",
+    "LogicalDtypeWarning": "daphnelib.errors",
+    "StopExecution": "daphnelib.errors",
 }
 
 

@@ -12,8 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from daphnelib import DaphneContext
-from daphnelib.engine.kernels.sql import SQLError
+from daphnelib import DaphneContext, SQLError
 
 
 @pytest.fixture
@@ -397,9 +396,7 @@ def test_views_with_qualified_labels_are_reprefixed(dc):
 
 
 def test_sql_without_the_extra_raises_import_error(dc, monkeypatch):
-    real = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, "find_spec",
-                        lambda name, *a: None if name == "duckdb" else real(name, *a))
+    monkeypatch.setitem(sys.modules, "duckdb", None)  # import duckdb -> ImportError
     with pytest.raises(ImportError, match=r"daphnelib\[sql\]"):
         dc.sql("SELECT 1")
 

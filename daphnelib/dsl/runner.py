@@ -92,7 +92,7 @@ def execute(lowered: Lowered) -> Any:
     """Run a lowered script. Kernel failures become :class:`ExecutionError` s that point at
     the script line of the failing operation."""
     from daphnelib.engine.executor import compile_program, run
-    from daphnelib.engine.kernels.control import StopExecution
+    from daphnelib.errors import StopExecution
 
     if not lowered.program.instrs:
         return None

@@ -56,12 +56,28 @@ CODE_OF_VT = {
 }
 VT_OF_CODE = {code: vt for vt, code in CODE_OF_VT.items() if vt != "size"}
 
-# Dtypes DAPHNE lacks, and the engine type they travel as (converted once on ingress).
-WIDENED = {
-    np.dtype(np.int16): np.dtype(np.int32),
-    np.dtype(np.uint16): np.dtype(np.uint32),
-    np.dtype(np.float16): np.dtype(np.float32),
+# The one held-dtype table. Dtypes DAPHNE has a value type for are held as they are (in
+# native byte order): the characters of _VT_OF_CHAR. Dtypes it lacks travel in a wider
+# *carrier* dtype (converted once on ingress); bfloat16 only arrives from tensors.
+CARRIER: dict[str, np.dtype] = {
+    "int16": np.dtype(np.int32),
+    "uint16": np.dtype(np.uint32),
+    "float16": np.dtype(np.float32),
+    "bfloat16": np.dtype(np.float32),
 }
+WIDENED = {np.dtype(name): dt for name, dt in CARRIER.items() if name != "bfloat16"}
+
+
+def held_dtype(dtype: np.dtype) -> np.dtype | None:
+    """The engine dtype values of numpy ``dtype`` are held in, or None when DAPHNE cannot
+    hold them: the dtype itself (native byte order), its carrier, or StringDType for text."""
+    if dtype.char in _VT_OF_CHAR:
+        return dtype if dtype.isnative else dtype.newbyteorder("=")
+    if dtype.kind in "UST":
+        return STRING_DTYPE
+    if dtype.kind in "iuf":
+        return WIDENED.get(dtype.newbyteorder("="))
+    return None
 
 
 def vt_of_dtype(dtype: np.dtype) -> str:

@@ -36,50 +36,25 @@ buffers that are not 64-byte aligned; :func:`legacy_capsule` guarantees both.
 from __future__ import annotations
 
 import ctypes
-import importlib
 import sys
 import warnings
 from collections.abc import Iterable
-from types import ModuleType
 from typing import Any
 
 import numpy as np
 
+from daphnelib.engine.valuetypes import CARRIER
+from daphnelib.errors import LogicalDtypeWarning
 from daphnelib.interop.numpy import as_matrix_shape, to_engine
 
 LOGICAL_KEY = "logical"
 
-# Tensor dtypes DAPHNE lacks -> the engine dtype they travel as (see the module docstring).
-CARRIER: dict[str, np.dtype] = {
-    "int16": np.dtype(np.int32),
-    "uint16": np.dtype(np.uint32),
-    "float16": np.dtype(np.float32),
-    "bfloat16": np.dtype(np.float32),
-}
 
 # The numpy dtype characters of the dtypes above that numpy has (bfloat16 arrives as bits).
 _LOGICAL_OF_CHAR = {"h": "int16", "H": "uint16", "e": "float16"}
 
 # DLPack device types whose memory the CPU can address (kDLCPU, kDLCUDAHost, kDLROCMHost).
 _HOST_DEVICES = frozenset({1, 3, 11})
-
-
-class LogicalDtypeWarning(UserWarning):
-    """A result could not get its tensor's original dtype back without changing values."""
-
-
-def import_optional(module: str, extra: str, what: str) -> ModuleType:
-    """Import an optional dependency, or raise an ImportError naming the extra to install."""
-    loaded = sys.modules.get(module)
-    if loaded is not None:
-        return loaded
-    try:
-        return importlib.import_module(module)
-    except ImportError as exc:
-        raise ImportError(
-            f"{what} needs the optional dependency {module!r}, which is not installed: "
-            f"pip install daphnelib[{extra}]"
-        ) from exc
 
 
 def note_copy(verbose: bool, what: str, reason: str) -> None:

@@ -11,20 +11,14 @@ import sys
 
 import numpy as np
 
-from daphnelib.engine.valuetypes import STRING_DTYPE, WIDENED
-
-_HELD = frozenset("?bBiIlLqQfd")  # dtype chars the engine holds as they are
+from daphnelib.engine.valuetypes import STRING_DTYPE, held_dtype
 
 
 def engine_dtype(dtype: np.dtype, what: str = "array") -> np.dtype:
     """The engine dtype data of ``dtype`` travels as; TypeError for dtypes it cannot hold."""
-    if dtype.kind in "UST":
-        return STRING_DTYPE
-    if dtype.char in _HELD:
-        return dtype.newbyteorder("=") if not dtype.isnative else dtype
-    widened = WIDENED.get(dtype.newbyteorder("=")) if dtype.kind in "iuf" else None
-    if widened is not None:
-        return widened
+    held = held_dtype(dtype)
+    if held is not None:
+        return held
     raise TypeError(
         f"unsupported dtype {dtype} for {what}: DAPHNE holds bool, int8/16/32/64, "
         "uint8/16/32/64, float16/32/64 and strings"

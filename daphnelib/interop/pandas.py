@@ -41,7 +41,7 @@ import pandas as pd
 
 from daphnelib.engine.logical import INT_LABEL, NO_LABEL, Logical, for_files
 from daphnelib.engine.values import FrameValue
-from daphnelib.engine.valuetypes import STR, STRING_DTYPE, WIDENED
+from daphnelib.engine.valuetypes import STR, STRING_DTYPE, held_dtype
 
 try:  # pandas >= 3: hand pandas finished blocks (no per-column constructor work)
     from pandas.api.internals import create_dataframe_from_blocks as _from_blocks
@@ -59,7 +59,6 @@ if TYPE_CHECKING:
     from daphnelib.context.daphne_context import DaphneContext
     from daphnelib.operator.nodes.frame import Frame
 
-_HELD = frozenset("?bBiIlLqQfd")  # numpy dtype chars the engine holds as they are
 # Missing-value objects of object-dtype string columns, as tokens (NaN != NaN as an object).
 _NA_OBJECTS: dict[str, Any] = {"none": None, "nan": np.nan, "na": pd.NA, "nat": pd.NaT}
 _MASKED = (pd.arrays.IntegerArray, pd.arrays.FloatingArray, pd.arrays.BooleanArray)
@@ -83,7 +82,8 @@ class _Ingress:
         """A 2-D (columns, rows) numpy block as an engine block whose rows are the columns."""
         dtype = vals.dtype
         record = None
-        if dtype.char in _HELD and dtype.isnative:
+        held = held_dtype(dtype) if dtype.kind in "biuf" else None
+        if held == dtype and dtype.isnative:
             if not vals.flags.c_contiguous:  # strided columns: make them contiguous, once
                 self.copied(names[0] if len(names) == 1 else names, "strided block")
                 vals = _aligned(vals, dtype)
@@ -91,8 +91,8 @@ class _Ingress:
             ticks = vals.view(np.int64)
             return self.numeric(ticks, names)[0], Logical(
                 "datetime" if dtype.kind == "M" else "timedelta", dtype, extra=dtype)
-        elif dtype.newbyteorder("=") in WIDENED or not dtype.isnative:
-            target = WIDENED.get(dtype.newbyteorder("="), dtype.newbyteorder("="))
+        elif held is not None:  # widened, or another byte order
+            target = held
             for name in names:
                 self.copied(name, f"{dtype} -> {target}")
             vals = _aligned(vals, target)

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from daphnelib._optional import import_optional
 from daphnelib.interop import dlpack
 
 if TYPE_CHECKING:
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
 
 
 def _tf(what: str) -> Any:
-    return dlpack.import_optional("tensorflow", "tensorflow", what)
+    return import_optional("tensorflow", "tensorflow", what)
 
 
 def _on_host(t: Any) -> bool:

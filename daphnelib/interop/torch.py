@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from daphnelib._optional import import_optional
 from daphnelib.interop import dlpack
 
 if TYPE_CHECKING:
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
 
 
 def _torch(what: str) -> Any:
-    return dlpack.import_optional("torch", "torch", what)
+    return import_optional("torch", "torch", what)
 
 
 def _on_host(t: torch_module.Tensor) -> bool:

@@ -25,15 +25,7 @@ from daphnelib.engine.valuetypes import (
     most_general,
     vt_of,
 )
-
-
-class StopExecution(RuntimeError):
-    """Raised by ``stop()``; the DSL runner reports it as DAPHNE's "system stopped"."""
-
-    def __init__(self, message: str) -> None:
-        self.reason = message
-        super().__init__(f"system stopped: {message}")
-
+from daphnelib.errors import StopExecution
 
 # -- structure --------------------------------------------------------------------------------
 

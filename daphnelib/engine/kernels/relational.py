@@ -89,10 +89,8 @@ def _factorize_strings(values: np.ndarray) -> np.ndarray:
     try:
         import pyarrow as pa
         import pyarrow.compute as pc
-    except ImportError:
-        import pandas as pd
-
-        return pd.factorize(values)[0].astype(np.int64, copy=False)
+    except ImportError:  # codes in sorted order instead: only equality of codes matters
+        return np.unique(values, return_inverse=True)[1].astype(np.int64, copy=False)
     codes = pc.dictionary_encode(pa.array(values)).indices
     return codes.to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
 

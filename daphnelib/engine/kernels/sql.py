@@ -30,16 +30,9 @@ import numpy as np
 
 from daphnelib.engine.registry import kernel
 from daphnelib.engine.values import FrameValue
+from daphnelib.errors import SQLError
 
 _RID = "__daphnelib_row"  # hidden row-number column (lhs-major order of joins)
-
-
-class SQLError(ValueError):
-    """A query DAPHNE's SQL or DuckDB rejects; the message names the query."""
-
-    def __init__(self, message: str, query: str) -> None:
-        super().__init__(f"{message}\n  in query: {query}")
-        self.query = query
 
 
 # ---------------------------------------------------------------------------------------------

@@ -287,8 +287,9 @@ class Matrix(ElementwiseOps, ShapedNode):
 
         value = self._evaluate(verbose)
         if not isinstance(value, np.ndarray) or value.ndim != 2:
+            # ``type`` is DaphneLib's keyword here, not the builtin.
             raise RuntimeError(f"internal error: matrix op {self._op!r} produced "
-                               f"{type(value).__name__}")
+                               f"{value.__class__.__name__}")
         if type == "files":
             value = self.daphne_context._through_files(value)
         arr = matrix_result(value).matrix()

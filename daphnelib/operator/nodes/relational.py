@@ -9,7 +9,6 @@ DAPHNE has one (``leftOuterJoin``, ``fullOuterJoin``, ``antiJoin``, ``groupSum``
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -170,10 +169,11 @@ def _type_name(obj: Any) -> str:
 
 
 def _require_sql_extra() -> None:
-    missing = [m for m in ("duckdb", "sqlglot") if importlib.util.find_spec(m) is None]
-    if missing:
-        raise ImportError(f"sql() needs {' and '.join(missing)}: install the extra with "
-                          "pip install 'daphnelib[sql]'")
+    """Fail at sql(), not at compute(), when the SQL extra is missing."""
+    from daphnelib._optional import import_optional
+
+    for module in ("sqlglot", "duckdb", "pyarrow"):
+        import_optional(module, "sql", "sql()")
 
 
 def sql_node(ctx: DaphneContext, query: str, views: Mapping[str, Any] | None = None) -> Frame:
