@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from daphnelib.engine.kernels import cast as ck
 from daphnelib.engine.kernels import frame as fk
 from daphnelib.engine.values import FrameValue
 from support import EXACT
@@ -184,8 +185,8 @@ def test_to_matrix_has_the_cast_semantics(dc):
         dc.from_pandas(pd.DataFrame({"v": [np.inf]})).toMatrix("si32").compute()
     frame = FrameValue([np.array([np.nan]), np.array([True])], ["x", "b"])
     with pytest.raises(ValueError, match="cannot cast nan to si64"):
-        fk.frame_to_matrix(frame, "si64")  # the kernel itself, not only the cast in front
-    assert fk.frame_to_matrix(frame, "str").tolist() == [["nan", "1"]]
+        ck.frame_to_matrix(frame, "si64")  # the kernel itself, not only the cast in front
+    assert ck.frame_to_matrix(frame, "str").tolist() == [["nan", "1"]]
 
 
 def test_to_matrix_of_missing_values(dc):
@@ -240,13 +241,13 @@ def test_filter_kernel():
 
 def test_matrix_frame_casts_tile_one_buffer():
     m = np.arange(12.0).reshape(4, 3)
-    frame = fk.matrix_to_frame(m)
+    frame = ck.matrix_to_frame(m)
     assert frame.labels == ["col_0", "col_1", "col_2"]
     base = frame.columns[0].base
     assert all(c.base is base for c in frame.columns)
     assert all(c.dtype == np.float64 and c.flags.c_contiguous for c in frame.columns)
-    np.testing.assert_array_equal(fk.frame_to_matrix(frame, "f64"), m)
-    column = fk.matrix_to_frame(m[:, :1].copy())
+    np.testing.assert_array_equal(ck.frame_to_matrix(frame, "f64"), m)
+    column = ck.matrix_to_frame(m[:, :1].copy())
     assert column.labels == ["col_0"] and column.columns[0].base is not None
 
 

@@ -10,8 +10,10 @@ import pytest
 
 from daphnelib import DaphneContext
 from daphnelib._native.buffers import aligned_copy
+from daphnelib.engine.valuetypes import carrier_dtype
 from daphnelib.interop import dlpack
 from daphnelib.interop import tensorflow as tf_interop
+from daphnelib.interop.numpy import engine_matrix
 from daphnelib.interop.tensorflow import to_tensorflow
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -272,8 +274,8 @@ def test_shared_memory_false_goes_through_files(dc):
 
 
 def test_narrow_dtype_outside_its_range_warns(dc):
-    arr = dlpack.engine_input(np.array([70000, 1], dtype=np.uint32).view(
-        dlpack.carrier_dtype("uint16")))
+    arr = engine_matrix(np.array([70000, 1], dtype=np.uint32).view(
+        carrier_dtype("uint16")))
     with pytest.warns(dlpack.LogicalDtypeWarning, match="uint16"):
         out = to_tensorflow(arr)
     assert_same(out, tf.constant([[70000], [1]], tf.uint32))

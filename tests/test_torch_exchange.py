@@ -13,8 +13,10 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from daphnelib import DaphneContext
+from daphnelib.engine.valuetypes import carrier_dtype
 from daphnelib.interop import dlpack
 from daphnelib.interop import torch as torch_interop
+from daphnelib.interop.numpy import engine_matrix
 from daphnelib.interop.torch import to_torch
 
 torch = pytest.importorskip("torch")
@@ -305,7 +307,7 @@ def _restore(arr: np.ndarray) -> tuple[torch.Tensor | None, int]:
        st.sampled_from(["float16", "bfloat16"]))
 def test_restore_is_sound(values, logical):
     """Whenever the narrow dtype comes back, widening it again reproduces every bit."""
-    arr = np.array(values, dtype=dlpack.carrier_dtype(logical))
+    arr = np.array(values, dtype=carrier_dtype(logical))
     restored, warned = _restore(arr)
     if restored is None:
         assert warned == 1
@@ -334,8 +336,8 @@ def test_int16_out_of_range_keeps_int32(dc):
     t = torch.tensor([32767, -32768], dtype=torch.int16)
     X = dc.from_pytorch(t)
     assert_same(X.compute(asPyTorch=True, shape=(2,)), t)
-    arr = dlpack.engine_input(np.array([40000, 1], dtype=np.int32).view(
-        dlpack.carrier_dtype("int16")))
+    arr = engine_matrix(np.array([40000, 1], dtype=np.int32).view(
+        carrier_dtype("int16")))
     with pytest.warns(dlpack.LogicalDtypeWarning, match="int16"):
         out = to_torch(arr)
     assert_same(out, torch.tensor([[40000], [1]], dtype=torch.int32))

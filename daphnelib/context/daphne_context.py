@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import itertools
 import os
-import shutil
-import tempfile
 import weakref
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -60,6 +58,9 @@ class DaphneContext:
     def _temp_path(self, stem: str) -> str:
         """A fresh path in this context's own temporary directory (removed with the context)."""
         if self._tmpdir is None:
+            import shutil  # only the files path needs these
+            import tempfile
+
             self._tmpdir = tempfile.mkdtemp(prefix="daphnelib-")
             weakref.finalize(self, shutil.rmtree, self._tmpdir, True)
         return os.path.join(self._tmpdir, f"{stem}{next(self._file_ids)}.csv")
@@ -110,14 +111,14 @@ class DaphneContext:
         ``(shape[0], -1)``, and ``return_shape=True`` also returns the original shape.
         ``shared_memory=False`` moves the data through a CSV + .meta file instead.
         """
-        from daphnelib.interop.dlpack import engine_input
+        from daphnelib.interop.numpy import engine_matrix
 
         if not isinstance(mat, np.ndarray):
             raise TypeError(f"from_numpy needs a numpy.ndarray, got {type(mat).__name__} "
                             "(use from_python for lists)")
         if mat.ndim == 0:
             raise ValueError("a 0-d array is not a matrix; pass a Python scalar or a 1-D array")
-        node = self._matrix_node(engine_input(mat, verbose=verbose, what="array"), mat,
+        node = self._matrix_node(engine_matrix(mat, verbose=verbose, what="array"), mat,
                                  shared_memory)
         return (node, mat.shape) if return_shape else node
 

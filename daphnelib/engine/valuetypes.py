@@ -66,6 +66,13 @@ CARRIER: dict[str, np.dtype] = {
     "bfloat16": np.dtype(np.float32),
 }
 WIDENED = {np.dtype(name): dt for name, dt in CARRIER.items() if name != "bfloat16"}
+# The dtype-metadata key of the tag on a carrier: the dtype the values came in.
+LOGICAL_KEY = "logical"
+
+
+def carrier_dtype(logical: str) -> np.dtype:
+    """The engine dtype, tagged with ``logical``, that values of dtype ``logical`` travel in."""
+    return np.dtype(CARRIER[logical], metadata={LOGICAL_KEY: logical})
 
 
 def held_dtype(dtype: np.dtype) -> np.dtype | None:

@@ -36,41 +36,23 @@ buffers that are not 64-byte aligned; :func:`legacy_capsule` guarantees both.
 from __future__ import annotations
 
 import ctypes
-import sys
 import warnings
 from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
 
-from daphnelib.engine.valuetypes import CARRIER
+from daphnelib.engine.valuetypes import CARRIER, LOGICAL_KEY
 from daphnelib.errors import LogicalDtypeWarning
-from daphnelib.interop.numpy import as_matrix_shape, to_engine
-
-LOGICAL_KEY = "logical"
-
-
-# The numpy dtype characters of the dtypes above that numpy has (bfloat16 arrives as bits).
-_LOGICAL_OF_CHAR = {"h": "int16", "H": "uint16", "e": "float16"}
+from daphnelib.interop.numpy import note_copy
 
 # DLPack device types whose memory the CPU can address (kDLCPU, kDLCUDAHost, kDLROCMHost).
 _HOST_DEVICES = frozenset({1, 3, 11})
 
 
-def note_copy(verbose: bool, what: str, reason: str) -> None:
-    """The ``verbose`` line announcing the one copy a layout or dtype makes unavoidable."""
-    if verbose:
-        sys.stdout.write(f"daphnelib: copying {what} once ({reason})\n")
-
-
 def on_host(tensor: Any) -> bool:
     """Whether the CPU can address the tensor's memory (from its ``__dlpack_device__``)."""
     return int(tensor.__dlpack_device__()[0]) in _HOST_DEVICES
-
-
-def carrier_dtype(logical: str) -> np.dtype:
-    """The engine dtype, tagged with ``logical``, that values of tensor dtype ``logical`` use."""
-    return np.dtype(CARRIER[logical], metadata={LOGICAL_KEY: logical})
 
 
 def host_view(tensor: Any, what: str) -> np.ndarray:
@@ -80,31 +62,6 @@ def host_view(tensor: Any, what: str) -> np.ndarray:
     except (BufferError, TypeError, ValueError, RuntimeError) as exc:
         raise TypeError(f"{what} of dtype {tensor.dtype} cannot be viewed through DLPack: "
                         f"{exc}") from None
-
-
-def engine_input(arr: np.ndarray, *, logical: str | None = None, verbose: bool = False,
-                 what: str = "tensor") -> np.ndarray:
-    """The read-only, matrix-shaped engine buffer for a host view ``arr`` of any rank.
-
-    Dtypes DAPHNE lacks are converted once into their tagged carrier; ``logical="bfloat16"``
-    says that ``arr`` holds bfloat16 bit patterns as uint16 (numpy has no bfloat16).
-    Rank 0 becomes 1x1, rank 1 n x 1, higher ranks ``(shape[0], -1)``.
-    """
-    if logical is None:
-        logical = _LOGICAL_OF_CHAR.get(arr.dtype.char)
-    if logical is not None:
-        from daphnelib._native.buffers import aligned_allocation
-
-        note_copy(verbose, what, f"dtype {logical} -> {CARRIER[logical]}")
-        with aligned_allocation():
-            wide = np.empty(arr.shape, dtype=carrier_dtype(logical))
-        if logical == "bfloat16":  # a bfloat16 is the top half of a float32: exact
-            np.left_shift(arr, 16, out=wide.view(np.uint32), dtype=np.uint32)
-        else:
-            np.copyto(wide, arr, casting="safe")
-        arr = wide
-    buf = to_engine(arr, verbose=verbose, what=what)
-    return buf.reshape(1, 1) if buf.ndim == 0 else as_matrix_shape(buf)
 
 
 def target_shape(shape: Iterable[Any] | int | None) -> tuple[int, ...] | None:

@@ -11,7 +11,10 @@ import sys
 
 import numpy as np
 
-from daphnelib.engine.valuetypes import STRING_DTYPE, held_dtype
+from daphnelib.engine.valuetypes import CARRIER, STRING_DTYPE, WIDENED, carrier_dtype, held_dtype
+
+# Widened dtypes by their name, the tag their carrier gets (see engine/valuetypes.CARRIER).
+WIDENED_NAME = {dt: dt.name for dt in WIDENED}
 
 
 def engine_dtype(dtype: np.dtype, what: str = "array") -> np.dtype:
@@ -44,8 +47,7 @@ def to_engine(arr: np.ndarray, *, verbose: bool = False, what: str = "array") ->
             reasons.append(f"dtype {arr.dtype} -> {target}")
         if not arr.flags.c_contiguous:
             reasons.append("not C-contiguous")
-        if verbose:
-            sys.stdout.write(f"daphnelib: copying {what} once ({', '.join(reasons)})\n")
+        note_copy(verbose, what, ", ".join(reasons))
         if arr.dtype.kind == "U" and not arr.dtype.isnative:
             arr = arr.astype(arr.dtype.newbyteorder("="))  # numpy cannot cast it to strings
         with aligned_allocation():
@@ -75,3 +77,34 @@ def as_matrix_shape(arr: np.ndarray) -> np.ndarray:
     if arr.shape[0] == 0:
         return arr.reshape(0, int(np.prod(arr.shape[1:])))
     return arr.reshape(arr.shape[0], -1)
+
+
+def note_copy(verbose: bool, what: str, reason: str) -> None:
+    """The ``verbose`` line announcing the one copy a layout or dtype makes unavoidable."""
+    if verbose:
+        sys.stdout.write(f"daphnelib: copying {what} once ({reason})\n")
+
+
+def engine_matrix(arr: np.ndarray, *, logical: str | None = None, verbose: bool = False,
+                 what: str = "array") -> np.ndarray:
+    """The read-only, matrix-shaped engine buffer for a host view ``arr`` of any rank.
+
+    Dtypes DAPHNE lacks are converted once into their tagged carrier; ``logical="bfloat16"``
+    says that ``arr`` holds bfloat16 bit patterns as uint16 (numpy has no bfloat16).
+    Rank 0 becomes 1x1, rank 1 n x 1, higher ranks ``(shape[0], -1)``.
+    """
+    if logical is None and arr.dtype.kind in "iuf":
+        logical = WIDENED_NAME.get(arr.dtype.newbyteorder("="))
+    if logical is not None:
+        from daphnelib._native.buffers import aligned_allocation
+
+        note_copy(verbose, what, f"dtype {logical} -> {CARRIER[logical]}")
+        with aligned_allocation():
+            wide = np.empty(arr.shape, dtype=carrier_dtype(logical))
+        if logical == "bfloat16":  # a bfloat16 is the top half of a float32: exact
+            np.left_shift(arr, 16, out=wide.view(np.uint32), dtype=np.uint32)
+        else:
+            np.copyto(wide, arr, casting="safe")
+        arr = wide
+    buf = to_engine(arr, verbose=verbose, what=what)
+    return buf.reshape(1, 1) if buf.ndim == 0 else as_matrix_shape(buf)

@@ -22,6 +22,7 @@ import numpy as np
 
 from daphnelib._optional import import_optional
 from daphnelib.interop import dlpack
+from daphnelib.interop.numpy import engine_matrix
 
 if TYPE_CHECKING:
     from daphnelib.context.daphne_context import DaphneContext
@@ -78,7 +79,7 @@ def from_tensorflow(
     if t.dtype == tf.bfloat16:  # numpy has no bfloat16: view the bit patterns
         t, logical = tf.bitcast(t, tf.uint16), "bfloat16"
     arr = dlpack.host_view(t, "tensor")
-    buf = dlpack.engine_input(arr, logical=logical, verbose=verbose, what="tensor")
+    buf = engine_matrix(arr, logical=logical, verbose=verbose, what="tensor")
     node = ctx._matrix_node(buf, tensor, shared_memory)
     return (node, shape) if return_shape else node
 

@@ -25,6 +25,7 @@ import numpy as np
 
 from daphnelib._optional import import_optional
 from daphnelib.interop import dlpack
+from daphnelib.interop.numpy import engine_matrix
 
 if TYPE_CHECKING:
     import torch as torch_module
@@ -83,7 +84,7 @@ def from_pytorch(
         raise TypeError(f"from_pytorch needs a torch.Tensor, got {type(tensor).__name__}")
     shape = tensor.shape
     arr, logical = _host_view(tensor, verbose)
-    buf = dlpack.engine_input(arr, logical=logical, verbose=verbose, what="tensor")
+    buf = engine_matrix(arr, logical=logical, verbose=verbose, what="tensor")
     node = ctx._matrix_node(buf, tensor, shared_memory)
     return (node, shape) if return_shape else node
 

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-import types
-
 import numpy as np
 import pytest
 from hypothesis import given
@@ -218,17 +215,6 @@ def test_frame_to_matrix_and_scalar() -> None:
     assert_scalar(cast("as.scalar<f64>", one), np.float64(7.0))
     with pytest.raises(ValueError, match="1x1 frame, got 2x3"):
         cast("as.scalar", f)
-
-
-def test_frame_stacking_is_left_to_the_frame_kernels(monkeypatch: pytest.MonkeyPatch) -> None:
-    seen: list = []
-    mod = types.ModuleType("daphnelib.engine.kernels.frame")
-    mod.frame_to_matrix = lambda frame, vt: seen.append((frame, vt)) or "stacked"
-    monkeypatch.setitem(sys.modules, "daphnelib.engine.kernels.frame", mod)
-    f = FrameValue([np.array([1.5, -2.5])], ["a"], [None])
-    assert cast("as.matrix<si32>", f) == "stacked"
-    assert cast("as.matrix", f) == "stacked"
-    assert seen == [(f, "si32"), (f, None)]  # the frame as it is: the kernels convert
 
 
 def test_frame_to_matrix_converts_by_the_cast_rules() -> None:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import decimal
 import math
-import sys
-import types
 
 import numpy as np
 import pytest
@@ -14,7 +12,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from daphnelib.engine.kernels import reorg
-from daphnelib.engine.registry import lookup
+from daphnelib.engine.registry import KERNELS, lookup
 from daphnelib.engine.values import FrameValue
 from daphnelib.engine.valuetypes import SIZE_DTYPE, STRING_DTYPE, vt_of
 
@@ -45,7 +43,8 @@ def test_kernels_are_registered() -> None:
     for name in ("t", "transpose", "reshape", "cbind", "rbind", "reverse", "lowerTri",
                  "upperTri", "replace", "order", "oneHot", "bin", "solve", "diagVector",
                  "ctable", "eigen", "syrk", "gemv", "isSymmetric", "sparsity", "quantize"):
-        assert lookup(name).__module__ == reorg.__name__
+        assert KERNELS[name][None].__module__ == reorg.__name__
+        assert lookup(name) is KERNELS[name][None] or set(KERNELS[name]) == {None, FrameValue}
 
 
 # -- t / reshape / reverse -------------------------------------------------------------------
@@ -114,24 +113,15 @@ def test_bind_shape_errors() -> None:
         reorg.cbind(np.ones((1, 1)), FrameValue([np.ones(1)]))
 
 
-@pytest.fixture
-def fake_frame_kernels(monkeypatch: pytest.MonkeyPatch) -> list:
-    """A stand-in frame kernel module that records how it was called."""
-    calls: list = []
-    mod = types.ModuleType("daphnelib.engine.kernels.frame")
-    for name in ("cbind_frame", "rbind_frame", "order_frame", "extract_frame", "filter_frame"):
-        setattr(mod, name, lambda *a, _n=name: calls.append((_n, a)) or _n)
-    monkeypatch.setitem(sys.modules, "daphnelib.engine.kernels.frame", mod)
-    return calls
-
-
-def test_frames_are_delegated(fake_frame_kernels: list) -> None:
+def test_frames_are_dispatched_to_the_frame_kernels() -> None:
     f, g = FrameValue([np.arange(3)]), FrameValue([np.arange(3)], ["b"])
-    assert reorg.cbind(f, g) == "cbind_frame"
-    assert reorg.rbind(f, g) == "rbind_frame"
-    assert reorg.order(f, 0, False, True) == "order_frame"
-    assert fake_frame_kernels[0] == ("cbind_frame", (f, g))
-    assert fake_frame_kernels[2] == ("order_frame", (f, [0], [False], True))
+    assert lookup("cbind")(f, g).labels == ["col_0", "b"]
+    assert lookup("rbind")(f, f).nrow == 6
+    assert lookup("order")(f, 0, False, True).ravel().tolist() == [2, 1, 0]
+    with pytest.raises(TypeError, match="rhs must be a frame like lhs, got ndarray"):
+        lookup("cbind")(f, np.ones((3, 1)))
+    with pytest.raises(TypeError, match="arg must be a matrix"):
+        reorg.order(f, 0, False, True)  # the matrix kernel itself takes matrices only
 
 
 # -- lowerTri / upperTri -----------------------------------------------------------------------

@@ -11,9 +11,7 @@ value-type conversion; other kernels (cbind, rbind, replace, bin, ...) use them.
 
 from __future__ import annotations
 
-import importlib
 import re
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -25,6 +23,7 @@ from daphnelib.engine.valuetypes import (
     DTYPE_OF_VT,
     SizeScalar,
     is_float,
+    most_general,
     vt_of,
     vt_of_dtype,
 )
@@ -71,22 +70,6 @@ def keep_vt(arr: np.ndarray, dtype: np.dtype) -> np.ndarray:
     if dtype.metadata and arr.dtype.metadata != dtype.metadata:
         return arr.view(dtype)
     return arr
-
-
-def require_frame_kernel(name: str, op: str) -> Callable[..., Any]:
-    """A function of the frame kernel module, imported on first use (it imports the logical
-    types, which matrix-only pipelines never need)."""
-    try:
-        module = importlib.import_module("daphnelib.engine.kernels.frame")
-    except ModuleNotFoundError as exc:
-        if exc.name != "daphnelib.engine.kernels.frame":
-            raise
-        module = None
-    fn = getattr(module, name, None)
-    if fn is None:
-        raise NotImplementedError(f"{op} of frames needs daphnelib.engine.kernels.frame.{name}, "
-                                  "which is not available")
-    return fn
 
 
 # -- value-type conversion ----------------------------------------------------------------
@@ -175,14 +158,44 @@ def convert_scalar(value: Any, vt: str) -> Any:
 # -- data-type conversion -----------------------------------------------------------------
 
 
+def frame_to_matrix(frame: FrameValue, vt: str | None = None) -> np.ndarray:
+    """``as.matrix<vt>(F)``: an nrow x ncol matrix (vt None: the most general column VT).
+
+    Each column is converted by the cast rules (:func:`convert_matrix`). Missing entries
+    of nullable columns become NaN in a floating-point matrix; no other value type can hold
+    them, so there they are a ValueError.
+    """
+    vts = frame.vts()
+    if vt is None:
+        vt = most_general(*vts) if vts else "f64"
+    out = np.empty((frame.nrow, frame.ncol), dtype=DTYPE_OF_VT[vt])
+    for j, (col, record) in enumerate(zip(frame.columns, frame.logical, strict=True)):
+        missing = None if record is None else record.mask
+        if missing is None or not missing.any():
+            out[:, j] = convert_matrix(col, vt)
+            continue
+        if not is_float(vt):
+            raise ValueError(f"as.matrix<{vt}>: column {frame.labels[j]!r} has missing values "
+                             f"(the first in row {int(np.argmax(missing))}), which only an f32 "
+                             "or f64 matrix can hold (NaN)")
+        present = ~missing  # only these are values: the buffer holds garbage under the mask
+        out[present, j] = convert_matrix(col[present], vt)
+        out[missing, j] = np.nan
+    return out
+
+
 def matrix_to_frame(arr: np.ndarray) -> FrameValue:
-    """``col_0, ...`` columns tiling one buffer, built by the frame kernels."""
-    return require_frame_kernel("matrix_to_frame", "as.frame")(arr)
+    """``as.frame(X)``: one column per matrix column, labelled col_0, col_1, ...
 
-
-def frame_to_matrix(frame: FrameValue, vt: str | None) -> np.ndarray:
-    """The columns converted by :func:`convert_matrix` and stacked, by the frame kernels."""
-    return require_frame_kernel("frame_to_matrix", "as.matrix")(frame, vt)
+    A single column is a view; wider matrices are transposed once so that each column is
+    contiguous and all of them tile one buffer.
+    """
+    if arr.ndim != 2:
+        raise ValueError(f"as.frame needs a matrix, got shape {arr.shape}")
+    by_column = arr.T
+    if not (arr.flags.f_contiguous or arr.shape[1] == 1):
+        by_column = np.ascontiguousarray(by_column)
+    return FrameValue(list(by_column), nrow=arr.shape[0])
 
 
 def _require_1x1(shape: tuple[int, int], what: str) -> None:

@@ -21,11 +21,12 @@ from typing import Any
 import numpy as np
 
 from daphnelib.engine import logical as lg
-from daphnelib.engine.kernels.cast import convert_matrix
 from daphnelib.engine.kernels.indexing import Selection, axis_selector, bit_selector
+from daphnelib.engine.kernels.reorg import sort_permutation as by_values
+from daphnelib.engine.kernels.reorg import split_order_args
 from daphnelib.engine.registry import kernel
 from daphnelib.engine.values import FrameValue
-from daphnelib.engine.valuetypes import DTYPE_OF_VT, SIZE_DTYPE, is_float, most_general, vt_of_dtype
+from daphnelib.engine.valuetypes import SIZE_DTYPE, vt_of_dtype
 
 # ---------------------------------------------------------------------------------------------
 # Row movement (shared by selection, order, joins, rbind)
@@ -159,14 +160,24 @@ def inner_join(lhs: FrameValue, rhs: FrameValue, *keys: Any) -> FrameValue:
 # Frame halves of generic builtins
 # ---------------------------------------------------------------------------------------------
 
-def cbind_frame(lhs: FrameValue, rhs: FrameValue) -> FrameValue:
+def _frame_rhs(op: str, rhs: Any) -> FrameValue:
+    if not isinstance(rhs, FrameValue):
+        raise TypeError(f"{op}: rhs must be a frame like lhs, got {type(rhs).__name__}")
+    return rhs
+
+
+@kernel("cbind", on=FrameValue)
+def cbind_frame(lhs: FrameValue, rhs: Any) -> FrameValue:
     """lhs's columns then rhs's (views, no copy); equal row counts, unique labels."""
+    rhs = _frame_rhs("cbind", rhs)
     _check_same("cbind", "rows", lhs.nrow, rhs.nrow)
     return _side_by_side("cbind", lhs, rhs)
 
 
-def rbind_frame(lhs: FrameValue, rhs: FrameValue) -> FrameValue:
+@kernel("rbind", on=FrameValue)
+def rbind_frame(lhs: FrameValue, rhs: Any) -> FrameValue:
     """rhs's rows below lhs's; same column count, labels, value types and logical types."""
+    rhs = _frame_rhs("rbind", rhs)
     _check_same("rbind", "columns", lhs.ncol, rhs.ncol)
     if lhs.labels != rhs.labels:
         bad = next(j for j in range(lhs.ncol) if lhs.labels[j] != rhs.labels[j])
@@ -197,8 +208,6 @@ def sort_permutation(keys: Sequence[np.ndarray], ascs: Sequence[bool],
                      masks: Sequence[np.ndarray | None] | None = None) -> np.ndarray:
     """The stable permutation sorting rows by ``keys`` (first key primary), ``order``'s rules
     (NaN last either way); a key's masked (missing) entries sort last, in input order."""
-    from daphnelib.engine.kernels.reorg import sort_permutation as by_values
-
     flat_keys, flags = [], []
     for key, asc, mask in zip(keys, ascs, masks or [None] * len(keys), strict=True):
         if mask is not None:
@@ -213,14 +222,13 @@ def sort_permutation(keys: Sequence[np.ndarray], ascs: Sequence[bool],
     return by_values(flat_keys, flags)
 
 
-def order_frame(frame: FrameValue, cols: Sequence[int], ascs: Sequence[bool],
-                return_indexes: bool) -> FrameValue | np.ndarray:
+@kernel("order", on=FrameValue)
+def order_frame(frame: FrameValue, *args: Any) -> FrameValue | np.ndarray:
     """``order(F, cols..., ascs..., returnIndexes)``: rows sorted (stably) by those columns;
-    with ``returnIndexes`` the n x 1 positions (DAPHNE's index type) instead.
-
-    ``cols`` and ``ascs`` come checked from :func:`reorg.split_order_args`, which the matrix
-    ``order`` shares.
+    with ``returnIndexes`` the n x 1 positions (DAPHNE's index type) instead (arguments
+    checked by :func:`reorg.split_order_args`, which the matrix ``order`` shares).
     """
+    cols, ascs, return_indexes = split_order_args("order", args, frame.ncol)
     keys = [frame.columns[j] for j in cols]
     masks = [None if frame.logical[j] is None else frame.logical[j].mask for j in cols]
     perm = sort_permutation(keys, ascs, masks)
@@ -266,55 +274,17 @@ def _select(frame: FrameValue, rows: Selection, cols: Selection) -> FrameValue:
     return frame if _everything(rows, frame.nrow) else take_rows(frame, rows)
 
 
+@kernel("extract", on=FrameValue)
 def extract_frame(frame: FrameValue, rows: Any, cols: Any) -> FrameValue:
     """Right indexing ``F[rows, cols]``: rows like a matrix; columns also by label(s)."""
     return _select(frame, axis_selector(rows, 0, (frame.nrow, frame.ncol), "frame"),
                    _column_selection(frame, cols))
 
 
+@kernel("filter", on=FrameValue)
 def filter_frame(frame: FrameValue, rowbits: np.ndarray | None,
                  colbits: np.ndarray | None) -> FrameValue:
     """``F[[rowbits, colbits]]``: the rows/columns whose bit is 1 (None: all)."""
     shape = (frame.nrow, frame.ncol)
     return _select(frame, bit_selector(rowbits, 0, shape, "frame"),
                    bit_selector(colbits, 1, shape, "frame"))
-
-
-def frame_to_matrix(frame: FrameValue, vt: str | None = None) -> np.ndarray:
-    """``as.matrix<vt>(F)``: an nrow x ncol matrix (vt None: the most general column VT).
-
-    Each column is converted by the cast rules (:func:`cast.convert_matrix`). Missing entries
-    of nullable columns become NaN in a floating-point matrix; no other value type can hold
-    them, so there they are a ValueError.
-    """
-    vts = frame.vts()
-    if vt is None:
-        vt = most_general(*vts) if vts else "f64"
-    out = np.empty((frame.nrow, frame.ncol), dtype=DTYPE_OF_VT[vt])
-    for j, (col, record) in enumerate(zip(frame.columns, frame.logical, strict=True)):
-        missing = None if record is None else record.mask
-        if missing is None or not missing.any():
-            out[:, j] = convert_matrix(col, vt)
-            continue
-        if not is_float(vt):
-            raise ValueError(f"as.matrix<{vt}>: column {frame.labels[j]!r} has missing values "
-                             f"(the first in row {int(np.argmax(missing))}), which only an f32 "
-                             "or f64 matrix can hold (NaN)")
-        present = ~missing  # only these are values: the buffer holds garbage under the mask
-        out[present, j] = convert_matrix(col[present], vt)
-        out[missing, j] = np.nan
-    return out
-
-
-def matrix_to_frame(arr: np.ndarray) -> FrameValue:
-    """``as.frame(X)``: one column per matrix column, labelled col_0, col_1, ...
-
-    A single column is a view; wider matrices are transposed once so that each column is
-    contiguous and all of them tile one buffer.
-    """
-    if arr.ndim != 2:
-        raise ValueError(f"as.frame needs a matrix, got shape {arr.shape}")
-    by_column = arr.T
-    if not (arr.flags.f_contiguous or arr.shape[1] == 1):
-        by_column = np.ascontiguousarray(by_column)
-    return FrameValue(list(by_column), nrow=arr.shape[0])

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from daphnelib.engine.kernels.cast import matrix_arg, require_frame_kernel, same_vt
+from daphnelib.engine.kernels.cast import matrix_arg, same_vt
 from daphnelib.engine.registry import kernel
 from daphnelib.engine.values import FrameValue
 from daphnelib.engine.valuetypes import is_float, vt_of_dtype
@@ -143,9 +143,7 @@ def bit_selector(bits: Any, axis: int, shape: tuple[int, ...], dt: str = "matrix
 
 
 def _select(op: str, resolve: Callable[..., Selection], arg: Any, rows: Any, cols: Any) -> Any:
-    """``extract``/``filter``: a matrix's selected cells, or the frame kernel ``<op>_frame``."""
-    if isinstance(arg, FrameValue):
-        return require_frame_kernel(f"{op}_frame", op)(arg, rows, cols)
+    """``extract``/``filter`` of a matrix: its selected cells (frames: ``kernels/frame.py``)."""
     arg = matrix_arg(op, "arg", arg)
     r, c = resolve(rows, 0, arg.shape), resolve(cols, 1, arg.shape)
     if isinstance(r, np.ndarray) and isinstance(c, np.ndarray):

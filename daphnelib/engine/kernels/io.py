@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from daphnelib.engine import fileio
 from daphnelib.engine.printing import print_value
 from daphnelib.engine.registry import kernel
 from daphnelib.engine.values import FrameValue
@@ -18,12 +17,16 @@ def receive(value: np.ndarray | FrameValue) -> np.ndarray | FrameValue:
 
 @kernel("readMatrix")
 def read_matrix(filename: str) -> np.ndarray:
+    from daphnelib.engine import fileio  # csv/json: only pipelines with files pay for them
+
     return fileio.read_matrix(filename)
 
 
 @kernel("readFrame")
 def read_frame(filename: str, logical: tuple | None = None) -> FrameValue:
     # ``logical``: per-column records the file format cannot hold (from_pandas' files path).
+    from daphnelib.engine import fileio
+
     frame = fileio.read_frame(filename)
     if logical is not None:
         if len(logical) != frame.ncol:
@@ -34,6 +37,8 @@ def read_frame(filename: str, logical: tuple | None = None) -> FrameValue:
 
 @kernel("writeMatrix", "writeFrame", "write")
 def write(arg: np.ndarray | FrameValue, filename: str) -> None:
+    from daphnelib.engine import fileio
+
     if isinstance(arg, FrameValue):
         fileio.write_frame(arg, filename)
     else:

@@ -18,11 +18,9 @@ from daphnelib.engine.kernels.cast import (
     count_arg,
     keep_vt,
     matrix_arg,
-    require_frame_kernel,
 )
 from daphnelib.engine.kernels.elementwise import matrix_product
 from daphnelib.engine.registry import kernel
-from daphnelib.engine.values import FrameValue
 from daphnelib.engine.valuetypes import (
     DTYPE_OF_VT,
     SIZE_DTYPE,
@@ -63,9 +61,7 @@ def reshape(arg: Any, rows: Any, cols: Any) -> np.ndarray:
     return arg.reshape(shape)
 
 
-def _bind(op: str, frame_fn: str, axis: int, lhs: Any, rhs: Any) -> Any:
-    if isinstance(lhs, FrameValue) and isinstance(rhs, FrameValue):
-        return require_frame_kernel(frame_fn, op)(lhs, rhs)
+def _bind(op: str, axis: int, lhs: Any, rhs: Any) -> Any:
     lhs, rhs = matrix_arg(op, "lhs", lhs), matrix_arg(op, "rhs", rhs)
     other = 1 - axis
     if lhs.shape[other] != rhs.shape[other]:
@@ -84,12 +80,12 @@ def _bind(op: str, frame_fn: str, axis: int, lhs: Any, rhs: Any) -> Any:
 
 @kernel("cbind")
 def cbind(lhs: Any, rhs: Any) -> Any:
-    return _bind("cbind", "cbind_frame", 1, lhs, rhs)
+    return _bind("cbind", 1, lhs, rhs)
 
 
 @kernel("rbind")
 def rbind(lhs: Any, rhs: Any) -> Any:
-    return _bind("rbind", "rbind_frame", 0, lhs, rhs)
+    return _bind("rbind", 0, lhs, rhs)
 
 
 @kernel("reverse")
@@ -187,10 +183,8 @@ def split_order_args(
 
 @kernel("order")
 def order(arg: Any, *args: Any) -> Any:
-    """Rows sorted (stably) by the given columns, or their n x 1 size-typed permutation."""
-    if isinstance(arg, FrameValue):
-        cols, ascs, ret = split_order_args("order", args, arg.ncol)
-        return require_frame_kernel("order_frame", "order")(arg, cols, ascs, ret)
+    """Rows sorted (stably) by the given columns, or their n x 1 size-typed permutation
+    (frames: ``kernels/frame.py``)."""
     arg = matrix_arg("order", "arg", arg)
     cols, ascs, ret = split_order_args("order", args, arg.shape[1])
     perm = sort_permutation([arg[:, c] for c in cols], ascs)
