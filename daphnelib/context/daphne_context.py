@@ -118,25 +118,41 @@ class DaphneContext:
                             "(use from_python for lists)")
         if mat.ndim == 0:
             raise ValueError("a 0-d array is not a matrix; pass a Python scalar or a 1-D array")
-        node = self._matrix_node(engine_matrix(mat, verbose=verbose, what="array"), mat,
-                                 shared_memory)
+        node = self._input_node(engine_matrix(mat, verbose=verbose, what="array"), mat,
+                                shared_memory)
         return (node, mat.shape) if return_shape else node
 
-    def _matrix_node(self, buf: np.ndarray, source: Any, shared_memory: bool) -> Matrix:
-        """The input node for an engine buffer made from ``source`` (numpy array or tensor).
+    def _input_node(self, value: Any, source: Any, shared_memory: bool) -> Any:
+        """The one maker of input nodes: a Matrix over an engine buffer, or a Frame over a
+        FrameValue, that interop made from ``source`` (array, tensor, DataFrame).
 
-        The node keeps ``source`` alive, since ``buf`` may view its memory;
-        ``shared_memory=False`` sends the buffer through a CSV + .meta file instead.
+        The node keeps ``source`` alive, since ``value`` may view its memory.
+        ``shared_memory=False`` sends the value through a CSV + .meta file instead; the format
+        holds DAPHNE's value types only, so a frame's logical records (dtypes, masks,
+        categories, original labels) travel with the node as ``readFrame``'s second argument.
         """
+        from daphnelib.engine.values import FrameValue
+
+        is_frame = isinstance(value, FrameValue)
+        cls = Frame if is_frame else Matrix
         if shared_memory:
-            node = new_node(Matrix, self, "receiveFromNumpy", buf)
+            node = new_node(cls, self, "receiveFrame" if is_frame else "receiveFromNumpy", value)
             node._local_data = source
             return node
         from daphnelib.engine import fileio
 
-        path = self._temp_path("input")
-        fileio.write_matrix(buf, path)
-        return new_node(Matrix, self, "readMatrix", path)
+        if not is_frame:
+            path = self._temp_path("input")
+            fileio.write_matrix(value, path)
+            return new_node(Matrix, self, "readMatrix", path)
+        from daphnelib.engine.logical import for_files
+
+        path = self._temp_path("frame")
+        fileio.write_frame(value, path)
+        logical = for_files(value.columns, value.logical)
+        if logical.count(None) == len(logical):
+            return new_node(Frame, self, "readFrame", path)
+        return new_node(Frame, self, "readFrame", path, tuple(logical))
 
     def from_python(
         self,
@@ -164,30 +180,32 @@ class DaphneContext:
         keepIndex: bool = False,
     ) -> Frame:
         """A frame over a DataFrame's (or Series') columns; ``df`` is never modified."""
-        from daphnelib.interop.pandas import from_pandas
+        from daphnelib.interop.pandas import frame_value_from_pandas
 
-        return from_pandas(self, df, shared_memory=shared_memory, verbose=verbose,
-                           keepIndex=keepIndex)
+        value = frame_value_from_pandas(df, keepIndex=keepIndex, verbose=verbose)
+        return self._input_node(value, df, shared_memory)
 
     def from_pytorch(
         self, tensor: Any, shared_memory: bool = True, verbose: bool = False,
         return_shape: bool = False,
     ) -> Matrix | tuple[Matrix, Any]:
         """A matrix over a torch tensor's storage (zero-copy on the CPU)."""
-        from daphnelib.interop.torch import from_pytorch
+        from daphnelib.interop.torch import engine_input
 
-        return from_pytorch(self, tensor, shared_memory=shared_memory, verbose=verbose,
-                            return_shape=return_shape)
+        buf, shape = engine_input(tensor, verbose=verbose)
+        node = self._input_node(buf, tensor, shared_memory)
+        return (node, shape) if return_shape else node
 
     def from_tensorflow(
         self, tensor: Any, shared_memory: bool = True, verbose: bool = False,
         return_shape: bool = False,
     ) -> Matrix | tuple[Matrix, Any]:
         """A matrix over a TensorFlow tensor's buffer (zero-copy on the CPU)."""
-        from daphnelib.interop.tensorflow import from_tensorflow
+        from daphnelib.interop.tensorflow import engine_input
 
-        return from_tensorflow(self, tensor, shared_memory=shared_memory, verbose=verbose,
-                               return_shape=return_shape)
+        buf, shape = engine_input(tensor, verbose=verbose)
+        node = self._input_node(buf, tensor, shared_memory)
+        return (node, shape) if return_shape else node
 
     # -- generators -------------------------------------------------------------------------
     def fill(self, arg: Any, rows: Any, cols: Any) -> Matrix:

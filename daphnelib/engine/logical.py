@@ -16,15 +16,21 @@ None       the values                       only ``label`` / ``index`` below are
 "category" codes (si8/si32/si64, -1 = NA)   ``dtype`` (categories, ordered); ``extra``: the
                                             categories, compared exactly (order matters)
 "masked"   values (garbage where masked)    ``dtype`` (nullable Int/UInt/Float/boolean) and
-                                            ``mask``
-"string"   ``str`` ("" where missing)       ``dtype`` (object or a string dtype), ``mask``,
-                                            ``extra``: which missing value object was used
+                                            ``mask``; a kernel that makes nulls sets ``dtype``
+                                            None and ``extra`` the values' numpy dtype
+"string"   ``str`` ("" where missing)       ``dtype`` (object or a string dtype; None: the
+                                            library's default), ``mask``, ``extra``: which
+                                            missing value object was used
 "sparse"   dense values                     ``dtype`` (subtype, fill value); ``extra``: the
                                             sparse index kind
 ========== =============================== =================================================
 
 For "string" the missing-value token in ``extra`` is not part of the type (a column without
 missing values has none; concatenation keeps whichever side has one).
+
+Kernels never build or read an exchange library's dtype: they set kind-level facts only
+(``kind``, ``mask``, ``ordered`` for categoricals, ``dtype=None`` for "the library's nullable
+type of these values"), and interop turns those into library dtypes.
 
 ``mask`` (True = missing) is per-row data: every kernel that moves rows (selection, order,
 rbind, joins) applies the same row operation to it (:meth:`Logical.take`,
@@ -61,6 +67,7 @@ class Logical:
     dtype: Any = None
     mask: np.ndarray | None = None
     extra: Any = None
+    ordered: bool = False  # a categorical's categories are ordered (min/max are defined)
     label: Any = NO_LABEL
     label_range: bool = False
     index: tuple[int, Any, Any] | None = None
@@ -87,7 +94,9 @@ class Logical:
         return replace(self, label=NO_LABEL, label_range=False, index=None)
 
     def describe(self) -> str:
-        return "plain" if self.kind is None else f"{self.kind}[{self.dtype}]"
+        if self.kind is None:
+            return "plain"
+        return f"{self.kind}[{self.dtype if self.dtype is not None else self.extra}]"
 
 
 def _same(a: Any, b: Any) -> bool:

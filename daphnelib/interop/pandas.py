@@ -34,12 +34,12 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from daphnelib.engine.logical import INT_LABEL, NO_LABEL, Logical, for_files
+from daphnelib.engine.logical import INT_LABEL, NO_LABEL, Logical
 from daphnelib.engine.values import FrameValue
 from daphnelib.engine.valuetypes import STR, STRING_DTYPE, held_dtype
 
@@ -55,9 +55,6 @@ except ImportError:  # pandas 2.2: the same, through the internals that function
                             for values, places in blocks], [columns, index])
         return pd.DataFrame._from_mgr(mgr, mgr.axes)
 
-if TYPE_CHECKING:
-    from daphnelib.context.daphne_context import DaphneContext
-    from daphnelib.operator.nodes.frame import Frame
 
 # Missing-value objects of object-dtype string columns, as tokens (NaN != NaN as an object).
 _NA_OBJECTS: dict[str, Any] = {"none": None, "nan": np.nan, "na": pd.NA, "nat": pd.NaT}
@@ -116,7 +113,8 @@ class _Ingress:
         dtype = arr.dtype
         if isinstance(dtype, pd.CategoricalDtype):
             codes, _ = self.numeric(arr.codes.reshape(1, -1), [name])
-            return codes[0], Logical("category", dtype, extra=dtype.categories)
+            return codes[0], Logical("category", dtype, extra=dtype.categories,
+                                       ordered=bool(dtype.ordered))
         if isinstance(arr, _MASKED):
             data, _ = self.numeric(arr._data.reshape(1, -1), [name])
             mask = arr._mask.view()
@@ -286,35 +284,6 @@ def _index_columns(
     return cols, labels, logical
 
 
-def from_pandas(
-    ctx: DaphneContext, df: pd.DataFrame | pd.Series, *, shared_memory: bool = True,
-    verbose: bool = False, keepIndex: bool = False,
-) -> Frame:
-    """``DaphneContext.from_pandas``: a frame node over ``df``'s columns (``df`` unchanged).
-
-    ``shared_memory=False`` writes the engine columns as DAPHNE's CSV + .meta and reads them
-    back when computed (``readFrame``). The format holds DAPHNE's value types only, so the
-    logical records (pandas dtypes, masks, categories, original labels) travel with the node
-    as ``readFrame``'s second argument, and every kind round-trips through files too.
-    """
-    from daphnelib.operator.nodes.frame import Frame
-    from daphnelib.operator.operation_node import new_node
-
-    value = frame_value_from_pandas(df, keepIndex=keepIndex, verbose=verbose)
-    if shared_memory:
-        node = new_node(Frame, ctx, "receiveFrame", value)
-        node._local_data = df  # keeps the viewed pandas buffers alive with the node
-        return node
-    from daphnelib.engine import fileio
-
-    path = ctx._temp_path("frame")
-    fileio.write_frame(value, path)
-    logical = for_files(value.columns, value.logical)
-    if logical.count(None) == len(logical):
-        return new_node(Frame, ctx, "readFrame", path)
-    return new_node(Frame, ctx, "readFrame", path, tuple(logical))
-
-
 # ---------------------------------------------------------------------------------------------
 # Egress
 # ---------------------------------------------------------------------------------------------
@@ -365,10 +334,16 @@ def _restore(values: np.ndarray, record: Logical | None) -> Any:
     if kind == "category":
         return pd.Categorical.from_codes(values, dtype=dtype, validate=False)
     if kind == "masked":
+        if dtype is None:  # nulls a kernel made: pandas' nullable type of the values
+            dtype = pd.array(np.zeros(0, dtype=np.dtype(record.extra or values.dtype).str)).dtype
         data = values.astype(dtype.numpy_dtype, copy=False)
         return dtype.construct_array_type()(data, record.mask, copy=False)
     if kind == "string":
-        return _strings_out(values, record.mask, dtype, record.extra)
+        token = record.extra
+        if dtype is None:  # nulls a kernel made: pandas' default string type
+            dtype = _default_string_dtype()
+            token = "nan" if isinstance(dtype, np.dtype) and dtype.kind == "O" else None
+        return _strings_out(values, record.mask, dtype, token)
     if kind == "sparse":
         return pd.arrays.SparseArray(values, fill_value=dtype.fill_value, kind=record.extra,
                                      dtype=dtype)
@@ -505,4 +480,4 @@ def _index_positions(labels: list[str], logical: list[Logical | None]) -> list[i
     return [labels.index("index")] if "index" in labels else []
 
 
-__all__ = ["frame_value_from_pandas", "from_pandas", "to_pandas"]
+__all__ = ["frame_value_from_pandas", "to_pandas"]

@@ -1,6 +1,6 @@
 """TensorFlow <-> engine exchange (zero-copy on the CPU, both ways).
 
-Ingress (:func:`from_tensorflow`): the engine input buffer is the tensor's own buffer,
+Ingress (:func:`engine_input`): the engine input buffer is the tensor's own buffer,
 viewed through DLPack; a ``tf.Variable`` is read first (the read shares the variable's
 buffer). One copy is made, and ``verbose`` says so, only for a tensor on a GPU (copied to
 host memory) or of a dtype DAPHNE lacks (int16/uint16 -> 32-bit, float16/bfloat16 ->
@@ -16,17 +16,13 @@ returned tensor may share memory with that input (TensorFlow never writes into i
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from daphnelib._optional import import_optional
 from daphnelib.interop import dlpack
 from daphnelib.interop.numpy import engine_matrix
-
-if TYPE_CHECKING:
-    from daphnelib.context.daphne_context import DaphneContext
-    from daphnelib.operator.nodes.matrix import Matrix
 
 
 def _tf(what: str) -> Any:
@@ -55,18 +51,12 @@ def _eager_tensor(tf: Any, tensor: Any) -> Any:
     return tensor
 
 
-def from_tensorflow(
-    ctx: DaphneContext,
-    tensor: Any,
-    *,
-    shared_memory: bool = True,
-    verbose: bool = False,
-    return_shape: bool = False,
-) -> Matrix | tuple[Matrix, Any]:
-    """A matrix over a TensorFlow tensor (see the module docstring for when a copy happens).
+def engine_input(tensor: Any, *, verbose: bool = False) -> tuple[np.ndarray, Any]:
+    """The engine matrix over a TensorFlow tensor and its ``tf.TensorShape`` (see the module
+    docstring for when a copy happens).
 
     Rank 2 stays as is, rank 1 becomes n x 1, rank 0 a 1x1 matrix, higher ranks
-    ``(shape[0], -1)``; ``return_shape=True`` also returns the tensor's ``tf.TensorShape``.
+    ``(shape[0], -1)``.
     """
     tf = _tf("from_tensorflow")
     t = _eager_tensor(tf, tensor)
@@ -79,9 +69,7 @@ def from_tensorflow(
     if t.dtype == tf.bfloat16:  # numpy has no bfloat16: view the bit patterns
         t, logical = tf.bitcast(t, tf.uint16), "bfloat16"
     arr = dlpack.host_view(t, "tensor")
-    buf = engine_matrix(arr, logical=logical, verbose=verbose, what="tensor")
-    node = ctx._matrix_node(buf, tensor, shared_memory)
-    return (node, shape) if return_shape else node
+    return engine_matrix(arr, logical=logical, verbose=verbose, what="tensor"), shape
 
 
 def to_tensorflow(arr: np.ndarray, shape: Any = None, *, verbose: bool = False) -> Any:

@@ -1,6 +1,6 @@
 """PyTorch <-> engine exchange (zero-copy on the CPU, both ways).
 
-Ingress (:func:`from_pytorch`): the engine input buffer is the tensor's own storage, viewed
+Ingress (:func:`engine_input`): the engine input buffer is the tensor's own storage, viewed
 with ``Tensor.numpy()``. One copy is made, and ``verbose`` says so, only for a tensor that is not
 C-contiguous (transposed, sliced, expanded), lives on a GPU (copied to host memory), has a
 dtype DAPHNE lacks (int16/uint16 -> 32-bit, float16/bfloat16 -> float32, see
@@ -30,8 +30,6 @@ from daphnelib.interop.numpy import engine_matrix
 if TYPE_CHECKING:
     import torch as torch_module
 
-    from daphnelib.context.daphne_context import DaphneContext
-    from daphnelib.operator.nodes.matrix import Matrix
 
 
 def _torch(what: str) -> Any:
@@ -66,27 +64,20 @@ def _host_view(tensor: torch_module.Tensor, verbose: bool) -> tuple[np.ndarray, 
         raise TypeError(f"a tensor of dtype {t.dtype} cannot be exchanged: {exc}") from None
 
 
-def from_pytorch(
-    ctx: DaphneContext,
-    tensor: torch_module.Tensor,
-    *,
-    shared_memory: bool = True,
-    verbose: bool = False,
-    return_shape: bool = False,
-) -> Matrix | tuple[Matrix, torch_module.Size]:
-    """A matrix over a torch tensor (see the module docstring for when a copy happens).
+def engine_input(tensor: torch_module.Tensor, *, verbose: bool = False
+                 ) -> tuple[np.ndarray, torch_module.Size]:
+    """The engine matrix over a torch tensor and the tensor's shape (see the module docstring
+    for when a copy happens).
 
     Rank 2 stays as is, rank 1 becomes n x 1, rank 0 a 1x1 matrix, higher ranks
-    ``(shape[0], -1)``; ``return_shape=True`` also returns the tensor's ``torch.Size``.
+    ``(shape[0], -1)``.
     """
     torch = _torch("from_pytorch")
     if not isinstance(tensor, torch.Tensor):
         raise TypeError(f"from_pytorch needs a torch.Tensor, got {type(tensor).__name__}")
     shape = tensor.shape
     arr, logical = _host_view(tensor, verbose)
-    buf = engine_matrix(arr, logical=logical, verbose=verbose, what="tensor")
-    node = ctx._matrix_node(buf, tensor, shared_memory)
-    return (node, shape) if return_shape else node
+    return engine_matrix(arr, logical=logical, verbose=verbose, what="tensor"), shape
 
 
 def to_torch(arr: np.ndarray, shape: Any = None, *, verbose: bool = False) -> Any:

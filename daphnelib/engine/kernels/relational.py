@@ -192,11 +192,11 @@ def _describe(col: np.ndarray, record: Logical | None) -> str:
 # Row gathers that may introduce nulls
 # ---------------------------------------------------------------------------------------------
 
-def _nullable_dtype(dtype: np.dtype) -> Any:
-    """pandas' nullable extension dtype of a numpy int/uint/bool/float dtype."""
-    import pandas as pd
-
-    return pd.array(np.zeros(0, dtype=np.dtype(dtype.str))).dtype
+def _nullable(base: Logical | None, values: np.dtype, mask: np.ndarray) -> Logical:
+    """A masked record for values of numpy dtype ``values``: interop picks the library's
+    nullable type of that dtype (the engine knows no exchange library's dtypes)."""
+    return replace(base or Logical(), kind="masked", dtype=None, mask=mask,
+                   extra=np.dtype(values))
 
 
 def _is_object(dtype: Any) -> bool:
@@ -226,20 +226,12 @@ def _with_nulls(col: np.ndarray, record: Logical | None, missing: np.ndarray
         col[missing] = np.nan
         return col, record
     if col.dtype.kind == "T":
-        from daphnelib.interop.pandas import _default_string_dtype
-
         col[missing] = ""
         base = record if record is not None else Logical()
-        dtype = _default_string_dtype()
-        return col, replace(base, kind="string", dtype=dtype, mask=missing,
-                            extra="nan" if _is_object(dtype) else None)
-    # ints and bools (plain, widened or densified): pandas' nullable type of the original.
-    original = record.dtype if kind == "numpy" else col.dtype
-    if kind == "sparse":
-        original = record.dtype.subtype
-    base = record if record is not None else Logical()
-    return col, replace(base, kind="masked", dtype=_nullable_dtype(original), mask=missing,
-                        extra=None)
+        return col, replace(base, kind="string", dtype=None, mask=missing, extra=None)
+    # ints and bools (plain, widened or densified): the nullable type of the original values
+    # (a widened column's record holds its numpy dtype; a densified one's values are its own).
+    return col, _nullable(record, record.dtype if kind == "numpy" else col.dtype, missing)
 
 
 def take_with_nulls(frame: FrameValue, pos: np.ndarray) -> FrameValue:
@@ -418,14 +410,15 @@ def aggregate(func: str, col: np.ndarray, record: Logical | None, codes: np.ndar
         out = sums.astype(np.int64 if col.dtype == np.bool_ else col.dtype, copy=False)
         empty = counts == 0
         if kind == "masked":
-            dtype = _nullable_dtype(out.dtype) if col.dtype == np.bool_ else record.dtype
-            return out, Logical("masked", dtype, mask=empty)
+            if col.dtype == np.bool_:  # sums of booleans are counts
+                return out, _nullable(None, out.dtype, empty)
+            return out, Logical("masked", record.dtype, mask=empty, extra=record.extra)
         if empty.any():  # only nullable inputs have groups without a value
             return _with_nulls(out, None, empty)
         return out, None
     if func not in ("min", "max"):
         raise ValueError(f"{op}: unknown aggregate {func!r}; expected one of {AGGREGATES}")
-    if kind == "category" and not record.dtype.ordered:
+    if kind == "category" and not record.ordered:
         raise TypeError(f"{op}: cannot take the {func} of unordered categorical column {label!r}")
     if col.dtype.kind == "T":
         out, counts = _string_extrema(col, codes, ngroups, valid, func == "max")
