@@ -46,14 +46,18 @@ _BY_MODULE = {
                "startProfiling stopProfiling stop createList length append remove map",
     "relational": "leftOuterJoin rightOuterJoin fullOuterJoin leftSemiJoin antiJoin groupBy "
                   "groupSum",
-    "sql": "sql registerView",
     "preprocess": "recode",
 }
+# Kernels that live with their own package (it registers them through this table; the engine
+# imports no such package by name anywhere else).
+_PLUGINS = {"daphnelib.sql.kernels": "sql registerView"}
+
 # builtin -> the modules registering kernels for it, in import order.
 MODULES: dict[str, tuple[str, ...]] = {}
-for _module, _names in _BY_MODULE.items():
+for _module, _names in [*((f"daphnelib.engine.kernels.{m}", n) for m, n in _BY_MODULE.items()),
+                        *_PLUGINS.items()]:
     for _name in _names.split():
-        MODULES[_name] = (*MODULES.get(_name, ()), f"daphnelib.engine.kernels.{_module}")
+        MODULES[_name] = (*MODULES.get(_name, ()), _module)
 del _module, _names, _name
 
 

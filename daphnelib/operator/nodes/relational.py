@@ -188,10 +188,10 @@ def sql_node(ctx: DaphneContext, query: str, views: Mapping[str, Any] | None = N
     if not isinstance(query, str):
         raise TypeError(f"sql needs the query as a str, got {type(query).__name__}")
     _require_sql_extra()
-    from daphnelib.engine.kernels.sql import check_query
+    from daphnelib.sql.dialect import check_query
 
     views = dict(ctx._views) if views is None else dict(views)
-    check_query(query)
+    query = check_query(query)  # parsed once: the node's program carries the tree
     args: list[Any] = []
     for name, frame in views.items():
         args += [name, frame]

@@ -21,92 +21,17 @@ See docs/sql.md for the choice of DuckDB and for what goes beyond DAPHNE.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 
-from daphnelib.engine.registry import kernel
 from daphnelib.engine.values import FrameValue
 from daphnelib.errors import SQLError
+from daphnelib.sql.dialect import _check_tables, _cte_names, dialect, parsed
 
 _RID = "__daphnelib_row"  # hidden row-number column (lhs-major order of joins)
-
-
-# ---------------------------------------------------------------------------------------------
-# Parsing
-# ---------------------------------------------------------------------------------------------
-
-_DIALECT: Any = None
-
-
-def dialect() -> Any:
-    """sqlglot's DuckDB dialect with DAPHNE's literals (built on first use)."""
-    global _DIALECT
-    if _DIALECT is None:
-        from sqlglot.dialects.duckdb import DuckDB
-
-        class DaphneSQL(DuckDB):
-            UNESCAPED_SEQUENCES: ClassVar[dict[str, str]] = {
-                "\\b": "\b", "\\f": "\f", "\\n": "\n", "\\r": "\r", "\\t": "\t",
-                "\\\\": "\\"}
-            STRINGS_SUPPORT_ESCAPED_SEQUENCES = True
-
-            class Tokenizer(DuckDB.Tokenizer):
-                QUOTES: ClassVar[list[str]] = ["'", '"']
-                IDENTIFIERS: ClassVar[list[str]] = ["`"]
-                STRING_ESCAPES: ClassVar[list[str]] = ["\\", "'"]
-
-        _DIALECT = DaphneSQL
-    return _DIALECT
-
-
-def parse(query: str) -> Any:
-    """The parse tree of one query (SELECT or a set operation of SELECTs)."""
-    import sqlglot
-    from sqlglot import exp
-
-    try:
-        trees = [t for t in sqlglot.parse(query, read=dialect()) if t is not None]
-    except sqlglot.errors.SqlglotError as exc:
-        # sqlglot underlines the offending token with terminal escape codes: drop them.
-        message = re.sub(r"\x1b\[[0-9;]*m", "", str(exc))
-        raise SQLError(f"SQL syntax error: {message}", query) from None
-    if len(trees) != 1:
-        raise SQLError(f"sql() runs exactly one query, got {len(trees)} statements", query)
-    tree = trees[0]
-    if not isinstance(tree, exp.Query):
-        raise SQLError(f"sql() runs queries (SELECT ...), not {tree.key.upper()} statements",
-                       query)
-    return tree
-
-
-def _cte_names(tree: Any) -> set[str]:
-    from sqlglot import exp
-
-    return {cte.alias_or_name for cte in tree.find_all(exp.CTE)}
-
-
-def _check_tables(tree: Any, views: Iterable[str], query: str) -> None:
-    """Every table a query reads is a registered view (or one of its WITH names)."""
-    from sqlglot import exp
-
-    known = set(views) | _cte_names(tree)
-    for table in tree.find_all(exp.Table):
-        if not isinstance(table.this, exp.Identifier):
-            raise SQLError(f"sql() reads registered views only; {table.this.sql()} is not one",
-                           query)
-        if table.name not in known:
-            raise SQLError(f"unknown table {table.name!r}: no view of that name is registered "
-                           f"(registered: {sorted(views)})", query)
-
-
-def check_query(query: str) -> None:
-    """Parse ``query`` (at node construction): syntax errors and statements that are not
-    queries raise there. Tables are checked when it runs, as ``compute_sql`` may add views."""
-    parse(query)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -303,7 +228,7 @@ def _sum_cast(expr: Any, sources: list[_Source]) -> str | None:
     """DAPHNE keeps a column's type in ``sum(col)``: the DuckDB type to cast the sum to."""
     from sqlglot import exp
 
-    from daphnelib.interop.duckdb import arrow_type_name
+    from daphnelib.sql.duckdb import arrow_type_name
 
     if isinstance(expr, exp.Alias):
         expr = expr.this
@@ -418,7 +343,7 @@ def plan(query: str, frames: Mapping[str, FrameValue]) -> _Plan:
 
     from daphnelib.interop.arrow import table_from_frame
 
-    tree = parse(query)
+    tree = parsed(query)
     _check_tables(tree, frames.keys(), query)
     used = {t.name for t in tree.find_all(exp.Table)} & set(frames)
     views = {name: _View.of(name, frames[name], query) for name in used}
@@ -537,8 +462,8 @@ def _per_column(per_item: list[Any], width: int) -> list[Any]:
 
 def run_sql(query: str, frames: Mapping[str, FrameValue]) -> FrameValue:
     """The result of ``query`` over the views ``frames`` (name -> frame)."""
-    from daphnelib.interop import duckdb as engine
     from daphnelib.interop.pandas import frame_value_from_pandas
+    from daphnelib.sql import duckdb as engine
 
     p = plan(query, frames)
     casts = p.casts if not any(isinstance(lbl, _Star) for lbl in p.labels) else None
@@ -553,21 +478,3 @@ def run_sql(query: str, frames: Mapping[str, FrameValue]) -> FrameValue:
     except TypeError as exc:
         raise SQLError(f"the result has a column type daphnelib cannot hold: {exc}",
                        query) from None
-
-
-@kernel("sql")
-def sql(query: str, *views: Any) -> FrameValue:
-    """``sql(query, name, frame, ...)``: the query over the views (a later name wins)."""
-    frames: dict[str, FrameValue] = {}
-    for name, frame in zip(views[::2], views[1::2], strict=True):
-        if not isinstance(frame, FrameValue):
-            raise TypeError(f"sql: view {name!r} is not a frame")
-        frames[name] = frame
-    return run_sql(query, frames)
-
-
-@kernel("registerView")
-def register_view(name: str, frame: FrameValue) -> None:
-    """Views are bound when ``sql`` nodes are built (they depend on them); nothing to do."""
-    if not isinstance(frame, FrameValue):
-        raise TypeError(f"registerView: {name!r} must be a frame, got {type(frame).__name__}")

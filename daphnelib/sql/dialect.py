@@ -1,0 +1,103 @@
+"""DAPHNE's SQL dialect: sqlglot's DuckDB dialect with DAPHNE's literals, and the one parse of
+a query (``"..."`` and ``'...'`` are string literals with backslash escapes; identifiers may be
+quoted with backticks).
+
+A query is parsed once, when its ``sql`` node is built: :class:`Query` is the query text (a
+``str``, so programs print and compare as before) carrying its parse tree and the token texts
+of its select items, and planning works on a copy of that tree.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any, ClassVar
+
+from daphnelib.errors import SQLError
+
+_DIALECT: Any = None
+
+
+def dialect() -> Any:
+    """sqlglot's DuckDB dialect with DAPHNE's literals (built on first use)."""
+    global _DIALECT
+    if _DIALECT is None:
+        from sqlglot.dialects.duckdb import DuckDB
+
+        class DaphneSQL(DuckDB):
+            UNESCAPED_SEQUENCES: ClassVar[dict[str, str]] = {
+                "\\b": "\b", "\\f": "\f", "\\n": "\n", "\\r": "\r", "\\t": "\t",
+                "\\\\": "\\"}
+            STRINGS_SUPPORT_ESCAPED_SEQUENCES = True
+
+            class Tokenizer(DuckDB.Tokenizer):
+                QUOTES: ClassVar[list[str]] = ["'", '"']
+                IDENTIFIERS: ClassVar[list[str]] = ["`"]
+                STRING_ESCAPES: ClassVar[list[str]] = ["\\", "'"]
+
+        _DIALECT = DaphneSQL
+    return _DIALECT
+
+
+def parse(query: str) -> Any:
+    """The parse tree of one query (SELECT or a set operation of SELECTs)."""
+    import sqlglot
+    from sqlglot import exp
+
+    try:
+        trees = [t for t in sqlglot.parse(query, read=dialect()) if t is not None]
+    except sqlglot.errors.SqlglotError as exc:
+        # sqlglot underlines the offending token with terminal escape codes: drop them.
+        message = re.sub(r"\x1b\[[0-9;]*m", "", str(exc))
+        raise SQLError(f"SQL syntax error: {message}", query) from None
+    if len(trees) != 1:
+        raise SQLError(f"sql() runs exactly one query, got {len(trees)} statements", query)
+    tree = trees[0]
+    if not isinstance(tree, exp.Query):
+        raise SQLError(f"sql() runs queries (SELECT ...), not {tree.key.upper()} statements",
+                       query)
+    return tree
+
+
+def _cte_names(tree: Any) -> set[str]:
+    from sqlglot import exp
+
+    return {cte.alias_or_name for cte in tree.find_all(exp.CTE)}
+
+
+def _check_tables(tree: Any, views: Iterable[str], query: str) -> None:
+    """Every table a query reads is a registered view (or one of its WITH names)."""
+    from sqlglot import exp
+
+    known = set(views) | _cte_names(tree)
+    for table in tree.find_all(exp.Table):
+        if not isinstance(table.this, exp.Identifier):
+            raise SQLError(f"sql() reads registered views only; {table.this.sql()} is not one",
+                           query)
+        if table.name not in known:
+            raise SQLError(f"unknown table {table.name!r}: no view of that name is registered "
+                           f"(registered: {sorted(views)})", query)
+
+
+class Query(str):
+    """Query text with its parse tree (the tree is never modified: planners copy it)."""
+
+    __slots__ = ("tree",)
+    tree: Any
+
+    def __new__(cls, text: str) -> Query:
+        self = super().__new__(cls, text)
+        self.tree = parse(text)
+        return self
+
+
+def parsed(query: str) -> Any:
+    """A fresh copy of ``query``'s parse tree (parsed now unless it is a :class:`Query`)."""
+    tree = getattr(query, "tree", None)
+    return parse(query) if tree is None else tree.copy()
+
+
+def check_query(query: str) -> Query:
+    """Parse ``query`` (at node construction): syntax errors and statements that are not
+    queries raise there. Tables are checked when it runs, as ``compute_sql`` may add views."""
+    return Query(query)
