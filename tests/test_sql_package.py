@@ -8,10 +8,10 @@ import pytest
 
 pytest.importorskip("sqlglot")
 pytest.importorskip("duckdb")
-import sqlglot  # noqa: E402
+import sqlglot
 
-from daphnelib import DaphneContext  # noqa: E402
-from daphnelib.sql import dialect  # noqa: E402
+from daphnelib import DaphneContext
+from daphnelib.sql import dialect
 
 
 def test_a_query_is_parsed_once(monkeypatch: pytest.MonkeyPatch) -> None:
