@@ -2,7 +2,9 @@
 
 Ingress: a C-contiguous array of a dtype the engine holds enters as a read-only view (no
 copy); other layouts and dtypes are converted exactly once, and ``verbose`` says so.
-Egress: the result reader (``_native.buffers``) hands out arrays over the engine's buffers.
+Egress (:func:`matrix_view`, :func:`to_numpy`): the native result reader
+(``_native.buffers``) hands out arrays over the engine's buffers, as it does for frames
+(``interop/pandas.to_pandas``); a widened input's dtype is given back when that is exact.
 """
 
 from __future__ import annotations
@@ -108,3 +110,24 @@ def engine_matrix(arr: np.ndarray, *, logical: str | None = None, verbose: bool 
         arr = wide
     buf = to_engine(arr, verbose=verbose, what=what)
     return buf.reshape(1, 1) if buf.ndim == 0 else as_matrix_shape(buf)
+
+
+def matrix_view(value: np.ndarray) -> np.ndarray:
+    """The caller's 2-D array over a matrix result, through the native result reader (no copy;
+    read-only when it aliases caller memory). torch/TensorFlow egress starts from it too."""
+    from daphnelib._native.buffers import matrix_result
+
+    return matrix_result(value).matrix()
+
+
+def to_numpy(arr: np.ndarray, shape: tuple[int, ...] | None = None, *,
+             verbose: bool = False) -> np.ndarray:
+    """``compute()``'s numpy array: a widened int16/uint16/float16 input gets its dtype back
+    (when exact), then the array is reshaped (a view) to ``shape``."""
+    if arr.dtype.metadata:
+        from daphnelib.interop.dlpack import restore_dtype
+
+        narrow, logical = restore_dtype(arr, verbose=verbose)
+        if logical is not None and logical != "bfloat16":  # numpy has no bfloat16
+            arr = narrow
+    return arr if shape is None else arr.reshape(shape)

@@ -308,7 +308,9 @@ def _strings_out(values: np.ndarray, mask: np.ndarray | None, dtype: Any,
         return pd.array(pa.array(values, mask=mask, type=pa.large_string()), dtype=dtype)
     obj = values.astype(object)
     if mask is not None:
-        obj[mask] = dtype.na_value if isinstance(dtype, pd.StringDtype) else _NA_OBJECTS[token]
+        # A kernel's nulls have no token: NaN, what pandas uses for a missing str object.
+        obj[mask] = (dtype.na_value if isinstance(dtype, pd.StringDtype)
+                     else _NA_OBJECTS[token or "nan"])
     if isinstance(dtype, pd.StringDtype):
         return pd.array(obj, dtype=dtype)
     return obj
@@ -339,11 +341,9 @@ def _restore(values: np.ndarray, record: Logical | None) -> Any:
         data = values.astype(dtype.numpy_dtype, copy=False)
         return dtype.construct_array_type()(data, record.mask, copy=False)
     if kind == "string":
-        token = record.extra
         if dtype is None:  # nulls a kernel made: pandas' default string type
             dtype = _default_string_dtype()
-            token = "nan" if isinstance(dtype, np.dtype) and dtype.kind == "O" else None
-        return _strings_out(values, record.mask, dtype, token)
+        return _strings_out(values, record.mask, dtype, record.extra)
     if kind == "sparse":
         return pd.arrays.SparseArray(values, fill_value=dtype.fill_value, kind=record.extra,
                                      dtype=dtype)

@@ -199,11 +199,6 @@ def _nullable(base: Logical | None, values: np.dtype, mask: np.ndarray) -> Logic
                    extra=np.dtype(values))
 
 
-def _is_object(dtype: Any) -> bool:
-    """Whether a string column's pandas dtype is object (missing values need a token)."""
-    return isinstance(dtype, np.dtype) and dtype.kind == "O"
-
-
 def _with_nulls(col: np.ndarray, record: Logical | None, missing: np.ndarray
                 ) -> tuple[np.ndarray, Logical | None]:
     """The column with the rows ``missing`` set to null, in the column's own null encoding.
@@ -213,9 +208,7 @@ def _with_nulls(col: np.ndarray, record: Logical | None, missing: np.ndarray
     kind = _kind(record)
     if kind in ("masked", "string"):
         mask = missing if record.mask is None else record.mask | missing
-        if kind == "string" and record.extra is None and _is_object(record.dtype):
-            return col, replace(record, mask=mask, extra="nan")  # pandas' missing str object
-        return col, replace(record, mask=mask)
+        return col, replace(record, mask=mask)  # interop picks the missing-value object
     if kind in _TEMPORAL:
         col[missing] = NAT
         return col, record

@@ -283,8 +283,6 @@ class Matrix(ElementwiseOps, ShapedNode):
             raise ValueError("ask for asPyTorch or asTensorFlow, not both")
         if type not in ("shared memory", "files"):
             raise ValueError(f"type must be 'shared memory' or 'files', got {type!r}")
-        from daphnelib._native.buffers import matrix_result
-
         value = self._evaluate(verbose)
         if not isinstance(value, np.ndarray) or value.ndim != 2:
             # ``type`` is DaphneLib's keyword here, not the builtin.
@@ -292,7 +290,9 @@ class Matrix(ElementwiseOps, ShapedNode):
                                f"{value.__class__.__name__}")
         if type == "files":
             value = self.daphne_context._through_files(value)
-        arr = matrix_result(value).matrix()
+        from daphnelib.interop.numpy import matrix_view, to_numpy
+
+        arr = matrix_view(value)
         if asPyTorch:
             from daphnelib.interop.torch import to_torch
 
@@ -301,13 +301,7 @@ class Matrix(ElementwiseOps, ShapedNode):
             from daphnelib.interop.tensorflow import to_tensorflow
 
             return to_tensorflow(arr, shape, verbose=verbose)
-        if arr.dtype.metadata:  # a widened int16/uint16/float16 input: give its dtype back
-            from daphnelib.interop.dlpack import restore_dtype
-
-            narrow, logical = restore_dtype(arr, verbose=verbose)
-            if logical is not None and logical != "bfloat16":  # numpy has no bfloat16
-                arr = narrow
-        return arr if shape is None else arr.reshape(shape)
+        return to_numpy(arr, shape, verbose=verbose)
 
 
 def cast_node(node: OperationNode, dtype: str | None, vtype: str | None) -> Any:
