@@ -1,9 +1,9 @@
 """``sql(query, name, frame, ...)``: DAPHNE's SQL over registered views, executed by DuckDB.
 
-The query is parsed with sqlglot in a dialect that reads DAPHNE's SQL (``"..."`` and ``'...'``
-are string literals with backslash escapes; identifiers may be quoted with backticks) and
-accepts everything else DuckDB's SQL has. The parse tree is then adjusted to DAPHNE's
-semantics and printed as DuckDB SQL (every identifier quoted and every literal escaped by the
+The query is parsed once (``sql/dialect.py``) in a dialect that reads DAPHNE's SQL and
+accepts everything else DuckDB's SQL has. The planning passes (:data:`PASSES`, tree -> tree
+functions applied to a copy of the parse tree) adjust it to DAPHNE's semantics, and it is
+printed as DuckDB SQL (every identifier quoted and every literal escaped by the
 generator, never spliced):
 
 - each view's columns are named by their labels, with a leading ``x.`` qualifier dropped
@@ -21,7 +21,7 @@ See docs/sql.md for the choice of DuckDB and for what goes beyond DAPHNE.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -337,6 +337,56 @@ def _row_order(select: Any, sources: list[_Source], labels: list[Label]) -> list
     return need_rid
 
 
+@dataclass
+class _Planning:
+    """What the planning passes share: the query's views and FROM sources, and what they learn
+    about each select item (label, carried view column, cast)."""
+
+    query: str
+    views: dict[str, _View]
+    select: Any = None  # the SELECT naming the result columns (None: not a plain SELECT)
+    sources: list[_Source] = field(default_factory=list)
+    labels: list[Label] = field(default_factory=list)
+    origins: list[tuple[_View, int] | None] = field(default_factory=list)
+    casts: list[str | None] = field(default_factory=list)
+    rid_views: list[_View] = field(default_factory=list)  # need a row-number column
+
+
+def expand_stars(tree: Any, st: _Planning) -> Any:
+    """``*``/``t.*`` over views expanded; a label, origin and cast per select item."""
+    st.select = _first_select(tree)
+    if st.select is None:
+        return tree
+    st.sources = _sources(st.select, st.views)
+    texts = _item_texts(st.query, len(st.select.expressions))
+    items, st.labels = _expand_stars(st.select, st.sources, texts)
+    st.select.set("expressions", items)
+    st.origins = [_origin(e, st.sources) for e in items]
+    st.casts = [_sum_cast(e, st.sources) for e in items]
+    return tree
+
+
+def type_literals(tree: Any, st: _Planning) -> Any:
+    """Integer literals of the select list typed as DAPHNE's si64."""
+    if st.select is not None:
+        st.select.set("expressions", [_bigint_literals(e) for e in st.select.expressions])
+    return tree
+
+
+def daphne_row_order(tree: Any, st: _Planning) -> Any:
+    """DAPHNE's row order, by ORDER BY keys (row-number columns for joins and products)."""
+    if st.select is tree:
+        st.rid_views = list({s.view.name: s.view
+                             for s in _row_order(st.select, st.sources, st.labels)}.values())
+    return tree
+
+
+# The planning passes, in order: each takes the tree (a copy of the parsed query, tables
+# already checked) and returns the tree to hand on. tests/sql_plans/ holds their fixtures.
+PASSES: tuple[Callable[[Any, _Planning], Any], ...] = (
+    expand_stars, type_literals, daphne_row_order)
+
+
 def plan(query: str, frames: Mapping[str, FrameValue]) -> _Plan:
     """The DuckDB query, registered tables and result labels for a DAPHNE query."""
     from sqlglot import exp
@@ -349,21 +399,15 @@ def plan(query: str, frames: Mapping[str, FrameValue]) -> _Plan:
     views = {name: _View.of(name, frames[name], query) for name in used}
     for v in views.values():
         v.arrow = table_from_frame(v.frame, v.columns)
+    st = _Planning(query, views)
+    for step in PASSES:
+        tree = step(tree, st)
     tables = {v.name: v.arrow for v in views.values()}
-    select = _first_select(tree)
-    if select is None:
-        return _Plan(tree.sql(dialect="duckdb", identify=True), tables)
-    sources = _sources(select, views)
-    items, labels = _expand_stars(select, sources, _item_texts(query, len(select.expressions)))
-    select.set("expressions", [_bigint_literals(e) for e in items])
-    p = _Plan("", tables, labels, [_origin(e, sources) for e in items],
-              [_sum_cast(e, sources) for e in items])
-    if select is tree:
-        for v in {s.view.name: s.view for s in _row_order(select, sources, labels)}.values():
-            rows = np.arange(v.frame.nrow, dtype=np.int64)
-            tables[v.rid_name] = v.arrow.append_column(_rid_name(v), _arrow_array(rows))
-    p.sql = tree.sql(dialect="duckdb", identify=True)
-    return p
+    for v in st.rid_views:
+        rows = np.arange(v.frame.nrow, dtype=np.int64)
+        tables[v.rid_name] = v.arrow.append_column(_rid_name(v), _arrow_array(rows))
+    return _Plan(tree.sql(dialect="duckdb", identify=True), tables, st.labels, st.origins,
+                 st.casts)
 
 
 def _arrow_array(values: np.ndarray) -> Any:
