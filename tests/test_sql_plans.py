@@ -12,11 +12,11 @@ import pytest
 pytest.importorskip("sqlglot")
 pytest.importorskip("pyarrow")
 
-from daphnelib.engine.valuetypes import STRING_DTYPE  # noqa: E402
-from daphnelib.engine.values import FrameValue  # noqa: E402
-from daphnelib.interop.arrow import table_from_frame  # noqa: E402
-from daphnelib.sql import planning  # noqa: E402
-from daphnelib.sql.dialect import parsed  # noqa: E402
+from daphnelib.engine.values import FrameValue
+from daphnelib.engine.valuetypes import STRING_DTYPE
+from daphnelib.interop.arrow import table_from_frame
+from daphnelib.sql import planning
+from daphnelib.sql.dialect import parsed
 
 CASES = sorted((Path(__file__).parent / "sql_plans").glob("*.txt"))
 VIEWS = {
