@@ -21,8 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from daphnelib.engine.kernels.cast import count_arg
-from daphnelib.engine.kernels.reorg import integral_cells
+from daphnelib.engine.kernels.cast import count_arg, integral_cells
 from daphnelib.engine.registry import kernel
 from daphnelib.engine.valuetypes import (
     DTYPE_OF_VT,

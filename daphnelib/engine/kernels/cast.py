@@ -64,6 +64,20 @@ def matrix_arg(op: str, name: str, value: Any) -> np.ndarray:
     return value
 
 
+def integral_cells(op: str, what: str, values: np.ndarray,
+                   upper: np.ndarray | float) -> np.ndarray:
+    """values as int64, each checked to be an integer in [0, upper) (upper broadcasts)."""
+    ok = (values >= 0) & (values < upper)
+    if is_float(vt_of_dtype(values.dtype)):
+        ok &= values == np.floor(values)
+    if not ok.all():
+        i = np.unravel_index(int(np.argmin(ok)), values.shape)
+        bound = np.broadcast_to(upper, values.shape)[i]
+        raise ValueError(f"{op}: {what} {values[i]} at {tuple(map(int, i))} must be an integer "
+                         f"in [0, {bound})")
+    return values.astype(np.int64)
+
+
 def keep_vt(arr: np.ndarray, dtype: np.dtype) -> np.ndarray:
     """``arr`` viewed with ``dtype``'s metadata: numpy drops it in concatenate/where, and the
     metadata is what tells the index type "size" apart from ui64."""

@@ -16,6 +16,7 @@ from daphnelib.engine.kernels.cast import (
     convert_matrix,
     convert_scalar,
     count_arg,
+    integral_cells,
     keep_vt,
     matrix_arg,
 )
@@ -194,20 +195,6 @@ def order(arg: Any, *args: Any) -> Any:
 
 
 # -- preprocessing -------------------------------------------------------------------------
-
-
-def integral_cells(op: str, what: str, values: np.ndarray,
-                   upper: np.ndarray | float) -> np.ndarray:
-    """values as int64, each checked to be an integer in [0, upper) (upper broadcasts)."""
-    ok = (values >= 0) & (values < upper)
-    if is_float(vt_of_dtype(values.dtype)):
-        ok &= values == np.floor(values)
-    if not ok.all():
-        i = np.unravel_index(int(np.argmin(ok)), values.shape)
-        bound = np.broadcast_to(upper, values.shape)[i]
-        raise ValueError(f"{op}: {what} {values[i]} at {tuple(map(int, i))} must be an integer "
-                         f"in [0, {bound})")
-    return values.astype(np.int64)
 
 
 @kernel("oneHot")
