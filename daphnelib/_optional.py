@@ -1,7 +1,7 @@
 """The one way daphnelib imports an optional dependency (anything but numpy and pandas).
 
 The extra named in the message is checked against ``pyproject.toml`` by
-``tests/test_optional.py``: every call site names an extra that really installs the module.
+``tests/test_errors.py``: every call site names an extra that really installs the module.
 """
 
 from __future__ import annotations

@@ -316,6 +316,18 @@ def _strings_out(values: np.ndarray, mask: np.ndarray | None, dtype: Any,
     return obj
 
 
+def pandas_dtype(values: np.dtype, record: Logical) -> Any:
+    """The pandas dtype of a column of engine dtype ``values`` with logical ``record``: the
+    record's own, or for nulls a kernel made, pandas' nullable / default string type."""
+    if record.dtype is not None:
+        return record.dtype
+    if record.kind == "masked":
+        return pd.array(np.zeros(0, dtype=np.dtype(record.extra or values).str)).dtype
+    if record.kind == "string":
+        return _default_string_dtype()
+    raise ValueError(f"a {record.kind!r} column record without a dtype")
+
+
 def _restore(values: np.ndarray, record: Logical | None) -> Any:
     """The pandas array of one engine column (a view where the representation allows)."""
     kind = None if record is None else record.kind
@@ -323,7 +335,7 @@ def _restore(values: np.ndarray, record: Logical | None) -> Any:
         if values.dtype.kind == "T":
             return _strings_out(values, None, _default_string_dtype(), None)
         return values
-    dtype = record.dtype
+    dtype = pandas_dtype(values.dtype, record)
     if kind == "numpy":
         return values.astype(dtype)
     if kind in ("datetime", "timedelta"):
@@ -336,13 +348,9 @@ def _restore(values: np.ndarray, record: Logical | None) -> Any:
     if kind == "category":
         return pd.Categorical.from_codes(values, dtype=dtype, validate=False)
     if kind == "masked":
-        if dtype is None:  # nulls a kernel made: pandas' nullable type of the values
-            dtype = pd.array(np.zeros(0, dtype=np.dtype(record.extra or values.dtype).str)).dtype
         data = values.astype(dtype.numpy_dtype, copy=False)
         return dtype.construct_array_type()(data, record.mask, copy=False)
     if kind == "string":
-        if dtype is None:  # nulls a kernel made: pandas' default string type
-            dtype = _default_string_dtype()
         return _strings_out(values, record.mask, dtype, record.extra)
     if kind == "sparse":
         return pd.arrays.SparseArray(values, fill_value=dtype.fill_value, kind=record.extra,

@@ -447,7 +447,7 @@ def _restore_dtypes(df: Any, origins: list[tuple[_View, int] | None]) -> Any:
     e.g. microsecond timestamps, 'Etc/UTC', or categoricals with only the used categories)."""
     import pandas as pd
 
-    from daphnelib.interop.pandas import to_pandas
+    from daphnelib.interop.pandas import pandas_dtype
 
     for k, origin in enumerate(origins):
         if origin is None:
@@ -456,8 +456,7 @@ def _restore_dtypes(df: Any, origins: list[tuple[_View, int] | None]) -> Any:
         record = view.frame.logical[j]
         if record is None or record.kind is None:
             continue
-        target = to_pandas(FrameValue([view.frame.columns[j][:0]], ["x"], [_empty(record)],
-                                      nrow=0)).dtypes.iloc[0]
+        target = pandas_dtype(view.frame.columns[j].dtype, record)
         if df.dtypes.iloc[k] == target:
             continue
         column = df.iloc[:, k]
@@ -469,12 +468,6 @@ def _restore_dtypes(df: Any, origins: list[tuple[_View, int] | None]) -> Any:
         except (TypeError, ValueError):
             pass  # e.g. nulls from an outer join in a column pandas cannot hold them in
     return df
-
-
-def _empty(record: Any) -> Any:
-    from dataclasses import replace
-
-    return replace(record, mask=None if record.mask is None else record.mask[:0])
 
 
 def _result_labels(p: _Plan, names: list[str], query: str) -> list[str]:
