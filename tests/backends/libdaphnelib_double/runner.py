@@ -142,7 +142,7 @@ def run(libdir: str, script_path: str) -> tuple:
         saves = bool(instrs) and instrs[-1].op == "saveDaphneLibResult"
         try:
             value = execute(lowered)
-        except Exception as exc:  # noqa: BLE001 - every failure becomes DAPHNE's status 3
+        except Exception as exc:  # every failure becomes DAPHNE's status 3
             raise _Failure(EXECUTION_ERROR, str(exc)) from None
         if not saves:
             return (SUCCESS, "", 0, 0, 0, [], [], [], [])
