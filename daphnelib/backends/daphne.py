@@ -317,18 +317,28 @@ def _prepare(program: Program, workdir: str, verbose: bool
             fileio.write_matrix(value, path)
         return path
 
+    def note(labels: Sequence[str], dtypes: Sequence[np.dtype], logical: Sequence[Any]
+             ) -> None:
+        for label, dtype, record in zip(labels, dtypes, logical, strict=True):
+            if record is not None and record.mask is not None and record.mask.any():
+                raise ValueError(f"frame column {label!r} has missing values, which DAPHNE "
+                                 "cannot hold (it has no nulls); fill them first or use the "
+                                 "embedded backend")
+            records[label] = (dtype, record)
+
     instrs = []
     for ins in program.instrs:
         if ins.op == "receiveFromNumpy":
             arr = sendable(ins.args[0], "an input matrix")
             ins = (replace(ins, op="readMatrix", args=(file_of(ins.args[0]),)) if arr is None
                    else replace(ins, args=(arr,)))
+        elif ins.op == "readFrame" and len(ins.args) > 1 and ins.args[1] is not None:
+            # from_pandas(shared_memory=False): the records the file format cannot hold
+            labels, dtypes = _file_schema(ins.args[0])
+            note(labels, dtypes, ins.args[1])
         elif ins.op == "receiveFrame":
             frame: FrameValue = ins.args[0]
-            _check_missing(frame)
-            for col, label, record in zip(frame.columns, frame.labels, frame.logical,
-                                          strict=True):
-                records[label] = (col.dtype, record)
+            note(frame.labels, [c.dtype for c in frame.columns], frame.logical)
             cols = [sendable(c, f"frame column {lbl!r}")
                     for c, lbl in zip(frame.columns, frame.labels, strict=True)]
             if any(c is None for c in cols):  # a string column: the whole frame via a file
@@ -341,12 +351,14 @@ def _prepare(program: Program, workdir: str, verbose: bool
     return Program(tuple(instrs)), inputs, records
 
 
-def _check_missing(frame: FrameValue) -> None:
-    for label, record in zip(frame.labels, frame.logical, strict=True):
-        if record is not None and record.mask is not None and record.mask.any():
-            raise ValueError(f"frame column {label!r} has missing values, which DAPHNE cannot "
-                             "hold (it has no nulls); fill them first or use the embedded "
-                             "backend")
+def _file_schema(path: str) -> tuple[list[str], list[np.dtype]]:
+    """The labels and column dtypes a frame file's ``.meta`` declares."""
+    from daphnelib.engine.valuetypes import DTYPE_OF_VT
+
+    with open(path + ".meta", encoding="utf-8") as f:
+        schema = json.load(f).get("schema", [])
+    return ([str(c.get("label", "")) for c in schema],
+            [DTYPE_OF_VT.get(c.get("valueType"), np.dtype(np.float64)) for c in schema])
 
 
 def _restore(frame: FrameValue, records: dict[str, tuple[np.dtype, Any]]) -> None:
