@@ -93,18 +93,39 @@ cdef object _descr(int64_t code, str what):
     return descr
 
 
-cdef object _alias(void *data, Py_ssize_t nbytes, object descr, object inputs, int64_t code):
-    """The input that the buffer [data, data + nbytes) lies in, if its value type is the one
-    that input was sent as; DAPHNE returns an input it passes through at the same address."""
-    cdef uintptr_t lo = <uintptr_t>data
-    cdef uintptr_t start
-    cdef cnp.ndarray arr
-    for arr, sent in inputs:
-        start = <uintptr_t>cnp.PyArray_DATA(arr)
-        if (sent == code and arr.dtype.itemsize == descr.itemsize and start <= lo
-                and lo + nbytes <= start + arr.nbytes):
-            return arr
-    return None
+cdef class _Inputs:
+    """The buffers a script received, sorted by address, to find the one a result buffer
+    lies in (DAPHNE returns an input it passes through at the same address)."""
+
+    cdef list arrays
+    cdef object starts
+    cdef object ends
+    cdef object codes
+
+    def __init__(self, inputs):
+        pairs = sorted(((<uintptr_t>cnp.PyArray_DATA(a), a, c) for a, c in inputs),
+                       key=lambda p: p[0])
+        self.arrays = [a for _, a, _ in pairs]
+        self.starts = np.array([s for s, _, _ in pairs], dtype=np.uintp)
+        self.ends = self.starts + np.array([a.nbytes for a in self.arrays], dtype=np.uintp)
+        self.codes = np.array([c for _, _, c in pairs], dtype=np.int64)
+
+    cdef object find(self, void *data, Py_ssize_t nbytes, object descr, int64_t code):
+        """The input holding [data, data + nbytes) that was sent with value type ``code``
+        and has ``descr``'s item size, or None."""
+        cdef uintptr_t lo = <uintptr_t>data
+        cdef Py_ssize_t i = int(np.searchsorted(self.starts, lo, side="right")) - 1
+        # Inputs may nest (a view inside another input): look back while they start early
+        # enough; inputs that lie side by side stop the search at the first step.
+        while i >= 0:
+            arr = self.arrays[i]
+            if (self.codes[i] == code and arr.dtype.itemsize == descr.itemsize
+                    and lo + nbytes <= self.ends[i]):
+                return arr
+            i -= 1
+            if i >= 0 and self.ends[i] <= lo:
+                break
+        return None
 
 
 def foreign_result(uintptr_t get_result, *, inputs=(), object keep=None, bint copy=False):
@@ -137,7 +158,7 @@ def foreign_result(uintptr_t get_result, *, inputs=(), object keep=None, bint co
     cdef void **columns
     if r.columns == NULL:  # a matrix
         descr = _descr(r.vtc, "the matrix result")
-        alias = _alias(r.address, rows * r.cols * descr.itemsize, descr, inputs, r.vtc)
+        alias = _Inputs(inputs).find(r.address, rows * r.cols * descr.itemsize, descr, r.vtc)
         out = Result.__new__(Result)
         out.c_result.address = r.address
         out.c_result.rows = rows
@@ -150,7 +171,8 @@ def foreign_result(uintptr_t get_result, *, inputs=(), object keep=None, bint co
     n = r.cols
     descrs = [_descr(r.vtcs[i], f"frame column {i}") for i in range(n)]
     label_bytes = [bytes(r.labels[i]) for i in range(n)]  # copied: ours to keep
-    aliases = [_alias(r.columns[i], rows * descrs[i].itemsize, descrs[i], inputs, r.vtcs[i])
+    known = _Inputs(inputs)
+    aliases = [known.find(r.columns[i], rows * descrs[i].itemsize, descrs[i], r.vtcs[i])
                for i in range(n)]
     out = Result.__new__(Result)
     out.c_result.rows = rows
