@@ -258,3 +258,20 @@ def test_results_outlive_the_backend_in_a_fresh_interpreter(daphne_lib_dir: str)
                           env={**os.environ, "PYTHONPATH": ROOT}, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "ok"
+
+
+# -- through DaphneContext ----------------------------------------------------------------------
+
+def test_context_runs_on_daphne_with_options(daphne_lib_dir: str) -> None:
+    dc = DaphneContext(backend="daphne", daphne_lib_dir=daphne_lib_dir, flags=["--vec"])
+    assert isinstance(dc.backend, DaphneBackend) and dc.backend.flags == ["--vec"]
+    a = np.arange(6.0).reshape(2, 3)
+    X = dc.from_numpy(a)
+    np.testing.assert_array_equal(((X - X.mean()) * 2).compute(), (a - a.mean()) * 2,
+                                  strict=True)
+    assert X.nrow().compute() == np.uint64(2)
+    assert runner.LAST_ARGV[3] == "--vec"
+    df = dc.from_pandas(pd.DataFrame({"k": [2, 1]})).order([0], [True]).compute()
+    pd.testing.assert_frame_equal(df, pd.DataFrame({"k": [1, 2]}), **EXACT)
+    with pytest.raises(TypeError):
+        DaphneContext(backend="daphne", daphne_lib_dir=daphne_lib_dir, threads=4)
