@@ -152,6 +152,10 @@ def foreign_result(uintptr_t get_result, *, inputs=(), object keep=None, bint co
     """
     cdef DaphneLibResultCpp r = dl_call_get_result(get_result)
     cdef Py_ssize_t i, n, rows = r.rows
+    if r.rows < 0 or r.cols < 0:
+        raise ValueError(f"the library's result has a negative shape ({r.rows} x {r.cols})")
+    if r.columns != NULL and (r.vtcs == NULL or r.labels == NULL):
+        raise ValueError("the library's frame result has no value types or no labels")
     cdef Result out
     cdef int64_t *vtcs
     cdef char **labels
@@ -170,7 +174,9 @@ def foreign_result(uintptr_t get_result, *, inputs=(), object keep=None, bint co
         return matrix_result(aligned_copy(out.matrix())) if copy else out
     n = r.cols
     descrs = [_descr(r.vtcs[i], f"frame column {i}") for i in range(n)]
-    label_bytes = [bytes(r.labels[i]) for i in range(n)]  # copied: ours to keep
+    # Copied: ours to keep. A missing label gets DAPHNE's default name.
+    label_bytes = [f"col_{i}".encode() if r.labels[i] == NULL else bytes(r.labels[i])
+                   for i in range(n)]
     known = _Inputs(inputs)
     aliases = [known.find(r.columns[i], rows * descrs[i].itemsize, descrs[i], r.vtcs[i])
                for i in range(n)]
