@@ -142,8 +142,6 @@ class DaphneBackend(Backend):
         flags_via: Literal["argv", "config"] = "argv",
         copy: bool = False,
     ) -> None:
-        from daphnelib._native.foreign import result_message
-
         if flags_via not in ("argv", "config"):
             raise ValueError(f"flags_via must be 'argv' or 'config', got {flags_via!r}")
         self.flags = [str(f) for f in flags]
@@ -157,7 +155,6 @@ class DaphneBackend(Backend):
         self._lib.daphne.restype = ctypes.c_int
         # getResult returns a C++ struct by value: called from C++ (_native/foreign.pyx).
         self._get_result = ctypes.cast(self._lib.getResult, ctypes.c_void_p).value
-        self._message = result_message
         with _LOCKS_GUARD:
             self._lock = _LOCKS.setdefault(path, threading.Lock())
         self._tmpdir: str | None = None
@@ -200,7 +197,7 @@ class DaphneBackend(Backend):
 
     def _run(self, program: Program, inputs: list[tuple[np.ndarray, int]], workdir: str,
              files_path: str | None, verbose: bool) -> Any:
-        from daphnelib._native.foreign import foreign_result
+        from daphnelib._native.foreign import foreign_result, result_message
         from daphnelib.engine import fileio
         from daphnelib.script_building.dsl import render
 
@@ -215,7 +212,7 @@ class DaphneBackend(Backend):
             # The buffers in `inputs` are alive (the program holds them) during the call.
             status = self._lib.daphne(self.lib_dir.encode(), target.encode())
             if status != 0:
-                message = self._message(self._get_result)
+                message = result_message(self._get_result)
                 raise DaphneRunError(status, message, _builtin(message, script_path, script))
             kind = program.result.kind
             if kind is Kind.NONE:

@@ -218,6 +218,9 @@ def test_flags_reach_daphne_as_a_user_config(daphne_lib_dir: str) -> None:
     run(backend, DaphneContext().from_numpy(np.ones((2, 2))) + 1)
     assert runner.LAST_CONFIG == {"use_vectorized_exec": True, "numberOfThreads": 4}
     assert runner.LAST_ARGV[3].startswith("--config=")
+    backend = DaphneBackend(daphne_lib_dir, flags=["--no-obj-ref-mgnt"], flags_via="config")
+    run(backend, DaphneContext().from_numpy(np.ones((1, 1))))
+    assert runner.LAST_CONFIG == {"use_obj_ref_mgnt": False}
 
 
 def test_flags_without_config_key_are_refused_for_config(daphne_lib_dir: str) -> None:
