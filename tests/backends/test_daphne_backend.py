@@ -18,7 +18,7 @@ import daphnelib
 from daphnelib import DaphneContext
 from daphnelib._native.foreign import StringResultError, foreign_result
 from daphnelib.backends.daphne import CONFIG_KEYS, DaphneBackend, DaphneRunError, find_library
-from daphnelib.engine.program import Instr, Kind, Program
+from daphnelib.engine.program import Instr, Kind, Program, Var
 from daphnelib.engine.valuetypes import STRING_DTYPE
 from support import EXACT
 
@@ -91,6 +91,11 @@ def test_copy_true_owns_its_buffers(daphne_lib_dir: str) -> None:
     assert not any(np.shares_memory(out, k) for k in saved)
     np.testing.assert_array_equal(out, np.arange(6.0).reshape(2, 3) * 2, strict=True)
     assert out.ctypes.data % 64 == 0
+    frame = run(backend, DaphneContext().from_pandas(pd.DataFrame({"a": [1, 2]})))
+    saved = [k for k in runner._KEPT if isinstance(k, np.ndarray)]
+    assert frame.labels == ["a"] and not any(np.shares_memory(frame.columns[0], k)
+                                             for k in saved)
+    np.testing.assert_array_equal(frame.columns[0], np.array([1, 2]), strict=True)
 
 
 def test_scalar_results(backend: DaphneBackend) -> None:
@@ -143,6 +148,14 @@ def test_reader_refuses_std_string_data(backend: DaphneBackend) -> None:
     assert status == 0
     with pytest.raises(StringResultError, match="std::string"):
         foreign_result(backend._get_result)
+
+
+def test_string_scalar_comes_back_through_a_file(backend: DaphneBackend) -> None:
+    a = np.array([["héllo"]], dtype=STRING_DTYPE)
+    program = Program((Instr(0, "receiveFromNumpy", (a,), Kind.MATRIX),
+                       Instr(1, "as.scalar", (Var(0),), Kind.SCALAR)))
+    out = backend.execute(program)
+    assert out == "héllo" and type(out) is str
 
 
 def _script(backend: DaphneBackend, text: str) -> str:
