@@ -57,6 +57,10 @@ CARRIER: dict[str, np.dtype] = {
     "bfloat16": np.dtype(np.float32),
 }
 
+# Tensor dtype names that cross the bridge: DAPHNE's value types and the carried ones above.
+TENSOR_DTYPES = frozenset({"bool", "int8", "int32", "int64", "uint8", "uint32", "uint64",
+                           "float32", "float64", *CARRIER})
+
 # The numpy dtype characters of the dtypes above that numpy has (bfloat16 arrives as bits).
 _LOGICAL_OF_CHAR = {"h": "int16", "H": "uint16", "e": "float16"}
 
@@ -80,6 +84,17 @@ def import_optional(module: str, extra: str, what: str) -> ModuleType:
             f"{what} needs the optional dependency {module!r}, which is not installed: "
             f"pip install daphnelib[{extra}]"
         ) from exc
+
+
+def check_tensor_dtype(name: str, what: str) -> None:
+    """TypeError unless a tensor dtype called ``name`` crosses the bridge.
+
+    Called before anything touches the tensor's memory: foreign dtypes (resource, variant,
+    quantized, complex, float8...) make some libraries abort the process inside DLPack.
+    """
+    if name not in TENSOR_DTYPES:
+        raise TypeError(f"{what} cannot exchange a tensor of dtype {name}: DAPHNE holds bool, "
+                        "int8/16/32/64, uint8/16/32/64 and float16/bfloat16/32/64")
 
 
 def note_copy(verbose: bool, what: str, reason: str) -> None:

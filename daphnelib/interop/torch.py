@@ -40,13 +40,25 @@ def _on_host(t: torch_module.Tensor) -> bool:
     return t.is_cpu
 
 
-def _host_view(tensor: torch_module.Tensor, verbose: bool) -> tuple[np.ndarray, str | None]:
-    """A numpy view of ``tensor``'s CPU memory, and "bfloat16" when it holds bfloat16 bits."""
-    torch = _torch("from_pytorch")
-    t = tensor.detach()  # requires_grad: same storage, autograd history dropped
+def _check_exchangeable(torch: Any, t: torch_module.Tensor) -> None:
+    """TypeError naming what makes ``t`` unexchangeable, checked before its memory is touched
+    (nested, meta, quantized and sparse tensors make torch raise internal errors otherwise)."""
+    if t.is_nested:
+        raise TypeError("from_pytorch needs a dense tensor, got a nested tensor; "
+                        "pad it with torch.nested.to_padded_tensor first")
     if t.layout != torch.strided:
         raise TypeError(f"from_pytorch needs a dense tensor, got layout {t.layout}; "
                         "convert it with .to_dense() first")
+    if t.device.type == "meta":
+        raise TypeError("from_pytorch needs a tensor with data, got one on the meta device")
+    dlpack.check_tensor_dtype(str(t.dtype).removeprefix("torch."), "from_pytorch")
+
+
+def _host_view(tensor: torch_module.Tensor, verbose: bool) -> tuple[np.ndarray, str | None]:
+    """A numpy view of ``tensor``'s CPU memory, and "bfloat16" when it holds bfloat16 bits."""
+    torch = _torch("from_pytorch")
+    _check_exchangeable(torch, tensor)
+    t = tensor.detach()  # requires_grad: same storage, autograd history dropped
     if not _on_host(t):
         dlpack.note_copy(verbose, "tensor", f"from device {t.device} to host memory")
         t = t.to("cpu")
@@ -80,8 +92,8 @@ def from_pytorch(
     torch = _torch("from_pytorch")
     if not isinstance(tensor, torch.Tensor):
         raise TypeError(f"from_pytorch needs a torch.Tensor, got {type(tensor).__name__}")
-    shape = tensor.shape
     arr, logical = _host_view(tensor, verbose)
+    shape = tensor.shape
     buf = dlpack.engine_input(arr, logical=logical, verbose=verbose, what="tensor")
     node = ctx._matrix_node(buf, tensor, shared_memory)
     return (node, shape) if return_shape else node
