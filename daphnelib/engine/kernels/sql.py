@@ -77,6 +77,8 @@ def parse(query: str) -> Any:
 
     try:
         trees = [t for t in sqlglot.parse(query, read=dialect()) if t is not None]
+    except RecursionError:  # sqlglot's parser recurses once per nesting level
+        raise SQLError("SQL syntax error: the query nests too deeply", query) from None
     except sqlglot.errors.SqlglotError as exc:
         # sqlglot underlines the offending token with terminal escape codes: drop them.
         message = re.sub(r"\x1b\[[0-9;]*m", "", str(exc))
@@ -135,6 +137,7 @@ class _View:
     columns: list[str]  # names inside the query
     arrow: Any = None
     rid_name: str | None = None  # table registered with a row-number column, when needed
+    internal: str = ""  # name registered in DuckDB (whose names ignore case, DAPHNE's do not)
 
     @classmethod
     def of(cls, name: str, frame: FrameValue, query: str) -> _View:
@@ -146,6 +149,20 @@ class _View:
             raise SQLError(f"view {name!r} has columns {dup} more than once once the table "
                            f"qualifiers of its labels {frame.labels} are dropped", query)
         return cls(name, frame, columns)
+
+    def enum_type(self, j: int) -> Any:
+        """DuckDB's ENUM type of column ``j`` if it is an ordered categorical of strings
+        (compared, sorted and aggregated in category order, as pandas does), else None."""
+        from sqlglot import exp
+
+        record = self.frame.logical[j]
+        if record is None or record.kind != "category" or not record.dtype.ordered:
+            return None
+        categories = list(record.extra)
+        if not all(isinstance(c, str) for c in categories):
+            return None
+        return exp.DataType(this=exp.DataType.Type.ENUM,
+                            expressions=[exp.Literal.string(c) for c in categories])
 
     def column(self, name: str) -> int | None:
         low = name.lower()
@@ -429,13 +446,17 @@ def plan(query: str, frames: Mapping[str, FrameValue]) -> _Plan:
     _check_tables(tree, frames.keys(), query)
     used = {t.name for t in tree.find_all(exp.Table)} & set(frames)
     views = {name: _View.of(name, frames[name], query) for name in used}
-    for v in views.values():
+    for k, v in enumerate(views.values()):
         v.arrow = table_from_frame(v.frame, v.columns)
-    tables = {v.name: v.arrow for v in views.values()}
+        v.internal = f"__daphnelib_view_{k}"
+    tables = {v.internal: v.arrow for v in views.values()}
+    _symmetric_between(tree)
     select = _first_select(tree)
     if select is None:
+        _use_internal_names(tree, views)
         return _Plan(tree.sql(dialect="duckdb", identify=True), tables)
     sources = _sources(select, views)
+    _enum_literals(select, sources)
     items, labels = _expand_stars(select, sources, _item_texts(query, len(select.expressions)))
     select.set("expressions", [_bigint_literals(e) for e in items])
     p = _Plan("", tables, labels, [_origin(e, sources) for e in items],
@@ -444,8 +465,75 @@ def plan(query: str, frames: Mapping[str, FrameValue]) -> _Plan:
         for v in {s.view.name: s.view for s in _row_order(select, sources, labels)}.values():
             rows = np.arange(v.frame.nrow, dtype=np.int64)
             tables[v.rid_name] = v.arrow.append_column(_rid_name(v), _arrow_array(rows))
+    _use_internal_names(tree, views)
     p.sql = tree.sql(dialect="duckdb", identify=True)
     return p
+
+
+def _use_internal_names(tree: Any, views: Mapping[str, _View]) -> None:
+    """Point every view reference at its internal DuckDB name, aliased by the view's name.
+
+    DuckDB matches table names ignoring case, so views ``t`` and ``T`` registered under their
+    own names would silently share one table.
+    """
+    from sqlglot import exp
+
+    ctes = _cte_names(tree)
+    targets = {v.rid_name: v for v in views.values() if v.rid_name}
+    targets.update((name, v) for name, v in views.items() if name not in ctes)
+    for table in list(tree.find_all(exp.Table)):
+        view = targets.get(table.name)
+        if view is None:
+            continue  # a WITH name
+        target = view.rid_name if table.name == view.rid_name else view.internal
+        alias = table.alias or view.name
+        enums = [(name, t) for j, name in enumerate(view.columns)
+                 if (t := view.enum_type(j)) is not None]
+        if not enums:
+            table.set("alias", exp.TableAlias(this=exp.to_identifier(alias, quoted=True)))
+            table.set("this", exp.to_identifier(target, quoted=True))
+            continue
+        # Ordered categoricals become DuckDB ENUMs, whose order is the category order.
+        star = exp.Star(replace=[exp.alias_(exp.cast(exp.column(name, quoted=True), t), name,
+                                            quoted=True) for name, t in enums])
+        inner = exp.select(star).from_(exp.to_identifier(target, quoted=True))
+        table.replace(exp.Subquery(this=inner, alias=exp.TableAlias(
+            this=exp.to_identifier(alias, quoted=True))))
+
+
+def _enum_literals(select: Any, sources: list[_Source]) -> None:
+    """A string literal compared with an ordered categorical column is cast to its ENUM type
+    (DuckDB would otherwise compare the column as text, alphabetically)."""
+    from sqlglot import exp
+
+    def enum_of(node: Any) -> Any:
+        if not isinstance(node, exp.Column):
+            return None
+        hit = _resolve(node, sources)
+        return None if hit is None else hit[0].enum_type(hit[1])
+
+    for node in list(select.find_all(exp.Binary, exp.Between, exp.In)):
+        if isinstance(node, exp.Binary) and not isinstance(
+                node, (exp.EQ, exp.NEQ, exp.LT, exp.LTE, exp.GT, exp.GTE)):
+            continue
+        enum = enum_of(node.this) or (isinstance(node, exp.Binary) and enum_of(node.expression))
+        if not enum:
+            continue
+        for lit in list(node.iter_expressions()):
+            if isinstance(lit, exp.Literal) and lit.is_string:
+                lit.replace(exp.cast(lit.copy(), enum.copy()))
+
+
+def _symmetric_between(tree: Any) -> None:
+    """DAPHNE's BETWEEN is symmetric: ``x BETWEEN 6 AND 1`` holds for 1 <= x <= 6."""
+    from sqlglot import exp
+
+    for between in list(tree.find_all(exp.Between)):
+        if between.args.get("symmetric") is not None:
+            continue  # DuckDB's own BETWEEN SYMMETRIC/ASYMMETRIC, as written
+        x, lo, hi = (between.args[k] for k in ("this", "low", "high"))
+        swapped = exp.Between(this=x.copy(), low=hi.copy(), high=lo.copy())
+        between.replace(exp.Paren(this=exp.or_(between.copy(), swapped)))
 
 
 def _arrow_array(values: np.ndarray) -> Any:
@@ -471,7 +559,7 @@ def _use_rid_tables(select: Any, sources: list[_Source]) -> None:
         "joins") or ())]
     for part, source in zip(parts, sources, strict=True):
         view = source.view
-        view.rid_name = f"__daphnelib_rid_{view.name}"
+        view.rid_name = f"{view.internal}_rid"
         part.set("this", exp.to_identifier(view.rid_name, quoted=True))
         part.set("alias", exp.TableAlias(this=exp.to_identifier(source.alias, quoted=True)))
 
