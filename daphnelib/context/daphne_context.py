@@ -81,7 +81,7 @@ class DaphneContext:
                 frame = fileio.read_frame(path)
                 frame.logical = for_files(value.columns, value.logical)  # what CSV cannot hold
                 return frame
-            fileio.write_matrix(value, path)
+            fileio.write_matrix(value, path, keep_dtype=True)  # bool, int16... come back
             return fileio.read_matrix(path)
         finally:
             for p in (path, path + ".meta"):
@@ -137,7 +137,7 @@ class DaphneContext:
         from daphnelib.engine import fileio
 
         path = self._temp_path("input")
-        fileio.write_matrix(buf, path)
+        fileio.write_matrix(buf, path, keep_dtype=True)  # bool, int16... come back exactly
         return new_node(Matrix, self, "readMatrix", path)
 
     def from_python(

@@ -162,3 +162,22 @@ for case in range(200):
 print("done", bad)
 ''', timeout=600)
     assert lines[-1] == "done 0", lines
+
+
+@pytest.mark.parametrize("dtype", ["?", "i2", "u2", "f2", "i1", "u1", "i4", "u4", "i8", "u8",
+                                   "f4", "f8"])
+def test_files_transfer_keeps_every_dtype(dc: DaphneContext, dtype: str) -> None:
+    a = np.array([[1, 0], [0, 1]], dtype=dtype)
+    for out in (dc.from_numpy(a).compute(type="files"),
+                dc.from_numpy(a, shared_memory=False).compute(),
+                dc.from_numpy(a, shared_memory=False).compute(type="files")):
+        assert out.dtype == a.dtype and np.array_equal(out, a)
+
+
+def test_a_foreign_dtype_record_in_a_meta_file_is_an_error(tmp_path, dc: DaphneContext) -> None:
+    path = tmp_path / "m.csv"
+    path.write_text("1,2\n")
+    (tmp_path / "m.csv.meta").write_text(
+        '{"numRows":1,"numCols":2,"valueType":"si64","daphnelibDtype":{"dtype":"<U3"}}')
+    with pytest.raises(ValueError, match="invalid meta data"):
+        dc.readMatrix(str(path)).compute()
