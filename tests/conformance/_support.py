@@ -360,6 +360,15 @@ def one(values: Any) -> Any:
     return pd.DataFrame({"x": values})
 
 
+def arrow_strings(values: list[Any]) -> Any:
+    """A ``string[pyarrow]`` array; the case is skipped where pyarrow is not installed (the
+    core install: numpy + pandas, see ``make test-nopyarrow``)."""
+    import pandas as pd
+
+    pytest.importorskip("pyarrow", reason="string[pyarrow] needs pyarrow")
+    return pd.array(values, dtype="string[pyarrow]")
+
+
 def frame_of(data: Any) -> Any:
     """A Series as the one-column frame daphnelib makes of it; a DataFrame as it is."""
     import pandas as pd
