@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from daphnelib import DaphneContext
 from daphnelib.dsl import run_script
+from daphnelib.engine.registry import lookup
 
 finite = st.floats(-6, 6, allow_nan=False).filter(lambda v: v != int(v))
 
@@ -115,3 +116,11 @@ def test_min_max_keep_the_left_operand_like_std_min(seed: int, rows: int, cols: 
                             for j in range(cols)]).T
         got = getattr(x, f"cum{name}")().compute()
         np.testing.assert_array_equal(_bits(got), _bits(running))
+        # grouped: groups of the rows by id, each folded in row order
+        ids = rng.integers(0, 3, size=(rows, 1))
+        present = np.unique(ids)
+        ids = np.searchsorted(present, ids)  # no empty group
+        grouped = [[functools.reduce(fold, a[ids[:, 0] == g, j].tolist()) for j in range(cols)]
+                   for g in range(len(present))]
+        got = lookup(f"agg{name}")(a, ids.astype(np.int64), len(present))
+        np.testing.assert_array_equal(_bits(got), _bits(grouped))

@@ -232,6 +232,11 @@ def _grouped_extreme(op: str, plain: np.ufunc, nan_skipping: np.ufunc, x: np.nda
     if not is_float(vt):
         return _result(groups.reduce(plain, x, x.dtype), vt)
     out = groups.reduce(nan_skipping, x, x.dtype)
+    zeros = out == 0
+    if zeros.any():  # std::min/std::max keep the first of equal values: the first zero's sign
+        rows = np.where(x == 0, np.arange(len(x)).reshape(-1, 1), len(x))
+        first_zero = np.minimum(groups.reduce(np.minimum, rows, rows.dtype), len(x) - 1)
+        np.copyto(out, x[first_zero, np.arange(x.shape[1])], where=zeros)
     first = groups.first(x)
     np.copyto(out, first, where=np.isnan(first))
     return out
