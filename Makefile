@@ -7,7 +7,8 @@ PIP := $(PY) -m pip
 STAMP := $(VENV)/.daphnelib-installed
 NATIVE := $(wildcard daphnelib/_native/*.pyx daphnelib/_native/*.pxd daphnelib/_native/*.h)
 
-.PHONY: demo test conformance lint bench bench-quick bench-report test-pandas22 install clean
+.PHONY: demo test conformance lint bench bench-quick bench-report test-pandas22 test-nopyarrow \
+	install clean
 
 install: $(STAMP)
 
@@ -25,6 +26,7 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(MAKE) conformance
 	$(PY) -m pytest -q -p no:cacheprovider
+	$(MAKE) test-nopyarrow
 	$(MAKE) lint
 	$(MAKE) bench-quick
 
@@ -85,5 +87,23 @@ test-pandas22: $(STAMP22)
 		      "| numpy", numpy.__version__)'
 	cd tests && $(PY22) -m pytest -q -p no:cacheprovider $(PANDAS22_TESTS)
 
+# The same pandas family on the core install only (numpy + pandas 3, no pyarrow): exact round
+# trips must not depend on pyarrow (string columns and a str index use pandas' python
+# storage there). A second venv without pyarrow runs the in-place build of .venv's editable
+# install (same pinned numpy), so it costs a pip install and the tests, about a minute.
+VENVNA ?= .venv-nopyarrow
+PYNA := $(abspath $(VENVNA))/bin/python
+NOPYARROW := cd tests && PYTHONPATH=$(abspath .) $(PYNA)
+
+test-nopyarrow: $(STAMP)
+	test -x $(PYNA) || $(PYTHON) -m venv $(VENVNA)
+	$(PYNA) -m pip install -q -c constraints.txt numpy pandas pytest hypothesis
+	$(NOPYARROW) -c 'import importlib.util, daphnelib, pandas; \
+		assert importlib.util.find_spec("pyarrow") is None, "pyarrow is installed"; \
+		print("daphnelib from", daphnelib.__file__, "| pandas", pandas.__version__)'
+	$(NOPYARROW) -m pytest -q -p no:cacheprovider test_pandas_exchange.py test_frame_api.py \
+		conformance/test_pandas_roundtrip.py
+	$(NOPYARROW) ../examples/pandas_index.py >/dev/null
+
 clean:
-	rm -rf build $(VENV) $(VENV22) daphnelib/_native/*.so daphnelib/_native/*.c
+	rm -rf build $(VENV) $(VENV22) $(VENVNA) daphnelib/_native/*.so daphnelib/_native/*.c

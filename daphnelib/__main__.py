@@ -121,12 +121,28 @@ def run_command(argv: Sequence[str]) -> int:
             return 0
         execute(lowered)
     except DaphneDSLError as exc:
-        sys.stdout.flush()
-        sys.stderr.write(f"[error]: {exc.stage}: {exc}\n")
-        return exc.exit_status
+        return report_error(exc)
     finally:
         sys.stdout.flush()
     return 0
+
+
+def report_error(exc: Exception) -> int:
+    """Write DAPHNE's ``[error]: <stage>: <message>`` line for ``exc``; return the exit status.
+
+    The one place the command line turns an exception into output: DSL errors carry their
+    stage and status; a file that cannot be read is a parser error (1), as DAPHNE reports an
+    unreadable script; anything else is an execution error (3), never a Python traceback.
+    """
+    from daphnelib.dsl.errors import DaphneDSLError, ExecutionError, ParseError
+
+    if isinstance(exc, OSError) and exc.filename is not None:
+        exc = ParseError(f"cannot read {exc.filename!r}: {exc.strerror or exc}")
+    elif not isinstance(exc, DaphneDSLError):
+        exc = ExecutionError(f"{type(exc).__name__}: {exc}")
+    sys.stdout.flush()
+    sys.stderr.write(f"[error]: {exc.stage}: {exc}\n")
+    return exc.exit_status
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -151,6 +167,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         # stdout was closed early (| head): stop quietly, as the shell expects.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
+    except Exception as exc:  # e.g. a program for `compat` that cannot be read
+        return report_error(exc)
 
 
 if __name__ == "__main__":

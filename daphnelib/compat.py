@@ -152,7 +152,10 @@ def aliased() -> Iterator[None]:
 
 def run_path(path: str, args: Sequence[str] = ()) -> int:
     """Run the DaphneLib program at ``path`` as ``__main__`` with ``args`` as its argv, with
-    the ``daphne.*`` aliases in place; returns its exit status (a traceback goes to stderr)."""
+    the ``daphne.*`` aliases in place; returns its exit status (a traceback goes to stderr).
+    A program that cannot be read raises OSError before anything runs."""
+    with open(path, "rb"):  # not the program's own error: the caller reports it
+        pass
     saved_argv, saved_path = sys.argv, list(sys.path)
     sys.argv = [path, *args]
     sys.path.insert(0, os.path.dirname(os.path.abspath(path)))

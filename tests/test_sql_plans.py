@@ -52,8 +52,9 @@ def test_planning_passes(case: Path) -> None:
     query = want["query"]
     tree = parsed(query)
     views = {n: planning._View.of(n, VIEWS[n], query) for n in VIEWS}
-    for v in views.values():
+    for k, v in enumerate(views.values()):
         v.arrow = table_from_frame(v.frame, v.columns)
+        v.internal = f"__daphnelib_view_{k}"
     st = planning._Planning(query, views)
     for step in planning.PASSES:
         tree = step(tree, st)

@@ -13,7 +13,7 @@ import numpy as np
 from daphnelib.operator.nodes.frame import Frame
 from daphnelib.operator.nodes.matrix import Matrix
 from daphnelib.operator.nodes.scalar import Scalar
-from daphnelib.operator.operation_node import OperationNode, new_node
+from daphnelib.operator.operation_node import OperationNode, literal, new_node
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -32,7 +32,10 @@ def _check_number(name: str, value: Any, *, node_ok: bool = True) -> None:
 
 def _check_count(name: str, value: Any) -> None:
     _check_number(name, value)
-    if not isinstance(value, Scalar) and (value < 0 or value != int(value)):
+    # NaN and infinities first: int() of them raises with a message that names no argument.
+    if not isinstance(value, Scalar) and (
+            (isinstance(value, (float, np.floating)) and not np.isfinite(value))
+            or value < 0 or value != int(value)):
         raise ValueError(f"{name} must be a non-negative integer, got {value!r}")
 
 
@@ -79,7 +82,7 @@ class DaphneContext:
                 frame = fileio.read_frame(path)
                 frame.logical = for_files(value.columns, value.logical)  # what CSV cannot hold
                 return frame
-            fileio.write_matrix(value, path)
+            fileio.write_matrix(value, path, keep_dtype=True)  # bool, int16... come back
             return fileio.read_matrix(path)
         finally:
             for p in (path, path + ".meta"):
@@ -143,7 +146,7 @@ class DaphneContext:
 
         if not is_frame:
             path = self._temp_path("input")
-            fileio.write_matrix(value, path)
+            fileio.write_matrix(value, path, keep_dtype=True)  # bool, int16... come back exactly
             return new_node(Matrix, self, "readMatrix", path)
         from daphnelib.engine.logical import for_files
 
@@ -215,7 +218,7 @@ class DaphneContext:
                             f"{type(arg).__name__}")
         _check_count("rows", rows)
         _check_count("cols", cols)
-        return new_node(Matrix, self, "fill", arg, rows, cols)
+        return new_node(Matrix, self, "fill", literal("fill value", arg), rows, cols)
 
     def seq(self, start: Any, end: Any, inc: Any = 1) -> Matrix:
         """The column ``start, start+inc, ...`` up to ``end`` inclusive."""
@@ -237,6 +240,10 @@ class DaphneContext:
         _check_count("cols", cols)
         _check_number("min", min)
         _check_number("max", max)
+        _check_number("sparsity", sparsity, node_ok=False)
+        if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)):
+            raise TypeError(f"seed must be an integer (-1: a random seed), got "
+                            f"{type(seed).__name__} {seed!r}")
         if not 0.0 <= sparsity <= 1.0:
             raise ValueError(f"sparsity (fraction of non-zeros) must be in [0, 1], got {sparsity}")
         return new_node(Matrix, self, "rand", rows, cols, min, max, float(sparsity), int(seed))

@@ -110,11 +110,13 @@ class Lexer:
     def _token(self, i: int) -> tuple[str, Any, int]:
         src = self.source
         c = src[i]
-        if c.isdigit():
+        # ASCII only outside strings, as DAPHNE's grammar: str.isdigit/isalpha also accept
+        # letters and digits like 'µ' and '²', which no literal or identifier may contain.
+        if "0" <= c <= "9":
             return self._number(i)
         if c == '"':
             return self._string(i)
-        if c.isalpha() or c == "_":
+        if c.isascii() and (c.isalpha() or c == "_"):
             end = _IDENT.match(src, i).end()
             word = src[i:end]
             if word in _SPECIAL_FLOATS:
@@ -143,8 +145,9 @@ class Lexer:
         m = _NUMBER.match(src, i)
         end = m.end()
         if end < len(src) and (src[end].isalnum() or src[end] == "_"):
-            tail = _IDENT.match(src, end) or re.compile(r"[0-9A-Za-z_]+").match(src, end)
-            raise self.error(f"invalid numeric literal {src[i:tail.end()]!r}: the suffixes are "
+            tail = re.compile(r"\w+").match(src, end)  # \w: also non-ASCII letters, '5µ'
+            stop = tail.end() if tail else end + 1
+            raise self.error(f"invalid numeric literal {src[i:stop]!r}: the suffixes are "
                              "u, ull, l, z (integers) and f (floats)", i)
         int_part = m.group("int").replace("_", "").replace("'", "")
         if len(int_part) > 1 and int_part[0] == "0":

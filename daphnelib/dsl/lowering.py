@@ -144,18 +144,31 @@ def lower_script(
     """Lower a parsed script. ``import_paths`` is the ``daphnedsl_import_paths`` of a DAPHNE
     config; ``buffers`` maps addresses to live arrays for ``receiveFromNumpy`` (or is a
     resolver that builds them from the builtin's constant arguments)."""
-    return Lowerer(script, args, import_paths, buffers).run()
+    try:
+        return Lowerer(script, args, import_paths, buffers).run()
+    except RecursionError:  # lowering recurses once per level of the syntax tree
+        raise ParseError("the script nests too deeply (long operator chains, nested blocks) "
+                         "to be compiled") from None
 
 
 def read_import_paths(config_file: str) -> dict[str, list[str]]:
     """``daphnedsl_import_paths`` of a DAPHNE user config JSON (``--config=FILE``)."""
     with open(config_file, encoding="utf-8") as f:
         config = json.load(f)
-    paths = config.get("daphnedsl_import_paths", {}) if isinstance(config, dict) else {}
+    # ValueError for JSON of the wrong shape, as for text that is not JSON.
+    if not isinstance(config, dict):
+        raise ValueError(f"the configuration must be a JSON object, got {type(config).__name__}")
+    paths = config.get("daphnedsl_import_paths", {})
+    if not isinstance(paths, dict):
+        raise ValueError("daphnedsl_import_paths must be an object mapping a prefix to a "
+                         f"directory or a list of directories, got {type(paths).__name__}")
     base = os.path.dirname(os.path.abspath(config_file))
     out: dict[str, list[str]] = {}
     for key, dirs in paths.items():
-        dirs = [dirs] if isinstance(dirs, str) else list(dirs)
+        dirs = [dirs] if isinstance(dirs, str) else dirs
+        if not isinstance(dirs, list) or not all(isinstance(d, str) for d in dirs):
+            raise ValueError(f"daphnedsl_import_paths[{key!r}] must be a directory or a list of "
+                             f"directories, got {dirs!r}")
         out[key] = [d if os.path.isabs(d) else os.path.join(base, d) for d in dirs]
     return out
 

@@ -29,7 +29,11 @@ _SI64_MAX = (1 << 63) - 1
 def parse(source: str, file: str = "<script>", args: Mapping[str, str] | None = None
           ) -> ast.Script:
     """Parse a whole script; ``args`` are the script arguments (name -> literal text)."""
-    return Parser(source, file, args).script()
+    try:
+        return Parser(source, file, args).script()
+    except RecursionError:  # the parser recurses once per nesting level
+        raise ParseError(f"{file}: the script nests too deeply (parentheses, unary signs or "
+                         "blocks) for the parser") from None
 
 
 def parse_arg_value(name: str, text: str) -> object:

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from daphnelib.dsl.errors import CompileError, DaphneDSLError, ExecutionError
+from daphnelib.dsl.errors import CompileError, DaphneDSLError, ExecutionError, ParseError
 from daphnelib.dsl.lowering import Buffers, Lowered, lower_script
 from daphnelib.dsl.parser import parse
 from daphnelib.engine.control import Block, FunctionGroup
@@ -36,8 +36,12 @@ def compile_script(
     if source is None:
         if path is None:
             raise TypeError("compile_script needs the script text or a path")
-        with open(path, encoding="utf-8") as f:
-            source = f.read()
+        try:
+            with open(path, encoding="utf-8") as f:
+                source = f.read()
+        except UnicodeDecodeError as exc:
+            raise ParseError(f"{os.fspath(path)}: the script is not UTF-8 text ({exc.reason} at "
+                             f"byte {exc.start})") from None
     file = "<script>" if path is None else os.fspath(path)
     lowered = lower_script(parse(source, file, args), args=args, import_paths=import_paths,
                            buffers=buffers)

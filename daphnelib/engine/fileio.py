@@ -49,8 +49,18 @@ _BLOCK_CELLS = 1 << 18
 # ---------------------------------------------------------------------------------------------
 
 
-def write_matrix(arr: np.ndarray, path: str | os.PathLike[str]) -> None:
-    """Write a 2-D matrix as ``path`` (CSV) and ``path.meta``."""
+# .meta key of daphnelib's own transfer files: the numpy dtype (and its metadata, e.g. the
+# carrier tag of an int16 input) that the file's valueType cannot say (bool, 16-bit types).
+DTYPE_KEY = "daphnelibDtype"
+
+
+def write_matrix(arr: np.ndarray, path: str | os.PathLike[str], *,
+                 keep_dtype: bool = False) -> None:
+    """Write a 2-D matrix as ``path`` (CSV) and ``path.meta``.
+
+    ``keep_dtype`` (daphnelib's private transfer files) records the exact numpy dtype in the
+    .meta too, so :func:`read_matrix` gives it back; files for DAPHNE leave it out.
+    """
     if arr.ndim != 2:
         raise ValueError(f"a matrix must be 2-D to be written, got shape {arr.shape}")
     path = os.fspath(path)
@@ -64,7 +74,10 @@ def write_matrix(arr: np.ndarray, path: str | os.PathLike[str]) -> None:
             for start in range(0, nrow, step):
                 block = data[start : start + step]
                 f.write((row_format * len(block)) % tuple(block.ravel().tolist()))
-    _write_meta(path, {"numRows": nrow, "numCols": ncol, "valueType": vt})
+    meta: dict[str, object] = {"numRows": nrow, "numCols": ncol, "valueType": vt}
+    if keep_dtype and (arr.dtype != DTYPE_OF_VT[vt] or arr.dtype.metadata):
+        meta[DTYPE_KEY] = {"dtype": arr.dtype.str, "metadata": dict(arr.dtype.metadata or {})}
+    _write_meta(path, meta)
 
 
 def write_frame(frame: FrameValue, path: str | os.PathLike[str]) -> None:
@@ -144,9 +157,28 @@ def read_matrix(path: str | os.PathLike[str]) -> np.ndarray:
     if vt != "str":
         fast = _loadtxt(path, DTYPE_OF_VT[vt], ndmin=2)
         if fast is not None and fast.shape == (nrow, ncol):
-            return fast
+            return _recorded_dtype(fast, meta)
     # Strings, or numeric data numpy rejected: the csv reader decides and names bad cells.
-    return _parse(_read_table(path, nrow, ncol), vt, path)
+    return _recorded_dtype(_parse(_read_table(path, nrow, ncol), vt, path), meta)
+
+
+def _recorded_dtype(arr: np.ndarray, meta: dict[str, object]) -> np.ndarray:
+    """``arr`` in the dtype a :data:`DTYPE_KEY` entry records (its values are exact in it)."""
+    record = meta.get(DTYPE_KEY)
+    if record is None:
+        return arr
+    try:
+        metadata = record.get("metadata") or {}
+        dtype = np.dtype(record["dtype"], metadata=metadata) if metadata else np.dtype(
+            record["dtype"])
+        same = (dtype.kind == "b" and arr.dtype == np.uint8) or (
+            dtype.kind in "iuf" and vt_of_dtype(dtype) == vt_of_dtype(arr.dtype))
+        if not same:  # only a bool or a carrier tag is recorded: anything else is foreign
+            raise TypeError(f"{dtype} is not a form of the file's {arr.dtype}")
+    except (AttributeError, KeyError, TypeError) as exc:
+        raise ValueError(f"invalid meta data: {DTYPE_KEY} {record!r}: {exc}") from None
+    out = arr.astype(dtype, copy=False)  # numpy skips a cast that changes only metadata
+    return out.view(dtype) if out.dtype.metadata != dtype.metadata else out
 
 
 def read_frame(path: str | os.PathLike[str]) -> FrameValue:

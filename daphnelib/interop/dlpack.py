@@ -46,8 +46,23 @@ from daphnelib.engine.valuetypes import CARRIER, LOGICAL_KEY
 from daphnelib.errors import LogicalDtypeWarning
 from daphnelib.interop.numpy import note_copy
 
+# Tensor dtype names that cross the bridge: DAPHNE's value types and the carried ones.
+TENSOR_DTYPES = frozenset({"bool", "int8", "int32", "int64", "uint8", "uint32", "uint64",
+                           "float32", "float64", *CARRIER})
+
 # DLPack device types whose memory the CPU can address (kDLCPU, kDLCUDAHost, kDLROCMHost).
 _HOST_DEVICES = frozenset({1, 3, 11})
+
+
+def check_tensor_dtype(name: str, what: str) -> None:
+    """TypeError unless a tensor dtype called ``name`` crosses the bridge.
+
+    Called before anything touches the tensor's memory: foreign dtypes (resource, variant,
+    quantized, complex, float8...) make some libraries abort the process inside DLPack.
+    """
+    if name not in TENSOR_DTYPES:
+        raise TypeError(f"{what} cannot exchange a tensor of dtype {name}: DAPHNE holds bool, "
+                        "int8/16/32/64, uint8/16/32/64 and float16/bfloat16/32/64")
 
 
 def on_host(tensor: Any) -> bool:

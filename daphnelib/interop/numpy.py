@@ -38,8 +38,17 @@ def to_engine(arr: np.ndarray, *, verbose: bool = False, what: str = "array") ->
     """
     from daphnelib._native.buffers import aligned_allocation
 
+    if isinstance(arr, np.ma.MaskedArray):
+        # The mask would be dropped silently: a masked cell would come back as its raw value.
+        if np.ma.getmask(arr) is not np.ma.nomask and np.ma.getmask(arr).any():
+            raise TypeError(f"masked {what}s cannot be exchanged: DAPHNE matrices have no "
+                            "missing values; fill them (a.filled(value)) or pass a pandas "
+                            "column with a nullable dtype to from_pandas")
+        arr = arr.data
     if arr.dtype.kind == "O":
         arr = _object_strings(arr, what)
+    elif arr.dtype.kind == "S":
+        arr = _utf8_strings(arr, what)
     target = engine_dtype(arr.dtype, what)
     if arr.dtype == target and arr.flags.c_contiguous and arr.dtype.isnative:
         view = arr.view()
@@ -57,6 +66,16 @@ def to_engine(arr: np.ndarray, *, verbose: bool = False, what: str = "array") ->
     # Aliases of caller memory are read-only, so a write through a result cannot change it.
     view.flags.writeable = False
     return view
+
+
+def _utf8_strings(arr: np.ndarray, what: str) -> np.ndarray:
+    """A bytes array decoded as UTF-8, checked: numpy's cast to strings does not validate, and
+    the engine would hold strings that raise when read."""
+    try:
+        return np.strings.decode(arr, "utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"bytes {what} is not valid UTF-8 ({exc.reason} at byte {exc.start} "
+                         "of an element); decode it yourself to choose how") from None
 
 
 def _object_strings(arr: np.ndarray, what: str) -> np.ndarray:

@@ -275,8 +275,10 @@ def _index_columns(
             record, how = None, "range"
         else:
             arr = values.array
-            if isinstance(arr, pd.arrays.NumpyExtensionArray):
-                arr = arr.to_numpy()  # the Index's own ndarray, no copy
+            # The Index's own ndarray, no copy; not for pandas' StringArray, a subclass that
+            # is how a str Index holds its values without pyarrow (its dtype is recorded).
+            if type(arr) is pd.arrays.NumpyExtensionArray:
+                arr = arr.to_numpy()
             col, record = conv.column(arr, label)
         cols.append(col)
         labels.append(label)

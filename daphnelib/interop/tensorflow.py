@@ -45,9 +45,12 @@ def _eager_tensor(tf: Any, tensor: Any) -> Any:
     if tf.is_symbolic_tensor(tensor):
         raise TypeError("from_tensorflow needs an eager tensor, not a symbolic one "
                         "(inside tf.function the data is not there yet)")
+    # Checked before DLPack sees the tensor: resource and variant tensors abort the process
+    # inside TensorFlow, quantized ones raise its internal errors.
     if tensor.dtype == tf.string:
         raise TypeError("from_tensorflow cannot exchange tf.string tensors; "
                         "decode them to a numpy str array and use from_numpy")
+    dlpack.check_tensor_dtype(tensor.dtype.name, "from_tensorflow")
     return tensor
 
 

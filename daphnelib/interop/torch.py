@@ -8,13 +8,10 @@ dtype DAPHNE lacks (int16/uint16 -> 32-bit, float16/bfloat16 -> float32, see
 requires grad is detached (same storage, no copy). The caller's tensor is never modified.
 
 Egress (:func:`to_torch`): ``torch.from_numpy`` over the engine's result buffer. A result
-that is an input passed straight through is a read-only numpy view; it goes through
-``torch.from_dlpack`` (DLPack 1.x carries the read-only flag, torch accepts it silently where
-``torch.from_numpy`` would warn). The tensor then shares memory with that input, as
-``torch.from_numpy``/``torch.from_dlpack`` of the same buffer would: writing into it writes
-into the input (PyTorch has no read-only tensors; ``clone()`` first when that is not wanted;
-if the input's memory is itself read-only, e.g. a numpy array over ``bytes``, writing is
-undefined, exactly as with ``torch.from_numpy``).
+that views the caller's memory (an input passed straight through, or a slice, reshape or
+transposed column of one) is a read-only numpy view; PyTorch has no read-only tensors, so it
+is copied once (``verbose`` says so) and a write into the tensor can never change the
+caller's data.
 """
 
 from __future__ import annotations
@@ -31,7 +28,6 @@ if TYPE_CHECKING:
     import torch as torch_module
 
 
-
 def _torch(what: str) -> Any:
     return import_optional("torch", "torch", what)
 
@@ -40,13 +36,25 @@ def _on_host(t: torch_module.Tensor) -> bool:
     return t.is_cpu
 
 
-def _host_view(tensor: torch_module.Tensor, verbose: bool) -> tuple[np.ndarray, str | None]:
-    """A numpy view of ``tensor``'s CPU memory, and "bfloat16" when it holds bfloat16 bits."""
-    torch = _torch("from_pytorch")
-    t = tensor.detach()  # requires_grad: same storage, autograd history dropped
+def _check_exchangeable(torch: Any, t: torch_module.Tensor) -> None:
+    """TypeError naming what makes ``t`` unexchangeable, checked before its memory is touched
+    (nested, meta, quantized and sparse tensors make torch raise internal errors otherwise)."""
+    if t.is_nested:
+        raise TypeError("from_pytorch needs a dense tensor, got a nested tensor; "
+                        "pad it with torch.nested.to_padded_tensor first")
     if t.layout != torch.strided:
         raise TypeError(f"from_pytorch needs a dense tensor, got layout {t.layout}; "
                         "convert it with .to_dense() first")
+    if t.device.type == "meta":
+        raise TypeError("from_pytorch needs a tensor with data, got one on the meta device")
+    dlpack.check_tensor_dtype(str(t.dtype).removeprefix("torch."), "from_pytorch")
+
+
+def _host_view(tensor: torch_module.Tensor, verbose: bool) -> tuple[np.ndarray, str | None]:
+    """A numpy view of ``tensor``'s CPU memory, and "bfloat16" when it holds bfloat16 bits."""
+    torch = _torch("from_pytorch")
+    _check_exchangeable(torch, tensor)
+    t = tensor.detach()  # requires_grad: same storage, autograd history dropped
     if not _on_host(t):
         dlpack.note_copy(verbose, "tensor", f"from device {t.device} to host memory")
         t = t.to("cpu")
@@ -75,8 +83,8 @@ def engine_input(tensor: torch_module.Tensor, *, verbose: bool = False
     torch = _torch("from_pytorch")
     if not isinstance(tensor, torch.Tensor):
         raise TypeError(f"from_pytorch needs a torch.Tensor, got {type(tensor).__name__}")
-    shape = tensor.shape
     arr, logical = _host_view(tensor, verbose)
+    shape = tensor.shape  # after the checks: a nested tensor has no shape
     return engine_matrix(arr, logical=logical, verbose=verbose, what="tensor"), shape
 
 
@@ -89,7 +97,11 @@ def to_torch(arr: np.ndarray, shape: Any = None, *, verbose: bool = False) -> An
     torch = _torch("compute(asPyTorch=True)")
     out, logical = dlpack.restore_dtype(dlpack.result_array(arr, shape, "a torch tensor"),
                                         verbose=verbose)
-    # A read-only result (an input passed straight through) goes through DLPack 1.x, whose
-    # read-only flag torch accepts silently; torch.from_numpy would warn about it.
-    t = torch.from_numpy(out) if out.flags.writeable else torch.from_dlpack(out)
+    if not out.flags.writeable:  # views the caller's memory: a tensor would let writes in
+        from daphnelib._native.buffers import aligned_copy
+
+        dlpack.note_copy(verbose, "result", "it views the caller's memory and torch tensors "
+                         "cannot be read-only")
+        out = aligned_copy(out)
+    t = torch.from_numpy(out)
     return t.view(torch.bfloat16) if logical == "bfloat16" else t

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import inspect
 import itertools
+import math
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -69,14 +70,27 @@ def _placeholder(ctx: DaphneContext, cls: type[OperationNode]) -> Any:
     return new_node(cls, ctx, _PARAM)
 
 
-def _outputs(what: str, value: Any, n: int | None) -> list[OperationNode]:
+def _value_class(node: OperationNode) -> type[OperationNode]:
+    return next(c for c in _VALUE_CLASSES if isinstance(node, c))
+
+
+def _outputs(what: str, value: Any, like: Sequence[OperationNode] | None
+             ) -> list[OperationNode]:
+    """The nodes a callback returned; with ``like`` (the construct's inputs), one per input
+    and each of its input's kind, since the results are typed as the inputs are."""
     outs = list(value) if isinstance(value, (tuple, list)) else [value]
-    if n is not None and len(outs) != n:
-        raise ValueError(f"{what} must return {n} node(s), one per input node, got {len(outs)}")
+    if like is not None and len(outs) != len(like):
+        raise ValueError(f"{what} must return {len(like)} node(s), one per input node, got "
+                         f"{len(outs)}")
     for o in outs:
         if not isinstance(o, _VALUE_CLASSES):
             raise TypeError(f"{what} must return Matrix, Frame or Scalar nodes, got "
                             f"{type(o).__name__}")
+    for i, (o, n) in enumerate(zip(outs, like or (), strict=False)):
+        if _value_class(o) is not _value_class(n):
+            raise TypeError(f"{what} returns a {_value_class(o).__name__} as result {i}, but "
+                            f"input node {i} is a {_value_class(n).__name__}: a value keeps its "
+                            "kind through control flow")
     return outs
 
 
@@ -152,7 +166,7 @@ def cond(ctx: DaphneContext, input_nodes: Sequence[Any], pred: Callable[[], Scal
             branches.append(None)
             continue
         params = [_placeholder(ctx, type(n)) for n in inputs]
-        branches.append((params, _outputs(f"cond: {name}", fn(*params), len(inputs))))
+        branches.append((params, _outputs(f"cond: {name}", fn(*params), inputs)))
     traced = [b for b in branches if b is not None]
     captured = _captured([o for _, outs in traced for o in outs],
                          [p for ps, _ in traced for p in ps], then_fn, else_fn)
@@ -170,11 +184,12 @@ def for_loop(ctx: DaphneContext, input_nodes: Sequence[Any], callback: Callable[
         if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float, Scalar))):
             raise TypeError(f"for_loop: {name} must be a number or a Scalar node, got "
                             f"{type(v).__name__}")
-    if step is not None and not isinstance(step, Scalar) and step == 0:
-        raise ValueError("for_loop: step must not be 0")
+    if step is not None and not isinstance(step, Scalar) and math.trunc(step) == 0:
+        # DAPHNE truncates fractional bounds and steps toward zero (so does the for kernel).
+        raise ValueError(f"for_loop: step must not be 0 once truncated toward zero, got {step}")
     var = _placeholder(ctx, Scalar)
     params = [_placeholder(ctx, type(n)) for n in inputs]
-    outs = _outputs("for_loop: callback", callback(*params, var), len(inputs))
+    outs = _outputs("for_loop: callback", callback(*params, var), inputs)
     captured = _captured(outs, [var, *params], callback)
     body = _block(ctx, [var, *params, *captured], outs)
     node = new_node(ControlFlowNode, ctx, "for", start, end, step, body, len(inputs), *inputs,
@@ -191,7 +206,7 @@ def _while(ctx: DaphneContext, op: str, input_nodes: Sequence[Any],
     if not isinstance(test, Scalar):
         raise TypeError(f"{what}: cond must return a Scalar node, got {type(test).__name__}")
     bparams = [_placeholder(ctx, type(n)) for n in inputs]
-    outs = _outputs(f"{what}: callback", callback(*bparams), len(inputs))
+    outs = _outputs(f"{what}: callback", callback(*bparams), inputs)
     captured = _captured([test, *outs], [*cparams, *bparams], cond_fn, callback)
     cond_block = _block(ctx, [*cparams, *captured], [test])
     body = _block(ctx, [*bparams, *captured], outs)

@@ -6,6 +6,8 @@ import weakref
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
+import numpy as np
+
 from daphnelib.engine.program import Instr, Kind, Program, Var
 
 if TYPE_CHECKING:
@@ -197,6 +199,29 @@ def _lowered_arg(arg: Any, ids: dict[int, int]) -> Any:
         return slice(*(Var(ids[id(b)]) if isinstance(b, OperationNode) else b
                        for b in (arg.start, arg.stop)))
     return arg
+
+
+_SI64 = (-(1 << 63), (1 << 63) - 1)
+
+
+def literal(what: str, value: Any) -> Any:
+    """A Python or numpy scalar operand as the DaphneDSL literal it stands for, checked now.
+
+    numpy scalars become Python values (DaphneLib writes them as literals), except unsigned
+    integers beyond si64, which stay ``np.uint64`` (a ``u`` literal). A Python int must fit
+    si64, the type of DAPHNE's integer literals: checked when the node is built, not left to
+    fail at compute with numpy's "Python int too large to convert to C long".
+    """
+    if isinstance(value, np.unsignedinteger) and value > _SI64[1]:
+        return np.uint64(value)
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, int) and not isinstance(value, bool) and not (
+            _SI64[0] <= value <= _SI64[1]):
+        raise ValueError(f"{what} {value} does not fit si64, the type of DAPHNE's integer "
+                         "literals; pass np.uint64(...) for an unsigned 64-bit value or a "
+                         "float")
+    return value
 
 
 def new_node(cls: type[OperationNode], ctx: DaphneContext, op: str, *args: Any) -> Any:

@@ -46,6 +46,8 @@ def parse(query: str) -> Any:
 
     try:
         trees = [t for t in sqlglot.parse(query, read=dialect()) if t is not None]
+    except RecursionError:  # sqlglot's parser recurses once per nesting level
+        raise SQLError("SQL syntax error: the query nests too deeply", query) from None
     except sqlglot.errors.SqlglotError as exc:
         # sqlglot underlines the offending token with terminal escape codes: drop them.
         message = re.sub(r"\x1b\[[0-9;]*m", "", str(exc))

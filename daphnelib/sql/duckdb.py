@@ -62,9 +62,14 @@ def run(query: str, tables: Mapping[str, pa.Table],
             cast_any |= target is not None and target != str(dtype)
             # Positional references (#i): generated text holds no user identifiers.
             exprs.append(f"CAST(#{i} AS {target})" if target is not None else f"#{i}")
-        if cast_any:
-            rel = rel.project(", ".join(exprs))
-        return rel.df()
+        if not cast_any:
+            return rel.df()
+        try:
+            return rel.project(", ".join(exprs)).df()
+        except duckdb.ConversionException as exc:
+            # DuckDB quotes the CAST(#i AS ...) projection above, which the user never wrote.
+            detail = str(exc).split("\n", 1)[0].removeprefix("Conversion Error: ")
+            raise duckdb.ConversionException(f"integer overflow: {detail}") from None
     finally:
         con.close()
 

@@ -53,6 +53,7 @@ class _View:
     columns: list[str]  # names inside the query
     arrow: Any = None
     rid_name: str | None = None  # table registered with a row-number column, when needed
+    internal: str = ""  # name registered in DuckDB (whose names ignore case, DAPHNE's do not)
 
     @classmethod
     def of(cls, name: str, frame: FrameValue, query: str) -> _View:
@@ -64,6 +65,20 @@ class _View:
             raise SQLError(f"view {name!r} has columns {dup} more than once once the table "
                            f"qualifiers of its labels {frame.labels} are dropped", query)
         return cls(name, frame, columns)
+
+    def enum_type(self, j: int) -> Any:
+        """DuckDB's ENUM type of column ``j`` if it is an ordered categorical of strings
+        (compared, sorted and aggregated in category order, as pandas does), else None."""
+        from sqlglot import exp
+
+        record = self.frame.logical[j]
+        if record is None or record.kind != "category" or not record.dtype.ordered:
+            return None
+        categories = list(record.extra)
+        if not all(isinstance(c, str) for c in categories):
+            return None
+        return exp.DataType(this=exp.DataType.Type.ENUM,
+                            expressions=[exp.Literal.string(c) for c in categories])
 
     def column(self, name: str) -> int | None:
         low = name.lower()
@@ -352,6 +367,19 @@ class _Planning:
     rid_views: list[_View] = field(default_factory=list)  # need a row-number column
 
 
+def symmetric_between(tree: Any, st: _Planning) -> Any:
+    """DAPHNE's BETWEEN is symmetric: ``x BETWEEN 6 AND 1`` holds for 1 <= x <= 6."""
+    from sqlglot import exp
+
+    for between in list(tree.find_all(exp.Between)):
+        if between.args.get("symmetric") is not None:
+            continue  # DuckDB's own BETWEEN SYMMETRIC/ASYMMETRIC, as written
+        x, lo, hi = (between.args[k] for k in ("this", "low", "high"))
+        swapped = exp.Between(this=x.copy(), low=hi.copy(), high=lo.copy())
+        between.replace(exp.Paren(this=exp.or_(between.copy(), swapped)))
+    return tree
+
+
 def expand_stars(tree: Any, st: _Planning) -> Any:
     """``*``/``t.*`` over views expanded; a label, origin and cast per select item."""
     st.select = _first_select(tree)
@@ -363,6 +391,32 @@ def expand_stars(tree: Any, st: _Planning) -> Any:
     st.select.set("expressions", items)
     st.origins = [_origin(e, st.sources) for e in items]
     st.casts = [_sum_cast(e, st.sources) for e in items]
+    return tree
+
+
+def enum_literals(tree: Any, st: _Planning) -> Any:
+    """A string literal compared with an ordered categorical column is cast to its ENUM type
+    (DuckDB would otherwise compare the column as text, alphabetically)."""
+    from sqlglot import exp
+
+    def enum_of(node: Any) -> Any:
+        if not isinstance(node, exp.Column):
+            return None
+        hit = _resolve(node, st.sources)
+        return None if hit is None else hit[0].enum_type(hit[1])
+
+    if st.select is None:
+        return tree
+    for node in list(st.select.find_all(exp.Binary, exp.Between, exp.In)):
+        if isinstance(node, exp.Binary) and not isinstance(
+                node, (exp.EQ, exp.NEQ, exp.LT, exp.LTE, exp.GT, exp.GTE)):
+            continue
+        enum = enum_of(node.this) or (isinstance(node, exp.Binary) and enum_of(node.expression))
+        if not enum:
+            continue
+        for lit in list(node.iter_expressions()):
+            if isinstance(lit, exp.Literal) and lit.is_string:
+                lit.replace(exp.cast(lit.copy(), enum.copy()))
     return tree
 
 
@@ -381,10 +435,44 @@ def daphne_row_order(tree: Any, st: _Planning) -> Any:
     return tree
 
 
+def internal_names(tree: Any, st: _Planning) -> Any:
+    """Point every view reference at its internal DuckDB name, aliased by the view's name.
+
+    DuckDB matches table names ignoring case, so views ``t`` and ``T`` registered under their
+    own names would silently share one table.
+    """
+    from sqlglot import exp
+
+    views = st.views
+    ctes = _cte_names(tree)
+    targets = {v.rid_name: v for v in views.values() if v.rid_name}
+    targets.update((name, v) for name, v in views.items() if name not in ctes)
+    for table in list(tree.find_all(exp.Table)):
+        view = targets.get(table.name)
+        if view is None:
+            continue  # a WITH name
+        target = view.rid_name if table.name == view.rid_name else view.internal
+        alias = table.alias or view.name
+        enums = [(name, t) for j, name in enumerate(view.columns)
+                 if (t := view.enum_type(j)) is not None]
+        if not enums:
+            table.set("alias", exp.TableAlias(this=exp.to_identifier(alias, quoted=True)))
+            table.set("this", exp.to_identifier(target, quoted=True))
+            continue
+        # Ordered categoricals become DuckDB ENUMs, whose order is the category order.
+        star = exp.Star(replace=[exp.alias_(exp.cast(exp.column(name, quoted=True), t), name,
+                                            quoted=True) for name, t in enums])
+        inner = exp.select(star).from_(exp.to_identifier(target, quoted=True))
+        table.replace(exp.Subquery(this=inner, alias=exp.TableAlias(
+            this=exp.to_identifier(alias, quoted=True))))
+    return tree
+
+
 # The planning passes, in order: each takes the tree (a copy of the parsed query, tables
 # already checked) and returns the tree to hand on. tests/sql_plans/ holds their fixtures.
 PASSES: tuple[Callable[[Any, _Planning], Any], ...] = (
-    expand_stars, type_literals, daphne_row_order)
+    symmetric_between, expand_stars, enum_literals, type_literals, daphne_row_order,
+    internal_names)
 
 
 def plan(query: str, frames: Mapping[str, FrameValue]) -> _Plan:
@@ -397,12 +485,13 @@ def plan(query: str, frames: Mapping[str, FrameValue]) -> _Plan:
     _check_tables(tree, frames.keys(), query)
     used = {t.name for t in tree.find_all(exp.Table)} & set(frames)
     views = {name: _View.of(name, frames[name], query) for name in used}
-    for v in views.values():
+    for k, v in enumerate(views.values()):
         v.arrow = table_from_frame(v.frame, v.columns)
+        v.internal = f"__daphnelib_view_{k}"
     st = _Planning(query, views)
     for step in PASSES:
         tree = step(tree, st)
-    tables = {v.name: v.arrow for v in views.values()}
+    tables = {v.internal: v.arrow for v in views.values()}
     for v in st.rid_views:
         rows = np.arange(v.frame.nrow, dtype=np.int64)
         tables[v.rid_name] = v.arrow.append_column(_rid_name(v), _arrow_array(rows))
@@ -433,7 +522,7 @@ def _use_rid_tables(select: Any, sources: list[_Source]) -> None:
         "joins") or ())]
     for part, source in zip(parts, sources, strict=True):
         view = source.view
-        view.rid_name = f"__daphnelib_rid_{view.name}"
+        view.rid_name = f"{view.internal}_rid"
         part.set("this", exp.to_identifier(view.rid_name, quoted=True))
         part.set("alias", exp.TableAlias(this=exp.to_identifier(source.alias, quoted=True)))
 

@@ -72,7 +72,7 @@ KINDS: dict[str, str] = {
     "str_object": 'one(pd.Series(["a", None, "ü", ""], dtype=object))',
     "str_object_nan": 'one(pd.Series(["a", np.nan, "b", "c"], dtype=object))',
     "string_python": 'one(pd.array(["a", None, "ü", ""], dtype="string[python]"))',
-    "string_pyarrow": 'one(pd.array(["a", None, "ü", ""], dtype="string[pyarrow]"))',
+    "string_pyarrow": 'one(arrow_strings(["a", None, "ü", ""]))',
     # Series input: a one-column frame labelled by the name (0 when unnamed)
     "series_unnamed": "pd.Series([1.5, -2.0, 3.25, 0.0])",
     "series_named": 'pd.Series([1, None, 3, 4], name="s", dtype="Int64")',
@@ -127,7 +127,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conformance._support import DATES, check_frame, combine, frame_of, one
+from conformance._support import DATES, arrow_strings, check_frame, combine, frame_of, one
 from daphnelib import DaphneContext
 
 pytestmark = [pytest.mark.conformance("{family}"),

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conformance._support import DATES, check_frame, combine, frame_of, one
+from conformance._support import DATES, arrow_strings, check_frame, combine, frame_of, one
 from daphnelib import DaphneContext
 
 pytestmark = [pytest.mark.conformance("pandas_roundtrip"),
@@ -188,7 +188,7 @@ def _string_python() -> Any:
 
 
 def _string_pyarrow() -> Any:
-    return one(pd.array(["a", None, "ü", ""], dtype="string[pyarrow]"))
+    return one(arrow_strings(["a", None, "ü", ""]))
 
 
 def _series_unnamed() -> Any:

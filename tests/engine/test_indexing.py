@@ -72,9 +72,11 @@ def test_extract_position_lists(x: np.ndarray, dtype: np.dtype) -> None:
     assert_matrix(extract(x, None, col(3, 1, dtype=dtype)), x[:, [3, 1]])
 
 
-def test_extract_float_positions_are_floored_and_negatives_wrap(x: np.ndarray) -> None:
-    assert_matrix(extract(x, col(1.9, 0.0, -0.5, dtype=np.float64), 0), col(4.0, 0.0, 8.0,
-                                                                              dtype=np.float64))
+def test_extract_float_positions_truncate_toward_zero_and_negatives_wrap(x: np.ndarray
+                                                                         ) -> None:
+    # DAPHNE casts positions to si64: -0.5 -> 0 (the first row), -1.5 -> -1 (the last).
+    assert_matrix(extract(x, col(1.9, 0.0, -0.5, -1.5, dtype=np.float64), 0),
+                  col(4.0, 0.0, 0.0, 8.0, dtype=np.float64))
     assert_matrix(extract(x, col(-1, -3), col(-4, 3)), x[np.ix_([2, 0], [0, 3])])
     assert_matrix(extract(x, 2.7, np.float32(1.2)), np.array([[9.0]]))
 
@@ -98,10 +100,11 @@ def test_extract_out_of_bounds(x: np.ndarray, rows: object, cols: object, match:
         extract(x, rows, cols)
 
 
-def test_extract_float_range_bounds_are_floored(x: np.ndarray) -> None:
-    assert_matrix(extract(x, slice(-0.5, None), None), x[2:, :])  # floor(-0.5) = -1: the last
+def test_extract_float_range_bounds_truncate_toward_zero(x: np.ndarray) -> None:
+    assert_matrix(extract(x, slice(-0.5, None), None), x)  # trunc(-0.5) = 0: from the first
+    assert_matrix(extract(x, slice(-3, -1.3), None), x[0:2, :])  # trunc(-1.3) = -1
     assert_matrix(extract(x, slice(0.9, np.float32(2.5)), slice(np.float64(-1.5), None)),
-                  x[0:2, 2:])
+                  x[0:2, 3:])
     with pytest.raises(IndexError, match="row range bound nan is not a number"):
         extract(x, slice(float("nan"), None), None)
     with pytest.raises(IndexError, match="column position inf is not a number"):
@@ -190,9 +193,10 @@ def test_frames_select_like_matrices(fn: object, specs: st.SearchStrategy, shape
 
 
 def test_frame_positions_follow_the_matrix_rules() -> None:
-    """Float positions floored, NaN refused, n x 1 only: what frames did differently before."""
+    """Float positions truncated, NaN refused, n x 1 only: what frames did differently before."""
     f = ck.matrix_to_frame(np.arange(6, dtype=np.int64).reshape(3, 2))
-    assert fk.extract_frame(f, 1.7, -0.5).columns[0].tolist() == [3]
+    assert fk.extract_frame(f, 1.7, -1.5).columns[0].tolist() == [3]
+    assert fk.extract_frame(f, 1.7, -0.5).columns[0].tolist() == [2]
     with pytest.raises(IndexError, match=r"row position nan is out of bounds for the rows of a "
                                          r"3x2 frame \(valid: 0..2 or -3..-1\)"):
         fk.extract_frame(f, col(0, np.nan, dtype=np.float64), None)

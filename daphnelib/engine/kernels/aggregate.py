@@ -231,8 +231,28 @@ def _grouped_extreme(op: str, plain: np.ufunc, nan_skipping: np.ufunc, x: np.nda
     if not is_float(vt):
         return _result(groups.reduce(plain, x, x.dtype), vt)
     out = groups.reduce(nan_skipping, x, x.dtype)
+    zeros = out == 0
+    if zeros.any():  # std::min/std::max keep the first of equal values: the first zero's sign
+        rows = np.where(x == 0, np.arange(len(x)).reshape(-1, 1), len(x))
+        first_zero = np.minimum(groups.reduce(np.minimum, rows, rows.dtype), len(x) - 1)
+        np.copyto(out, x[first_zero, np.arange(x.shape[1])], where=zeros)
     first = groups.first(x)
     np.copyto(out, first, where=np.isnan(first))
+    return out
+
+
+def _signed_zeros(out: np.ndarray, x: np.ndarray, ax: int | None) -> np.ndarray:
+    """DAPHNE folds min/max with std::min/std::max, which keep the accumulator on ties: a zero
+    result carries the sign of the first zero in its row/column (numpy's SIMD reductions may
+    return either). ``out`` is fixed in place (keepdims shape) where it is a zero."""
+    zeros = out == 0
+    if not zeros.any():
+        return out
+    flat = x.reshape(-1, 1) if ax is None else x
+    axis = 0 if ax is None else ax
+    first = np.argmax(flat == 0, axis=axis, keepdims=True)
+    signed = np.take_along_axis(flat, first, axis=axis).reshape(out.shape)
+    np.copyto(out, signed, where=zeros)
     return out
 
 
@@ -248,8 +268,10 @@ def _extreme(op: str, plain: np.ufunc, nan_skipping: np.ufunc, start: float) -> 
         if not is_float(vt):
             return _result(_reduce(plain, x, ax), vt)
         if ax is None:
-            return nan_skipping.reduce(x, axis=None, initial=x.dtype.type(start))
+            total = nan_skipping.reduce(x, axis=None, initial=x.dtype.type(start))
+            return total if total != 0 else _signed_zeros(np.array([total]), x, None)[0]
         out = nan_skipping.reduce(x, axis=ax, keepdims=True)
+        _signed_zeros(out, x, ax)
         first = x[:, :1] if ax == 1 else x[:1, :]
         np.copyto(out, first, where=np.isnan(first))
         return out
@@ -296,6 +318,15 @@ def _running(op: str, ufunc: np.ufunc, nan_skipping: np.ufunc | None = None) -> 
             dtype = None if vt == "str" else DTYPE_OF_VT[vt]
             return _result(ufunc.accumulate(x, axis=0, dtype=dtype), vt)
         out = nan_skipping.accumulate(x, axis=0)
+        if len(x) and (out == 0).any():
+            # std::min/std::max keep the accumulator unless strictly beaten, so the running
+            # value is the element where the running extreme last strictly changed (its sign
+            # matters for zeros).
+            beaten = (np.less if ufunc is np.minimum else np.greater)(x[1:], out[:-1])
+            rows = np.arange(len(x)).reshape(-1, 1)
+            last = np.maximum.accumulate(np.where(np.vstack([np.ones_like(x[:1], bool),
+                                                             beaten]), rows, 0), axis=0)
+            np.copyto(out, np.take_along_axis(x, last, axis=0), where=out == 0)
         if len(x):
             out[:, np.isnan(x[0])] = np.nan
         return out

@@ -11,6 +11,7 @@ value-type conversion; other kernels (cbind, rbind, replace, bin, ...) use them.
 
 from __future__ import annotations
 
+import os
 import re
 from typing import Any
 
@@ -54,6 +55,26 @@ def count_arg(op: str, name: str, value: Any) -> int:
     if not (value >= 0 and float(value).is_integer()):
         raise ValueError(f"{op}: {name} must be a non-negative integer, got {value!r}")
     return int(value)
+
+
+def check_allocatable(op: str, shape: tuple[int, int], dtype: np.dtype) -> None:
+    """MemoryError naming ``op`` unless a matrix of ``shape`` and ``dtype`` can be allocated,
+    checked before a generator starts (an allocation is reserved, not touched, so this is
+    cheap): ``rand`` of a huge size fails at once, as ``fill`` does, instead of growing."""
+    nbytes = shape[0] * shape[1] * np.dtype(dtype).itemsize
+    try:
+        # Beyond the machine's memory even where the kernel would overcommit lazily.
+        fits = nbytes <= os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):  # no sysconf: the allocation decides
+        fits = True
+    try:
+        if not fits:
+            raise MemoryError
+        np.empty(shape, dtype)
+    except (MemoryError, ValueError):
+        gib = nbytes / 2**30
+        raise MemoryError(f"{op}: a {shape[0]}x{shape[1]} matrix of {np.dtype(dtype)} needs "
+                          f"{gib:.3g} GiB, more than can be allocated") from None
 
 
 def matrix_arg(op: str, name: str, value: Any) -> np.ndarray:

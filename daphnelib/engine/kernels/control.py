@@ -61,14 +61,19 @@ def _loop_values(start: Any, end: Any, step: Any) -> tuple[Any, int, Any, str]:
     vt = most_general(*vts)
     if vt == "str":
         raise TypeError("the for-loop range must be numeric")
+    if is_float(vt):
+        # DAPHNE casts fractional bounds to si64, truncating toward zero: 0.5:2.9 is 0, 1, 2.
+        for name, v in (("start", start), ("end", end), ("step", step)):
+            if v is not None and not math.isfinite(float(v)):
+                raise ValueError(f"the for-loop {name} must be finite, got {v}")
+        start, end = math.trunc(float(start)), math.trunc(float(end))
+        step = None if step is None else math.trunc(float(step))
+        vt = "si64"
     if step is None:
         step = 1 if end >= start else -1
     if step == 0:
         raise ValueError("the for-loop step must not be 0")
-    count = max(0, math.floor((float(end) - float(start)) / float(step)) + 1)
-    if not is_float(vt):
-        # Exact for 64-bit integers, where the float estimate above could be off by one.
-        count = max(0, (int(end) - int(start)) // int(step) + 1)
+    count = max(0, (int(end) - int(start)) // int(step) + 1)
     return start, count, step, vt
 
 
@@ -77,10 +82,7 @@ def for_(start: Any, end: Any, step: Any, body: Block, ncarried: int, *state: An
     first, count, step, vt = _loop_values(start, end, step)
     scalar = SizeScalar if vt == "size" else DTYPE_OF_VT[vt].type
     carried, captured = state[:ncarried], state[ncarried:]
-    if is_float(vt):
-        first, step = float(first), float(step)
-    else:
-        first, step = int(first), int(step)
+    first, step = int(first), int(step)
     for k in range(count):
         carried = body.run((scalar(first + k * step), *carried, *captured))
     return tuple(carried)

@@ -211,13 +211,19 @@ def _log(x: np.ndarray, y: np.ndarray, vt: str) -> np.ndarray:
 
 
 def _minmax(plain: np.ufunc, nan_skipping: np.ufunc) -> Compute:
+    takes_rhs = np.less if plain is np.minimum else np.greater
+
     def compute(x: np.ndarray, y: np.ndarray, vt: str) -> np.ndarray:
         if not is_float(vt):
             return plain(x, y)
-        # std::min(lhs, rhs) / std::max return lhs when either is NaN: fmin/fmax keep lhs when
-        # rhs is NaN, and the NaN-propagating pass then restores a NaN lhs.
+        # std::min(lhs, rhs) is (rhs < lhs) ? rhs : lhs (std::max: lhs < rhs): lhs when either
+        # is NaN, and lhs for -0.0 vs 0.0, which numpy's SIMD minimum/maximum do not keep.
         r = nan_skipping(x, y)
-        return plain(x, r, out=r)
+        r = plain(x, r, out=r)
+        zeros = r == 0
+        if zeros.any():
+            np.copyto(r, np.where(takes_rhs(y, x), y, x), where=zeros)
+        return r
 
     return compute
 

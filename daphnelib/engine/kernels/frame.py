@@ -216,9 +216,6 @@ def sort_permutation(keys: Sequence[np.ndarray], ascs: Sequence[bool],
             key = np.where(mask, np.zeros(1, key.dtype), key)  # ties among the missing
         flat_keys.append(key)
         flags.append(bool(asc))
-    if len(flat_keys) > 1:  # np.lexsort crashes on StringDType keys in numpy 2.1: sort ranks
-        flat_keys = [np.unique(k, return_inverse=True)[1].reshape(-1) if k.dtype.kind == "T"
-                     else k for k in flat_keys]
     return by_values(flat_keys, flags)
 
 

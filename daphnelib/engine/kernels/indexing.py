@@ -1,11 +1,12 @@
 """Right indexing (``extract``), bit-vector filtering (``filter``) and left indexing (``insert``).
 
 Position specs (spec §3.5): None (all), an int, a ``slice(lo, hi)`` with hi exclusive and
-either bound optional, or an n x 1 matrix of positions (any numeric type; floats are floored;
-repeats and any order allowed). Negative positions count from the end. Out of bounds is an
-IndexError. Results are always matrices; ranges and single positions give views of the input
-(inputs are read-only), position lists a new array. ``insert`` never writes into its input:
-it copies, then assigns (DAPHNE's copy-on-write).
+either bound optional, or an n x 1 matrix of positions (any numeric type; floats truncated
+toward zero as DAPHNE's cast to si64; repeats and any order allowed). Negative positions
+count from the end. Out of bounds is an IndexError. Results are always matrices; ranges and
+single positions give views of the input (inputs are read-only), position lists a new
+array. ``insert`` never writes into its input: it copies, then assigns (DAPHNE's
+copy-on-write).
 
 :func:`axis_selector` and :func:`bit_selector` are the one implementation of these rules: the
 frame kernels resolve a frame's rows and columns with them too (axes of length nrow and
@@ -41,18 +42,19 @@ def _is_number(x: Any) -> bool:
 
 
 def _integral(p: Any, axis: int, what: str) -> int:
-    """A single position or range bound as an int: floats floored, NaN and infinities refused."""
+    """A single position or range bound as an int: floats truncated toward zero (DAPHNE casts
+    them to si64), NaN and infinities refused."""
     if not _is_number(p):
         raise TypeError(f"a {_AXES[axis]} {what} must be a number, got {type(p).__name__} {p!r}")
     if isinstance(p, (float, np.floating)):
         if not np.isfinite(p):
             raise IndexError(f"{_AXES[axis]} {what} {p} is not a number")
-        p = np.floor(p)
+        p = np.trunc(p)
     return int(p)
 
 
 def _position(p: Any, axis: int, shape: tuple[int, ...], dt: str) -> int:
-    """One position, negative counting from the end, floored if a float; checked."""
+    """One position, negative counting from the end, truncated if a float; checked."""
     n, q = shape[axis], _integral(p, axis, "position")
     if not -n <= q < n:
         raise IndexError(f"{_AXES[axis]} position {q} is out of bounds for the "
@@ -90,7 +92,7 @@ def _positions(arr: np.ndarray, axis: int, shape: tuple[int, ...], dt: str) -> n
     pos = arr[:, 0]
     n = shape[axis]
     if is_float(vt):
-        pos = np.floor(pos)  # NaN and infinities fail the bounds test below
+        pos = np.trunc(pos)  # NaN and infinities fail the bounds test below
     # Compared before any cast, so huge unsigned or float values cannot wrap into range.
     ok = (pos < n) if arr.dtype.kind == "u" else (pos >= -n) & (pos < n)
     if not ok.all():

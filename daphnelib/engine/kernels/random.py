@@ -21,6 +21,7 @@ Kernel semantics (DAPHNE's dense ``RandMatrix`` and ``Sample``):
 
 import numpy as np
 
+from daphnelib.engine.kernels.cast import check_allocatable
 from daphnelib.engine.valuetypes import DTYPE_OF_VT, is_float, most_general, vt_of
 
 Number = int | float | np.number
@@ -29,6 +30,11 @@ _U32 = 1 << 32
 _LOW32 = np.uint64(_U32 - 1)
 # Upper bound on words read at once, so huge matrices are generated block by block.
 _BLOCK = 1 << 21
+# DAPHNE's integer sampling without replacement scans the whole population once; up to this
+# population (or 4x the sample size) we scan too and match it bit for bit. Beyond, the scan
+# would take seconds to forever (range 2^63-1): the first distinct draws of the same stream
+# are taken instead, in time proportional to the sample size (docs/compatibility.md).
+_EXACT_SCAN = 1 << 22
 
 
 class _Stream:
@@ -319,9 +325,9 @@ def _shuffle(stream: _Stream, vals: np.ndarray) -> np.ndarray:
     return vals[_swap_sources(partner)]
 
 
-def _distinct(stream: _Stream, dist: _Real, size: int) -> np.ndarray:
-    """DAPHNE redraws a value already taken; so the taken values are the first occurrences in
-    the stream of draws."""
+def _distinct(stream: _Stream, dist: _Dist, size: int) -> np.ndarray:
+    """The first ``size`` distinct values in the stream of draws (DAPHNE's float sampling
+    redraws a value already taken, so its values are exactly these)."""
     drawn = np.empty(0, dist.dtype)
     while True:
         drawn = np.concatenate((drawn, _draw(stream, dist, size + 16, nonzero=False)))
@@ -373,6 +379,7 @@ def rand(
         dist = _Int(low, high)
 
     n = num_rows * num_cols
+    check_allocatable("rand", (num_rows, num_cols), dist.dtype)
     seed = _random_seed(seed)
     values, index = _Stream(seed), _Stream(seed * 3)
     zeros_inserted = sparsity >= 0.5
@@ -404,6 +411,7 @@ def sample(range_: Number, size: int, with_replacement: bool, seed: int) -> np.n
         # DAPHNE passes nextafter(range, 0) computed in double; float32 rounds it back to range.
         top = dtype.type(np.nextafter(np.float64(range_), 0.0))
         dist = _Real(0.0, top, dtype)
+        check_allocatable("sample", (size, 1), dtype)
         if with_replacement:
             return _draw(stream, dist, size, nonzero=False).reshape(size, 1)
         # Positive floats order like their bit patterns, so this counts the values in [0, top].
@@ -416,9 +424,12 @@ def sample(range_: Number, size: int, with_replacement: bool, seed: int) -> np.n
         raise ValueError(f"sample: range must fit in si64, got {count}")
     # nextafter on an integer computes in double; converting back truncates.
     dist_int = _Int(0, int(np.nextafter(float(count), 0.0)))
+    check_allocatable("sample", (size, 1), np.dtype(np.int64))
     if with_replacement:
         return _draw(stream, dist_int, size, nonzero=False).reshape(size, 1)
     if size > count:
         raise ValueError(f"sample: size ({size}) must be <= range ({count}) without replacement")
+    if count > max(_EXACT_SCAN, 4 * size):
+        return _distinct(stream, dist_int, size).reshape(size, 1)
     picked = _select(stream, dist_int, count, size)
     return _shuffle(stream, picked).reshape(size, 1)

@@ -161,6 +161,10 @@ def sort_permutation(keys: list[np.ndarray], ascs: list[bool]) -> np.ndarray:
     NaN sorts after every number in both directions (documented deviation: DAPHNE's
     comparison sort leaves NaN placement undefined).
     """
+    # Strings sort by their ranks: numpy's lexsort crashes the process on StringDType keys,
+    # and ranks order exactly as the strings do.
+    keys = [np.unique(k, return_inverse=True)[1].reshape(-1) if k.dtype.kind in "TUO" else k
+            for k in keys]
     keys = [k if asc else _descending_key(k) for k, asc in zip(keys, ascs, strict=True)]
     if len(keys) == 1:
         return np.argsort(keys[0], kind="stable")

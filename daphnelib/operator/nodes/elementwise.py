@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from daphnelib.operator.operation_node import OperationNode, new_node
+from daphnelib.operator.operation_node import OperationNode, literal, new_node
 
 Operand = Any  # a node or a Python/numpy number, bool or str
 
@@ -31,10 +31,8 @@ def elementwise(op: str, lhs: Operand, rhs: Operand) -> Any:
 
     check_operand(op, lhs)
     check_operand(op, rhs)
-    if isinstance(lhs, np.generic):
-        lhs = lhs.item()
-    if isinstance(rhs, np.generic):
-        rhs = rhs.item()
+    lhs, rhs = literal(f"the left operand of {op!r}", lhs), literal(
+        f"the right operand of {op!r}", rhs)
     node = lhs if isinstance(lhs, OperationNode) else rhs
     cls = Matrix if isinstance(lhs, Matrix) or isinstance(rhs, Matrix) else Scalar
     return new_node(cls, node.daphne_context, op, lhs, rhs)
