@@ -1,4 +1,10 @@
-"""Run a lowered :class:`Program` in-process.
+"""Compile and run a lowered :class:`Program` in-process.
+
+Compilation rewrites the program (``engine/rewrite.py``: common subexpressions, symmetric
+and transposed products), fuses elementwise groups (``engine/fusion.py``), resolves every
+kernel once and records the last use of every value, so that the run drops each value from
+its environment right after the instruction that reads it last: intermediates die as soon as
+they can, and a dying buffer may be reused by a fused pipeline.
 
 Every buffer the kernels allocate is 64-byte aligned (see ``_native.buffers``), so results can
 be handed to TensorFlow/PyTorch through DLPack without a copy.
@@ -12,11 +18,15 @@ from typing import Any
 import numpy as np
 
 from daphnelib._native.buffers import aligned_allocation
-from daphnelib.engine.program import Program, Var
+from daphnelib.engine.fusion import FUSED, Pipeline, fuse
+from daphnelib.engine.program import Program, Var, read_ids
 from daphnelib.engine.registry import lookup
+from daphnelib.engine.rewrite import rewrite
 
-# A compiled step: kernel, then per argument an env slot (int) or an object with get(env).
-Step = tuple[Callable[..., Any], tuple[Any, ...], int, str]
+# A compiled step: kernel; per argument an env slot (int) or an object with get(env); the
+# output slot; the builtin's name; the slots that die here (cleared before the kernel runs);
+# whether the output is kept (False: nothing reads it).
+Step = tuple[Callable[..., Any], tuple[Any, ...], int, str, tuple[int, ...], bool]
 
 
 class _Const:
@@ -49,25 +59,79 @@ def _compiled_arg(arg: Any) -> Any:
     return _Const(arg)
 
 
-def compile_program(program: Program) -> list[Step]:
-    """Resolve kernels once, so repeated runs of a cached program skip the lookups."""
-    return [(lookup(ins.op), tuple(_compiled_arg(a) for a in ins.args), ins.out, ins.op)
-            for ins in program.instrs]
+
+class CompiledProgram:
+    """Steps with resolved kernels and value lifetimes; run it with :func:`run`."""
+
+    __slots__ = ("nslots", "result", "steps")
+
+    def __init__(self, steps: list[Step], nslots: int, result: int) -> None:
+        self.steps, self.nslots, self.result = steps, nslots, result
+
+    def __len__(self) -> int:
+        return len(self.steps)
 
 
-def run(steps: list[Step], params: Sequence[Any] = ()) -> Any:
-    """Execute compiled steps; returns the last instruction's value.
+def compile_program(program: Program, *, optimize: bool = True) -> CompiledProgram:
+    """Rewrite and fuse (unless ``optimize`` is False), resolve kernels, compute lifetimes.
+
+    Value ``V<k>`` keeps slot ``k``; a block's parameters occupy the slots below its first
+    instruction. The result (the last instruction's value) is never dropped.
+    """
+    if optimize and program.instrs:
+        program = fuse(rewrite(program))
+    instrs = program.instrs
+    if not instrs:
+        return CompiledProgram([], 0, 0)
+    result = instrs[-1].out
+    last: dict[int, int] = {}
+    for i, ins in enumerate(instrs):
+        for v in read_ids(ins.args):
+            last[v] = i
+    dying: list[list[int]] = [[] for _ in instrs]
+    for v, i in last.items():
+        if v != result:
+            dying[i].append(v)
+    steps: list[Step] = []
+    for i, ins in enumerate(instrs):
+        if ins.op == FUSED:
+            pipe, *args = ins.args
+            dies = set(dying[i])
+            counts = {a.id: args.count(a) for a in args}
+            # Inputs read once here and never again may lend their buffer to the result.
+            donors = tuple(k for k, a in enumerate(args) if a.id in dies and counts[a.id] == 1)
+            fn: Callable[..., Any] = pipe.with_donors(donors)
+        else:
+            fn, args = lookup(ins.op), ins.args
+        keep = ins.out == result or ins.out in last
+        steps.append((fn, tuple(_compiled_arg(a) for a in args), ins.out, ins.op,
+                      tuple(dying[i]), keep))
+    nslots = max(result, *last) + 1 if last else result + 1
+    return CompiledProgram(steps, nslots, result)
+
+
+def run(program: CompiledProgram, params: Sequence[Any] = ()) -> Any:
+    """Execute a compiled program; returns the last instruction's value.
 
     ``params`` pre-fill env slots ``0..len(params)-1`` (the inputs of a nested control-flow
-    block, see ``engine/control.py``); the steps are then numbered after them.
+    block, see ``engine/control.py``); the steps are numbered after them.
     """
-    env: list[Any] = [*params, *([None] * len(steps))]
+    if not program.steps:
+        return None
+    env: list[Any] = [*params, *([None] * (program.nslots - len(params)))]
     with aligned_allocation(), np.errstate(all="ignore"):
-        for fn, args, out, op in steps:
+        for fn, args, out, op, dies, keep in program.steps:
             vals = [env[a] if type(a) is int else a.get(env) for a in args]
+            for d in dies:
+                env[d] = None
             try:
-                env[out] = fn(*vals)
+                value = fn(*vals)
             except Exception as exc:
-                exc.add_note(f"(in DaphneDSL builtin {op!r}, V{out})")
+                if type(fn) is not Pipeline:  # a pipeline names its failing op itself
+                    exc.add_note(f"(in DaphneDSL builtin {op!r}, V{out})")
                 raise
-    return env[-1]
+            del vals
+            if keep:
+                env[out] = value
+            del value
+    return env[program.result]

@@ -12,7 +12,7 @@ from daphnelib.engine.program import Instr, Kind, Program, Var
 
 if TYPE_CHECKING:
     from daphnelib.context.daphne_context import DaphneContext
-    from daphnelib.engine.executor import Step
+    from daphnelib.engine.executor import CompiledProgram
 
 # Literal argument types a node may hold besides other nodes (engine inputs, index specs).
 _LITERALS = (bool, int, float, str, slice, type(None))
@@ -60,7 +60,7 @@ class OperationNode:
         self._op = operation
         self._args = args
         self._local_data = local_data  # keeps input buffers alive as long as the node
-        self._steps: list[Step] | None = None
+        self._steps: CompiledProgram | None = None
         self._consumers: weakref.WeakValueDictionary[int, OperationNode] | None = None
         self._deleted = False
 
@@ -125,7 +125,7 @@ class OperationNode:
             instrs.append(Instr(base + len(instrs), node._op, args, node._kind))
         return Program(tuple(instrs))
 
-    def _compiled(self) -> list[Step]:
+    def _compiled(self) -> CompiledProgram:
         from daphnelib.engine.executor import compile_program
 
         if self._steps is None:

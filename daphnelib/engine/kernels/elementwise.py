@@ -247,11 +247,14 @@ class Binary:
         x, va, x_scalar = _operand(lhs)
         y, vb, y_scalar = _operand(rhs)
         vt, result_vt = self.typing(op, va, vb)
+        return _finish(self.apply(op, x, y, vt), result_vt, x_scalar and y_scalar)
+
+    def apply(self, op: str, x: np.ndarray, y: np.ndarray, vt: str) -> np.ndarray:
+        """The op over operand arrays already typed by :attr:`typing` (``vt``)."""
         try:
-            out = self.compute(_cast(x, vt), _cast(y, vt), vt)
+            return self.compute(_cast(x, vt), _cast(y, vt), vt)
         except ZeroDivisionError:
             raise ZeroDivisionError(f"integer division by zero in {op!r}") from None
-        return _finish(out, result_vt, x_scalar and y_scalar)
 
 
 BINARY: dict[str, Binary] = {
@@ -395,20 +398,32 @@ _KEEP_UNARY: dict[str, Callable[[np.ndarray, str], np.ndarray]] = {
 }
 
 
-def unary(op: str, arg: Value) -> Value:
-    """A DaphneDSL elementwise unary builtin (a key of ``_FLOAT_UNARY`` or ``_KEEP_UNARY``)."""
-    x, vt, scalar = _operand(arg)
+UNARY = frozenset((*_FLOAT_UNARY, *_KEEP_UNARY))
+
+
+def unary_typing(op: str, vt: str) -> str:
+    """The result VT of unary ``op`` over an operand of VT ``vt``."""
     if vt == "str":
         raise TypeError(f"{op!r} is not defined for strings")
     if op in _FLOAT_UNARY:
+        return "f32" if vt == "f32" else "f64"
+    return vt
+
+
+def unary_apply(op: str, x: np.ndarray, vt: str, result_vt: str) -> np.ndarray:
+    """Unary ``op`` over an operand array of VT ``vt`` (see :func:`unary_typing`)."""
+    if op in _FLOAT_UNARY:
         if op in _DOMAINS:
             _check_domain(op, x)
-        result_vt = "f32" if vt == "f32" else "f64"
-        out = _FLOAT_UNARY[op](x, dtype=DTYPE_OF_VT[result_vt])
-    else:
-        result_vt = vt
-        out = _KEEP_UNARY[op](x, vt)
-    return _finish(out, result_vt, scalar)
+        return _FLOAT_UNARY[op](x, dtype=DTYPE_OF_VT[result_vt])
+    return _KEEP_UNARY[op](x, vt)
+
+
+def unary(op: str, arg: Value) -> Value:
+    """A DaphneDSL elementwise unary builtin (a key of ``_FLOAT_UNARY`` or ``_KEEP_UNARY``)."""
+    x, vt, scalar = _operand(arg)
+    result_vt = unary_typing(op, vt)
+    return _finish(unary_apply(op, x, vt, result_vt), result_vt, scalar)
 
 
 def _register_unary(op: str) -> None:
