@@ -12,6 +12,7 @@ be handed to TensorFlow/PyTorch through DLPack without a copy.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -25,8 +26,10 @@ from daphnelib.engine.rewrite import rewrite
 
 # A compiled step: kernel; per argument an env slot (int) or an object with get(env); the
 # output slot; the builtin's name; the slots that die here (cleared before the kernel runs);
-# whether the output is kept (False: nothing reads it).
-Step = tuple[Callable[..., Any], tuple[Any, ...], int, str, tuple[int, ...], bool]
+# whether the output is kept (False: nothing reads it); the argument positions of a pipeline
+# whose buffers may take its result (read once here and never again).
+Step = tuple[Callable[..., Any], tuple[Any, ...], int, str, tuple[int, ...], bool,
+             tuple[int, ...]]
 
 
 class _Const:
@@ -100,12 +103,12 @@ def compile_program(program: Program, *, optimize: bool = True) -> CompiledProgr
             counts = {a.id: args.count(a) for a in args}
             # Inputs read once here and never again may lend their buffer to the result.
             donors = tuple(k for k, a in enumerate(args) if a.id in dies and counts[a.id] == 1)
-            fn: Callable[..., Any] = pipe.with_donors(donors)
+            fn: Callable[..., Any] = pipe
         else:
-            fn, args = lookup(ins.op), ins.args
+            fn, args, donors = lookup(ins.op), ins.args, ()
         keep = ins.out == result or ins.out in last
         steps.append((fn, tuple(_compiled_arg(a) for a in args), ins.out, ins.op,
-                      tuple(dying[i]), keep))
+                      tuple(dying[i]), keep, donors))
     nslots = max(result, *last) + 1 if last else result + 1
     return CompiledProgram(steps, nslots, result)
 
@@ -120,18 +123,24 @@ def run(program: CompiledProgram, params: Sequence[Any] = ()) -> Any:
         return None
     env: list[Any] = [*params, *([None] * (program.nslots - len(params)))]
     with aligned_allocation(), np.errstate(all="ignore"):
-        for fn, args, out, op, dies, keep in program.steps:
+        for fn, args, out, op, dies, keep, donors in program.steps:
             vals = [env[a] if type(a) is int else a.get(env) for a in args]
             for d in dies:
                 env[d] = None
             try:
-                value = fn(*vals)
+                if donors:
+                    # Two references (this list and getrefcount's argument): nothing else,
+                    # not a view, a caller or another value, can see the buffer.
+                    private = tuple(k for k in donors if sys.getrefcount(vals[k]) == 2)
+                    value = fn(*vals, donors=private)
+                else:
+                    value = fn(*vals)
             except Exception as exc:
                 if type(fn) is not Pipeline:  # a pipeline names its failing op itself
                     exc.add_note(f"(in DaphneDSL builtin {op!r}, V{out})")
                 raise
-            del vals
+            del vals  # the dying arguments go now, not at the next step
             if keep:
                 env[out] = value
-            del value
+            del value  # the env slot is its only holder (see the donor check)
     return env[program.result]

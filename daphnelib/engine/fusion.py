@@ -19,7 +19,6 @@ re-runs the group unfused, so an error is the unfused op's own, with its note.
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -75,15 +74,14 @@ class Pipeline:
     """A fused group of elementwise ops; the kernel of a ``fused`` instruction.
 
     Called with the group's inputs (matrices or scalars) in order, it returns the value of
-    the group's last op. ``donors`` are the input positions whose values die at this step:
-    the result may be written into such a buffer when nothing else refers to it.
+    the group's last op. ``donors`` are positions of inputs that die at this step and that
+    nothing else refers to: the result may be written into such a buffer.
     """
 
-    __slots__ = ("donors", "nodes")
+    __slots__ = ("nodes",)
 
-    def __init__(self, nodes: Sequence[_Node], donors: tuple[int, ...] = ()) -> None:
+    def __init__(self, nodes: Sequence[_Node]) -> None:
         self.nodes = tuple(nodes)
-        self.donors = donors
         last: dict[int, int] = {}
         for i, node in enumerate(self.nodes):
             for kind, ref in node.args:
@@ -91,9 +89,6 @@ class Pipeline:
                     last[ref] = i
         for i, node in enumerate(self.nodes):
             node.frees = tuple(j for j, at in last.items() if at == i)
-
-    def with_donors(self, donors: tuple[int, ...]) -> Pipeline:
-        return Pipeline(self.nodes, donors)
 
     @property
     def ops(self) -> tuple[str, ...]:
@@ -104,12 +99,12 @@ class Pipeline:
 
     # -- execution --------------------------------------------------------------------------
 
-    def __call__(self, *inputs: Any) -> Any:
+    def __call__(self, *inputs: Any, donors: tuple[int, ...] = ()) -> Any:
         plan = _plan(self.nodes, inputs)
         if plan is None:
             return self.unfused(inputs)
         try:
-            return _blocked(self, inputs, plan)
+            return _blocked(self, inputs, plan, donors)
         except Exception:  # re-raised by the unfused ops, as their own error
             return self.unfused(inputs)
 
@@ -208,29 +203,25 @@ def _plan(nodes: Sequence[_Node], inputs: Sequence[Any]) -> _Plan | None:
     return plan
 
 
-# References to a dying input while the pipeline runs: the executor's argument list, the
-# call's argument tuple, the local name in _donor and getrefcount's own argument.
-_PRIVATE_REFS = 4
-
-
-def _donor(pipe: Pipeline, inputs: tuple, plan: _Plan) -> np.ndarray | None:
-    """A dying input buffer the result may overwrite: engine-owned, writable, of the result's
-    shape and dtype, and referenced by nothing but this call (no view, no caller)."""
+def _donor(inputs: tuple, donors: tuple[int, ...], plan: _Plan) -> np.ndarray | None:
+    """An input buffer the result may overwrite. The executor offers inputs that die at this
+    step and that nothing else refers to (no view, no caller, no other value); of those, one
+    that owns its buffer and has the result's shape and dtype."""
     if plan.may_raise:
         return None
-    for k in pipe.donors:
+    for k in donors:
         arr = inputs[k]
         if (isinstance(arr, np.ndarray) and arr.base is None and arr.flags.writeable
                 and arr.flags.c_contiguous and arr.shape == plan.shape
-                and arr.dtype == plan.dtype and arr.dtype.metadata is None
-                and sys.getrefcount(arr) == _PRIVATE_REFS):
+                and arr.dtype == plan.dtype and arr.dtype.metadata is None):
             return arr
     return None
 
 
-def _blocked(pipe: Pipeline, inputs: tuple, plan: _Plan) -> np.ndarray:
+def _blocked(pipe: Pipeline, inputs: tuple, plan: _Plan, donors: tuple[int, ...]
+             ) -> np.ndarray:
     n, m = plan.shape
-    out = _donor(pipe, inputs, plan)
+    out = _donor(inputs, donors, plan)
     if out is None:
         out = np.empty(plan.shape, plan.dtype)
     step = max(1, BLOCK_CELLS // max(m, 1))
@@ -241,7 +232,10 @@ def _blocked(pipe: Pipeline, inputs: tuple, plan: _Plan) -> np.ndarray:
     sliced = [isinstance(v, np.ndarray) and v.shape[0] == n for v in inputs]
 
     def block(lo: int) -> None:
-        hi = min(lo + step, n)
+        with np.errstate(all="ignore"):  # numpy's error state is per thread
+            run_block(lo, min(lo + step, n))
+
+    def run_block(lo: int, hi: int) -> None:
         vals: list[Any] = [None] * len(nodes)
         for i, node in enumerate(nodes):
             args = []
