@@ -12,6 +12,7 @@ be handed to TensorFlow/PyTorch through DLPack without a copy.
 
 from __future__ import annotations
 
+import itertools
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -20,9 +21,10 @@ import numpy as np
 
 from daphnelib._native.buffers import aligned_allocation
 from daphnelib.engine.fusion import FUSED, Pipeline, fuse
-from daphnelib.engine.program import Program, Var, read_ids
+from daphnelib.engine.program import Instr, Program, Var, read_ids
 from daphnelib.engine.registry import lookup
 from daphnelib.engine.rewrite import rewrite
+from daphnelib.engine.values import FrameValue
 
 # A compiled step: kernel; per argument an env slot (int) or an object with get(env); the
 # output slot; the builtin's name; the slots that die here (cleared before the kernel runs);
@@ -113,15 +115,17 @@ def compile_program(program: Program, *, optimize: bool = True) -> CompiledProgr
     return CompiledProgram(steps, nslots, result)
 
 
-def run(program: CompiledProgram, params: Sequence[Any] = ()) -> Any:
+def run(program: CompiledProgram, params: Sequence[Any] = (), data: Sequence[Any] = ()
+        ) -> Any:
     """Execute a compiled program; returns the last instruction's value.
 
     ``params`` pre-fill env slots ``0..len(params)-1`` (the inputs of a nested control-flow
-    block, see ``engine/control.py``); the steps are numbered after them.
+    block, see ``engine/control.py``); the steps are numbered after them. ``data`` fill the
+    last slots: the input buffers of a program compiled by :func:`compile_cached`.
     """
     if not program.steps:
         return None
-    env: list[Any] = [*params, *([None] * (program.nslots - len(params)))]
+    env: list[Any] = [*params, *([None] * (program.nslots - len(params) - len(data))), *data]
     with aligned_allocation(), np.errstate(all="ignore"):
         for fn, args, out, op, dies, keep, donors in program.steps:
             vals = [env[a] if type(a) is int else a.get(env) for a in args]
@@ -144,3 +148,75 @@ def run(program: CompiledProgram, params: Sequence[Any] = ()) -> Any:
                 env[out] = value
             del value  # the env slot is its only holder (see the donor check)
     return env[program.result]
+
+
+# -- programs cached by structure ---------------------------------------------------------------
+
+# Argument types that are a program's data (its input buffers), not part of its structure.
+_DATA = (np.ndarray, FrameValue)
+# Literal types whose (type, repr) identifies them: 1, 1.0 and True differ, -0.0 and 0.0 too.
+_LITERALS = frozenset((bool, int, float, str, type(None)))
+_CACHE: dict[tuple, CompiledProgram] = {}
+_CACHE_SIZE = 256
+
+
+def _literal_key(arg: Any) -> Any:
+    t = type(arg)
+    if t is Var:
+        return arg.id
+    if t in _LITERALS or isinstance(arg, np.generic):
+        return (t, repr(arg))
+    if t is slice and arg.step is None:
+        return (slice, _literal_key(arg.start), _literal_key(arg.stop))
+    raise TypeError  # blocks, functions, records: the program is not cached
+
+
+def _structure(program: Program) -> tuple[tuple | None, list[Any]]:
+    """(A key equal for programs that differ in their data only, or None; the data)."""
+    data: list[Any] = []
+    key = []
+    try:
+        for ins in program.instrs:
+            args = []
+            for a in ins.args:
+                if isinstance(a, _DATA):
+                    args.append(_DATA)
+                    data.append(a)
+                else:
+                    args.append(_literal_key(a))
+            key.append((ins.op, ins.kind, *args))
+    except TypeError:
+        return None, []
+    return tuple(key), data
+
+
+def _with_data_slots(program: Program, first: int) -> Program:
+    """``program`` reading its data from slots ``first, first + 1, ...`` instead."""
+    slot = itertools.count(first)
+    return Program(tuple(
+        Instr(ins.out, ins.op, tuple(Var(next(slot)) if isinstance(a, _DATA) else a
+                                     for a in ins.args), ins.kind)
+        for ins in program.instrs))
+
+
+def compile_cached(program: Program) -> tuple[CompiledProgram, tuple[Any, ...]]:
+    """The compiled program and the data to :func:`run` it with. Programs that differ only
+    in their input buffers share one compilation, so a loop rebuilding the same graph
+    compiles once."""
+    key, data = _structure(program)
+    if key is None:
+        return compile_program(program), ()
+    compiled = _CACHE.get(key)
+    if compiled is None:
+        first = max((ins.out for ins in program.instrs), default=-1) + 1
+        compiled = compile_program(_with_data_slots(program, first))
+        if len(_CACHE) >= _CACHE_SIZE:
+            _CACHE.pop(next(iter(_CACHE)))  # the oldest entry
+        _CACHE[key] = compiled
+    return compiled, tuple(data)
+
+
+def execute(program: Program) -> Any:
+    """Compile (cached by structure) and run a top-level program; its result value."""
+    compiled, data = compile_cached(program)
+    return run(compiled, (), data)

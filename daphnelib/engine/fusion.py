@@ -100,6 +100,9 @@ class Pipeline:
     # -- execution --------------------------------------------------------------------------
 
     def __call__(self, *inputs: Any, donors: tuple[int, ...] = ()) -> Any:
+        # A result is never larger than the largest input (DAPHNE's broadcasting).
+        if not any(type(v) is np.ndarray and v.size >= MIN_CELLS for v in inputs):
+            return self.unfused(inputs)
         plan = _plan(self.nodes, inputs)
         if plan is None:
             return self.unfused(inputs)
@@ -196,7 +199,7 @@ def _plan(nodes: Sequence[_Node], inputs: Sequence[Any]) -> _Plan | None:
                                                          and is_integral(vt))
         shapes.append(shape)
     shape = shapes[-1]
-    if shape is None or shape[0] * shape[1] < MIN_CELLS:
+    if shape is None or shape[0] * shape[1] == 0:
         return None
     plan.shape = shape
     plan.dtype = DTYPE_OF_VT[plan.vts[-1][1]]

@@ -52,17 +52,29 @@ class OperationNode:
             args += tuple(named_input_nodes.values())
         for a in _input_nodes(args):
             a._check_alive()
-            if a._consumers is None:
-                # Keyed by id: nodes are unhashable (== builds a node, as in DaphneLib).
-                a._consumers = weakref.WeakValueDictionary()
-            a._consumers[id(self)] = self
+            a._add_consumer(self)
         self.daphne_context = daphne_context
         self._op = operation
         self._args = args
         self._local_data = local_data  # keeps input buffers alive as long as the node
-        self._steps: CompiledProgram | None = None
-        self._consumers: weakref.WeakValueDictionary[int, OperationNode] | None = None
+        self._steps: tuple[CompiledProgram, tuple[Any, ...]] | None = None
+        self._consumers: list[weakref.ref[OperationNode]] | None = None
         self._deleted = False
+
+    def _add_consumer(self, node: OperationNode) -> None:
+        """Record ``node`` as reading this one (weakly: consumers may die first)."""
+        refs = self._consumers
+        if refs is None:
+            self._consumers = refs = []
+        elif len(refs) >= 32 and not len(refs) & (len(refs) - 1):
+            refs[:] = [r for r in refs if r() is not None]  # at powers of two: amortised O(1)
+        refs.append(weakref.ref(node))
+
+    def _live_consumers(self) -> list[OperationNode]:
+        """The nodes built on this one that are still alive."""
+        if self._consumers is None:
+            return []
+        return [c for c in (r() for r in self._consumers) if c is not None]
 
     # -- lifetime ---------------------------------------------------------------------------
 
@@ -81,10 +93,9 @@ class OperationNode:
         while stack:
             node = stack.pop()
             node._steps = None
-            if node._consumers is not None:
-                fresh = [c for c in node._consumers.values() if id(c) not in seen]
-                seen.update(map(id, fresh))
-                stack.extend(fresh)
+            fresh = [c for c in node._live_consumers() if id(c) not in seen]
+            seen.update(map(id, fresh))
+            stack.extend(fresh)
 
     def _check_alive(self) -> None:
         if self._deleted:
@@ -125,11 +136,12 @@ class OperationNode:
             instrs.append(Instr(base + len(instrs), node._op, args, node._kind))
         return Program(tuple(instrs))
 
-    def _compiled(self) -> CompiledProgram:
-        from daphnelib.engine.executor import compile_program
+    def _compiled(self) -> tuple[CompiledProgram, tuple[Any, ...]]:
+        """The compiled program and its input data (cached on the node, and by structure)."""
+        from daphnelib.engine.executor import compile_cached
 
         if self._steps is None:
-            self._steps = compile_program(self._lower())
+            self._steps = compile_cached(self._lower())
         return self._steps
 
     def _evaluate(self, verbose: bool = False) -> Any:
@@ -137,15 +149,16 @@ class OperationNode:
         from daphnelib.engine.executor import run
 
         if not verbose:
-            return run(self._compiled())
+            compiled, data = self._compiled()
+            return run(compiled, (), data)
         from daphnelib.script_building.dsl import render
 
         t0 = time.perf_counter()
-        steps = self._compiled()
+        steps, data = self._compiled()
         t1 = time.perf_counter()
         out = sys.stdout
         out.write(render(self._lower()))
-        value = run(steps)
+        value = run(steps, (), data)
         t2 = time.perf_counter()
         out.write(f"lower+compile: {1e3 * (t1 - t0):.3f} ms\nexecute: {1e3 * (t2 - t1):.3f} ms\n")
         return value
