@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import itertools
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -126,27 +127,44 @@ def run(program: CompiledProgram, params: Sequence[Any] = (), data: Sequence[Any
     if not program.steps:
         return None
     env: list[Any] = [*params, *([None] * (program.nslots - len(params) - len(data))), *data]
-    with aligned_allocation(), np.errstate(all="ignore"):
-        for fn, args, out, op, dies, keep, donors in program.steps:
-            vals = [env[a] if type(a) is int else a.get(env) for a in args]
-            for d in dies:
-                env[d] = None
-            try:
-                if donors:
-                    # Two references (this list and getrefcount's argument): nothing else,
-                    # not a view, a caller or another value, can see the buffer.
-                    private = tuple(k for k in donors if sys.getrefcount(vals[k]) == 2)
-                    value = fn(*vals, donors=private)
-                else:
-                    value = fn(*vals)
-            except Exception as exc:
-                if type(fn) is not Pipeline:  # a pipeline names its failing op itself
-                    exc.add_note(f"(in DaphneDSL builtin {op!r}, V{out})")
-                raise
-            del vals  # the dying arguments go now, not at the next step
-            if keep:
-                env[out] = value
-            del value  # the env slot is its only holder (see the donor check)
+    if _running.active:  # a nested block: the contexts below are already entered
+        return _steps(program, env)
+    _running.active = True
+    try:
+        with aligned_allocation(), np.errstate(all="ignore"):
+            return _steps(program, env)
+    finally:
+        _running.active = False
+
+
+class _Running(threading.local):
+    active = False  # whether this thread is inside run() (a block runs within a kernel)
+
+
+_running = _Running()
+
+
+def _steps(program: CompiledProgram, env: list[Any]) -> Any:
+    for fn, args, out, op, dies, keep, donors in program.steps:
+        vals = [env[a] if type(a) is int else a.get(env) for a in args]
+        for d in dies:
+            env[d] = None
+        try:
+            if donors:
+                # Two references (this list and getrefcount's argument): nothing else, not a
+                # view, a caller or another value, can see the buffer.
+                private = tuple(k for k in donors if sys.getrefcount(vals[k]) == 2)
+                value = fn(*vals, donors=private)
+            else:
+                value = fn(*vals)
+        except Exception as exc:
+            if type(fn) is not Pipeline:  # a pipeline names its failing op itself
+                exc.add_note(f"(in DaphneDSL builtin {op!r}, V{out})")
+            raise
+        del vals  # the dying arguments go now, not at the next step
+        if keep:
+            env[out] = value
+        del value  # the env slot is its only holder (see the donor check)
     return env[program.result]
 
 
