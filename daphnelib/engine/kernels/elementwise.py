@@ -212,14 +212,15 @@ def _log(x: np.ndarray, y: np.ndarray, vt: str) -> np.ndarray:
     return np.divide(lx, np.log(y), out=lx if lx.shape == _out_shape(x, y) else None)
 
 
-def _minmax(plain: np.ufunc, nan_skipping: np.ufunc) -> Compute:
+def _minmax(plain: np.ufunc, rhs_wins: Callable[[np.ndarray, np.ndarray], np.ndarray]
+            ) -> Compute:
     def compute(x: np.ndarray, y: np.ndarray, vt: str) -> np.ndarray:
         if not is_float(vt):
             return plain(x, y)
-        # std::min(lhs, rhs) / std::max return lhs when either is NaN: fmin/fmax keep lhs when
-        # rhs is NaN, and the NaN-propagating pass then restores a NaN lhs.
-        r = nan_skipping(x, y)
-        return plain(x, r, out=r)
+        # std::min(lhs, rhs) is (rhs < lhs) ? rhs : lhs, std::max (lhs < rhs) ? rhs : lhs: lhs
+        # when either is NaN, and when they are equal (min(0.0, -0.0) is 0.0). numpy's
+        # minimum/maximum pick either zero, depending on the array's length and alignment.
+        return np.where(rhs_wins(x, y), y, x)
 
     return compute
 
@@ -266,8 +267,8 @@ BINARY: dict[str, Binary] = {
     "/": Binary(_arith_typing, _div),
     "%": Binary(_arith_typing, _mod),
     "^": Binary(_arith_typing, _pow),
-    "min": Binary(_arith_typing, _minmax(np.minimum, np.fmin)),
-    "max": Binary(_arith_typing, _minmax(np.maximum, np.fmax)),
+    "min": Binary(_arith_typing, _minmax(np.minimum, lambda x, y: np.less(y, x))),
+    "max": Binary(_arith_typing, _minmax(np.maximum, np.less)),
     "log": Binary(_float_typing, _log),
     "==": Binary(_compare_typing, _compare(np.equal)),
     "!=": Binary(_compare_typing, _compare(np.not_equal)),
