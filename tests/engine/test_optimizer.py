@@ -302,3 +302,30 @@ def test_constants_of_different_types_are_not_merged() -> None:
     out = run(compile_program(program))
     assert out.dtype == np.float64
     assert out.tolist() == [[1, 2, 1, 2], [3, 4, 3, 4], [5, 6, 5, 6]]
+
+
+# -- programs cached by structure ---------------------------------------------------------------
+
+def test_a_rebuilt_graph_compiles_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    from daphnelib import DaphneContext
+    from daphnelib.engine import executor
+
+    compiled: list[Program] = []
+    plain = executor.compile_program
+
+    def counting(program: Program, **kwargs: Any) -> Any:
+        compiled.append(program)
+        return plain(program, **kwargs)
+
+    monkeypatch.setattr(executor, "compile_program", counting)
+    monkeypatch.setattr(executor, "_CACHE", {})
+    dc = DaphneContext()
+    results = [((dc.from_numpy(np.full((2, 2), v)) + 1.0) * 2.0).sum(axis=0).compute()
+               for v in (1.0, 2.0, 3.0)]
+    assert [r.tolist() for r in results] == [[[8.0], [8.0]], [[12.0], [12.0]], [[16.0], [16.0]]]
+    assert len(compiled) == 1
+    # Another literal is another program: 1 and 1.0 differ in type, so in the result's.
+    out = (dc.from_numpy(np.full((2, 2), 1, dtype=np.int64)) + 1).compute()
+    assert out.dtype == np.int64 and len(compiled) == 2
+    out = (dc.from_numpy(np.full((2, 2), 1, dtype=np.int64)) + 1.0).compute()
+    assert out.dtype == np.float64 and len(compiled) == 3
