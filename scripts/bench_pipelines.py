@@ -2,12 +2,13 @@
 
     python scripts/bench_pipelines.py [--quick] [--big] [--only WORKLOAD ...]
 
-Every (workload, implementation) pair runs in its own fresh interpreter, so peak memory is
-that pair's alone: the child builds its inputs, resets the kernel's peak-RSS counter
-(``/proc/self/clear_refs``), runs once and reports ``VmHWM - VmRSS`` (tracemalloc misses
-BLAS and aligned allocations), then times further runs (median) and the CPU time they use
-(``getrusage``; CPU/wall near 2 means both cores were busy). The parent checks that every
-implementation's answer equals the reference's before printing the table.
+Peak memory: every (workload, implementation) pair runs once in its own fresh interpreter,
+which builds the inputs, resets the kernel's peak-RSS counter (``/proc/self/clear_refs``),
+runs and reports ``VmHWM - VmRSS`` (tracemalloc misses BLAS and aligned allocations); its
+answer is saved, and the parent checks every answer against the reference's. Time: one more
+interpreter per workload runs the implementations in turns (so a shared machine's load hits
+them alike) and reports medians and CPU/wall (``process_time``; near 2 means both cores were
+busy).
 
 ``--quick`` shrinks the inputs (1e5 rows instead of 1e6); ``--big`` adds the elementwise
 chain at 1e8 cells (0.8 GB input).
@@ -19,7 +20,6 @@ import argparse
 import json
 import os
 import re
-import resource
 import statistics
 import subprocess
 import sys
@@ -287,7 +287,8 @@ def _status_kib(field: str) -> int:
         return int(re.search(rf"^{field}:\s+(\d+) kB", f.read(), re.M).group(1))
 
 
-def child(workload: str, impl: str, size: int, repeat: int, out: str) -> None:
+def child_memory(workload: str, impl: str, size: int, out: str) -> None:
+    """Peak extra memory of one run on a fresh interpreter; the answer saved to ``out``."""
     maker = WORKLOADS[workload][2][impl]
     maker(min(size, 10_000))()  # warm-up on a small input: imports, kernel registry, BLAS
     run = maker(size)
@@ -296,36 +297,71 @@ def child(workload: str, impl: str, size: int, repeat: int, out: str) -> None:
     before = _status_kib("VmRSS")
     answer = run()
     peak = _status_kib("VmHWM") - before
-    del answer
-    # Fast workloads repeat inside one timing so that the timer's resolution does not matter.
-    t0 = time.perf_counter()
-    run()
-    once = time.perf_counter() - t0
-    number = max(1, int(0.05 / max(once, 1e-9)))
-    walls, cpus = [], []
+    np.save(out, np.asarray(answer))
+    print(json.dumps({"peak_mib": peak / 1024}))
+
+
+def child_time(workload: str, size: int, repeat: int) -> None:
+    """Median wall time and CPU/wall of every implementation, their runs interleaved so that
+    the load of a shared machine falls on all of them alike."""
+    runs = {impl: maker(size) for impl, maker in WORKLOADS[workload][2].items()}
+    number = {}
+    for impl, run in runs.items():
+        run()  # warm-up
+        t0 = time.perf_counter()
+        run()
+        # Fast workloads repeat inside one timing so that the timer's resolution does not matter.
+        number[impl] = max(1, int(0.05 / max(time.perf_counter() - t0, 1e-9)))
+    walls: dict[str, list[float]] = {impl: [] for impl in runs}
+    cpus: dict[str, list[float]] = {impl: [] for impl in runs}
     for _ in range(repeat):
-        r0, c0 = time.perf_counter(), time.process_time()
-        for _ in range(number):
-            run()
-        walls.append((time.perf_counter() - r0) / number)
-        cpus.append((time.process_time() - c0) / number)
-    np.save(out, np.asarray(run()))
-    wall = statistics.median(walls)
-    print(json.dumps({"wall": wall, "cpu_ratio": statistics.median(cpus) / wall,
-                      "peak_mib": peak / 1024, "maxrss_mib":
-                      resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+        for impl, run in runs.items():
+            r0, c0 = time.perf_counter(), time.process_time()
+            for _ in range(number[impl]):
+                run()
+            walls[impl].append((time.perf_counter() - r0) / number[impl])
+            cpus[impl].append((time.process_time() - c0) / number[impl])
+    print(json.dumps({impl: {"wall": statistics.median(walls[impl]),
+                             "cpu_ratio": sum(cpus[impl]) / sum(walls[impl])}
+                      for impl in runs}))
 
 
-def measure(workload: str, impl: str, size: int, repeat: int, tmp: str) -> dict:
-    out = os.path.join(tmp, f"{workload}-{impl}-{size}.npy")
-    proc = subprocess.run(
-        [sys.executable, __file__, "--child", workload, impl, str(size), str(repeat), out],
-        capture_output=True, text=True)
+def _child(*args: str) -> dict:
+    proc = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True)
     if proc.returncode != 0:
         return {"error": proc.stderr.strip().splitlines()[-1] if proc.stderr else "failed"}
-    res = json.loads(proc.stdout.strip().splitlines()[-1])
-    res["answer"] = np.load(out)
-    return res
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def bench(workload: str, size: int, repeat: int, tmp: str) -> bool:
+    """Print one workload's rows; False if an implementation failed or disagreed."""
+    target, per, impls = WORKLOADS[workload]
+    label = workload if not size else f"{workload} {size:.0e}"
+    mem, answers, ok = {}, {}, True
+    for impl in impls:
+        out = os.path.join(tmp, f"{workload}-{impl}-{size}.npy")
+        mem[impl] = _child("--child-memory", workload, impl, str(size), out)
+        if "error" not in mem[impl]:
+            answers[impl] = np.load(out)
+    times = _child("--child-time", workload, str(size), str(repeat))
+    ref = next(iter(impls))
+    for impl in impls:
+        error = mem[impl].get("error") or times.get("error")
+        if error or ref not in answers:
+            print(f"{label:<18}{impl:<11}  FAILED: {error or 'the reference failed'}")
+            ok, label = False, ""
+            continue
+        agree = np.allclose(answers[impl], answers[ref], rtol=RTOL[workload], atol=0)
+        ok &= bool(agree)
+        wall = times[impl]["wall"] / per
+        shown = f"{wall * 1e6:9.2f} us" if wall < 1e-3 else f"{wall * 1e3:9.2f} ms"
+        peak, ref_peak = mem[impl]["peak_mib"], max(mem[ref]["peak_mib"], 0.01)
+        print(f"{label:<18}{impl:<11}{shown:>12}{times[impl]['wall'] / times[ref]['wall']:>8.2f}"
+              f"{peak:>10.1f}{peak / ref_peak:>8.2f}{times[impl]['cpu_ratio']:>9.2f}  "
+              f"{target if impl == list(impls)[1] else ''}"
+              f"{'' if agree else '  ANSWER DIFFERS FROM REFERENCE'}")
+        label = ""
+    return ok
 
 
 def main() -> None:
@@ -334,11 +370,16 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="1e5 rows, 3 repeats")
     parser.add_argument("--big", action="store_true", help="also the elementwise chain at 1e8")
     parser.add_argument("--only", nargs="*", choices=list(WORKLOADS), help="these workloads")
-    parser.add_argument("--child", nargs=5, help=argparse.SUPPRESS)
+    parser.add_argument("--child-memory", nargs=4, help=argparse.SUPPRESS)
+    parser.add_argument("--child-time", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.child:
-        w, impl, size, repeat, out = args.child
-        child(w, impl, int(size), int(repeat), out)
+    if args.child_memory:
+        w, impl, size, out = args.child_memory
+        child_memory(w, impl, int(size), out)
+        return
+    if args.child_time:
+        w, size, repeat = args.child_time
+        child_time(w, int(size), int(repeat))
         return
     repeat = 3 if args.quick else 5
     rows = 10**5 if args.quick else 10**6
@@ -348,32 +389,12 @@ def main() -> None:
               f"{'x ref':>8}{'cpu/wall':>9}  target")
     print(header)
     print("-" * len(header))
-    failed = False
+    ok = True
     with tempfile.TemporaryDirectory() as tmp:
         for workload in args.only or WORKLOADS:
-            target, per, impls = WORKLOADS[workload]
             for size in sizes[workload]:
-                label = workload if not size else f"{workload} {size:.0e}"
-                ref = None
-                for impl in impls:
-                    res = measure(workload, impl, size, repeat, tmp)
-                    if "error" in res:
-                        print(f"{label:<18}{impl:<11}  FAILED: {res['error']}")
-                        failed = True
-                        continue
-                    ref = ref or res
-                    ok = np.allclose(res["answer"], ref["answer"], rtol=RTOL[workload], atol=0)
-                    if not ok:
-                        failed = True
-                    wall = res["wall"] / per
-                    shown = f"{wall * 1e6:9.2f} us" if wall < 1e-3 else f"{wall * 1e3:9.2f} ms"
-                    ref_peak = max(ref["peak_mib"], 0.01)
-                    print(f"{label:<18}{impl:<11}{shown:>12}{res['wall'] / ref['wall']:>8.2f}"
-                          f"{res['peak_mib']:>10.1f}{res['peak_mib'] / ref_peak:>8.2f}"
-                          f"{res['cpu_ratio']:>9.2f}  {target if impl == 'daphnelib' else ''}"
-                          f"{'' if ok else '  ANSWER DIFFERS FROM REFERENCE'}")
-                    label = ""
-    if failed:
+                ok &= bench(workload, size, repeat, tmp)
+    if not ok:
         sys.exit(1)
 
 
