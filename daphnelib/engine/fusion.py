@@ -61,6 +61,15 @@ def _threads() -> ThreadPoolExecutor:
     return _pool
 
 
+def _forget_pool() -> None:
+    """A forked child has none of the parent's threads: it starts a pool of its own."""
+    global _pool
+    _pool = None
+
+
+os.register_at_fork(after_in_child=_forget_pool)
+
+
 class _Node:
     __slots__ = ("args", "frees", "kernel", "op", "out")
 

@@ -329,3 +329,37 @@ def test_a_rebuilt_graph_compiles_once(monkeypatch: pytest.MonkeyPatch) -> None:
     assert out.dtype == np.int64 and len(compiled) == 2
     out = (dc.from_numpy(np.full((2, 2), 1, dtype=np.int64)) + 1.0).compute()
     assert out.dtype == np.float64 and len(compiled) == 3
+
+
+def test_a_forked_child_runs_pipelines_on_its_own_pool() -> None:
+    """In a subprocess: a pipeline in a forked child must not wait for the parent's threads."""
+    import subprocess
+    import sys
+
+    code = """
+import multiprocessing as mp
+import numpy as np
+from daphnelib.engine import fusion
+from daphnelib.engine.executor import compile_program, run
+from daphnelib.engine.program import Instr, Kind, Program, Var
+
+fusion.MIN_CELLS, fusion.BLOCK_CELLS = 1, 4
+x = np.arange(64.0).reshape(16, 4)
+program = Program((Instr(0, "receiveFromNumpy", (x,), Kind.MATRIX),
+                   Instr(1, "*", (Var(0), 2.0), Kind.MATRIX)))
+
+def child(q):
+    q.put(float(run(compile_program(program)).sum()))
+
+run(compile_program(program))  # the parent's pool exists now
+ctx = mp.get_context("fork")
+q = ctx.Queue()
+p = ctx.Process(target=child, args=(q,))
+p.start()
+print(q.get(timeout=60))
+p.join(60)
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == str(2.0 * sum(range(64)))
