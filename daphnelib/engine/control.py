@@ -32,7 +32,7 @@ from daphnelib.engine.values import FrameValue
 from daphnelib.engine.valuetypes import vt_of, vt_of_dtype
 
 if TYPE_CHECKING:
-    from daphnelib.engine.executor import Step
+    from daphnelib.engine.executor import CompiledProgram
 
 STRUCTURED_OPS = frozenset(("if", "for", "while", "do-while", "call"))
 
@@ -48,13 +48,13 @@ class Block:
             raise ValueError("a block's program must end with a 'results' instruction")
         self.nparams = nparams
         self.program = program
-        self._steps: list[Step] | None = None
+        self._steps: CompiledProgram | None = None
 
     @property
     def nresults(self) -> int:
         return len(self.program.result.args)
 
-    def steps(self) -> list[Step]:
+    def steps(self) -> CompiledProgram:
         if self._steps is None:
             from daphnelib.engine.executor import compile_program
 

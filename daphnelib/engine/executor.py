@@ -1,4 +1,10 @@
-"""Run a lowered :class:`Program` in-process.
+"""Compile and run a lowered :class:`Program` in-process.
+
+Compilation rewrites the program (``engine/rewrite.py``: common subexpressions, symmetric
+and transposed products), fuses elementwise groups (``engine/fusion.py``), resolves every
+kernel once and records the last use of every value, so that the run drops each value from
+its environment right after the instruction that reads it last: intermediates die as soon as
+they can, and a dying buffer may be reused by a fused pipeline.
 
 Every buffer the kernels allocate is 64-byte aligned (see ``_native.buffers``), so results can
 be handed to TensorFlow/PyTorch through DLPack without a copy.
@@ -6,17 +12,27 @@ be handed to TensorFlow/PyTorch through DLPack without a copy.
 
 from __future__ import annotations
 
+import itertools
+import sys
+import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
 from daphnelib._native.buffers import aligned_allocation
-from daphnelib.engine.program import Program, Var
+from daphnelib.engine.fusion import FUSED, Pipeline, fuse
+from daphnelib.engine.program import Instr, Program, Var, read_ids
 from daphnelib.engine.registry import lookup
+from daphnelib.engine.rewrite import rewrite
+from daphnelib.engine.values import FrameValue
 
-# A compiled step: kernel, then per argument an env slot (int) or an object with get(env).
-Step = tuple[Callable[..., Any], tuple[Any, ...], int, str]
+# A compiled step: kernel; per argument an env slot (int) or an object with get(env); the
+# output slot; the builtin's name; the slots that die here (cleared before the kernel runs);
+# whether the output is kept (False: nothing reads it); the argument positions of a pipeline
+# whose buffers may take its result (read once here and never again).
+Step = tuple[Callable[..., Any], tuple[Any, ...], int, str, tuple[int, ...], bool,
+             tuple[int, ...]]
 
 
 class _Const:
@@ -49,25 +65,176 @@ def _compiled_arg(arg: Any) -> Any:
     return _Const(arg)
 
 
-def compile_program(program: Program) -> list[Step]:
-    """Resolve kernels once, so repeated runs of a cached program skip the lookups."""
-    return [(lookup(ins.op), tuple(_compiled_arg(a) for a in ins.args), ins.out, ins.op)
-            for ins in program.instrs]
+
+class CompiledProgram:
+    """Steps with resolved kernels and value lifetimes; run it with :func:`run`."""
+
+    __slots__ = ("nslots", "result", "steps")
+
+    def __init__(self, steps: list[Step], nslots: int, result: int) -> None:
+        self.steps, self.nslots, self.result = steps, nslots, result
+
+    def __len__(self) -> int:
+        return len(self.steps)
 
 
-def run(steps: list[Step], params: Sequence[Any] = ()) -> Any:
-    """Execute compiled steps; returns the last instruction's value.
+def compile_program(program: Program, *, optimize: bool = True) -> CompiledProgram:
+    """Rewrite and fuse (unless ``optimize`` is False), resolve kernels, compute lifetimes.
+
+    Value ``V<k>`` keeps slot ``k``; a block's parameters occupy the slots below its first
+    instruction. The result (the last instruction's value) is never dropped.
+    """
+    if optimize and program.instrs:
+        program = fuse(rewrite(program))
+    instrs = program.instrs
+    if not instrs:
+        return CompiledProgram([], 0, 0)
+    result = instrs[-1].out
+    last: dict[int, int] = {}
+    for i, ins in enumerate(instrs):
+        for v in read_ids(ins.args):
+            last[v] = i
+    dying: list[list[int]] = [[] for _ in instrs]
+    for v, i in last.items():
+        if v != result:
+            dying[i].append(v)
+    steps: list[Step] = []
+    for i, ins in enumerate(instrs):
+        if ins.op == FUSED:
+            pipe, *args = ins.args
+            dies = set(dying[i])
+            counts = {a.id: args.count(a) for a in args}
+            # Inputs read once here and never again may lend their buffer to the result.
+            donors = tuple(k for k, a in enumerate(args) if a.id in dies and counts[a.id] == 1)
+            fn: Callable[..., Any] = pipe
+        else:
+            fn, args, donors = lookup(ins.op), ins.args, ()
+        keep = ins.out == result or ins.out in last
+        steps.append((fn, tuple(_compiled_arg(a) for a in args), ins.out, ins.op,
+                      tuple(dying[i]), keep, donors))
+    nslots = max(result, *last) + 1 if last else result + 1
+    return CompiledProgram(steps, nslots, result)
+
+
+def run(program: CompiledProgram, params: Sequence[Any] = (), data: Sequence[Any] = ()
+        ) -> Any:
+    """Execute a compiled program; returns the last instruction's value.
 
     ``params`` pre-fill env slots ``0..len(params)-1`` (the inputs of a nested control-flow
-    block, see ``engine/control.py``); the steps are then numbered after them.
+    block, see ``engine/control.py``); the steps are numbered after them. ``data`` fill the
+    last slots: the input buffers of a program compiled by :func:`compile_cached`.
     """
-    env: list[Any] = [*params, *([None] * len(steps))]
-    with aligned_allocation(), np.errstate(all="ignore"):
-        for fn, args, out, op in steps:
-            vals = [env[a] if type(a) is int else a.get(env) for a in args]
-            try:
-                env[out] = fn(*vals)
-            except Exception as exc:
+    if not program.steps:
+        return None
+    env: list[Any] = [*params, *([None] * (program.nslots - len(params) - len(data))), *data]
+    if _running.active:  # a nested block: the contexts below are already entered
+        return _steps(program, env)
+    _running.active = True
+    try:
+        with aligned_allocation(), np.errstate(all="ignore"):
+            return _steps(program, env)
+    finally:
+        _running.active = False
+
+
+class _Running(threading.local):
+    active = False  # whether this thread is inside run() (a block runs within a kernel)
+
+
+_running = _Running()
+
+
+def _steps(program: CompiledProgram, env: list[Any]) -> Any:
+    for fn, args, out, op, dies, keep, donors in program.steps:
+        vals = [env[a] if type(a) is int else a.get(env) for a in args]
+        for d in dies:
+            env[d] = None
+        try:
+            if donors:
+                # Two references (this list and getrefcount's argument): nothing else, not a
+                # view, a caller or another value, can see the buffer.
+                private = tuple(k for k in donors if sys.getrefcount(vals[k]) == 2)
+                value = fn(*vals, donors=private)
+            else:
+                value = fn(*vals)
+        except Exception as exc:
+            if type(fn) is not Pipeline:  # a pipeline names its failing op itself
                 exc.add_note(f"(in DaphneDSL builtin {op!r}, V{out})")
-                raise
-    return env[-1]
+            raise
+        del vals  # the dying arguments go now, not at the next step
+        if keep:
+            env[out] = value
+        del value  # the env slot is its only holder (see the donor check)
+    return env[program.result]
+
+
+# -- programs cached by structure ---------------------------------------------------------------
+
+# Argument types that are a program's data (its input buffers), not part of its structure.
+_DATA = (np.ndarray, FrameValue)
+# Literal types whose (type, repr) identifies them: 1, 1.0 and True differ, -0.0 and 0.0 too.
+_LITERALS = frozenset((bool, int, float, str, type(None)))
+_CACHE: dict[tuple, CompiledProgram] = {}
+_CACHE_SIZE = 256
+
+
+def _literal_key(arg: Any) -> Any:
+    t = type(arg)
+    if t is Var:
+        return arg.id
+    if t in _LITERALS or isinstance(arg, np.generic):
+        return (t, repr(arg))
+    if t is slice and arg.step is None:
+        return (slice, _literal_key(arg.start), _literal_key(arg.stop))
+    raise TypeError  # blocks, functions, records: the program is not cached
+
+
+def _structure(program: Program) -> tuple[tuple | None, list[Any]]:
+    """(A key equal for programs that differ in their data only, or None; the data)."""
+    data: list[Any] = []
+    key = []
+    try:
+        for ins in program.instrs:
+            args = []
+            for a in ins.args:
+                if isinstance(a, _DATA):
+                    args.append(_DATA)
+                    data.append(a)
+                else:
+                    args.append(_literal_key(a))
+            key.append((ins.op, ins.kind, *args))
+    except TypeError:
+        return None, []
+    return tuple(key), data
+
+
+def _with_data_slots(program: Program, first: int) -> Program:
+    """``program`` reading its data from slots ``first, first + 1, ...`` instead."""
+    slot = itertools.count(first)
+    return Program(tuple(
+        Instr(ins.out, ins.op, tuple(Var(next(slot)) if isinstance(a, _DATA) else a
+                                     for a in ins.args), ins.kind)
+        for ins in program.instrs))
+
+
+def compile_cached(program: Program) -> tuple[CompiledProgram, tuple[Any, ...]]:
+    """The compiled program and the data to :func:`run` it with. Programs that differ only
+    in their input buffers share one compilation, so a loop rebuilding the same graph
+    compiles once."""
+    key, data = _structure(program)
+    if key is None:
+        return compile_program(program), ()
+    compiled = _CACHE.get(key)
+    if compiled is None:
+        first = max((ins.out for ins in program.instrs), default=-1) + 1
+        compiled = compile_program(_with_data_slots(program, first))
+        if len(_CACHE) >= _CACHE_SIZE:
+            _CACHE.pop(next(iter(_CACHE)))  # the oldest entry
+        _CACHE[key] = compiled
+    return compiled, tuple(data)
+
+
+def execute(program: Program) -> Any:
+    """Compile (cached by structure) and run a top-level program; its result value."""
+    compiled, data = compile_cached(program)
+    return run(compiled, (), data)

@@ -47,3 +47,14 @@ class Program:
     @property
     def result(self) -> Instr:
         return self.instrs[-1]
+
+
+def read_ids(args: tuple) -> list[int]:
+    """The ids of the values an instruction with these arguments reads (range bounds too)."""
+    ids = []
+    for a in args:
+        if type(a) is Var:
+            ids.append(a.id)
+        elif isinstance(a, slice):
+            ids += [b.id for b in (a.start, a.stop) if type(b) is Var]
+    return ids

@@ -35,7 +35,7 @@ _BY_MODULE = {
                  "cumMax",
     "generate": "fill seq diagMatrix rand sample",
     "reorg": "t transpose reshape cbind rbind reverse lowerTri upperTri replace order oneHot bin "
-             "quantize solve eigen syrk gemv isSymmetric sparsity diagVector ctable",
+             "quantize solve eigen syrk gemv isSymmetric sparsity diagVector ctable t@ @t t@t",
     "indexing": "extract filter insert",
     "cast": "as",
     "frame": "createFrame setColLabels setColLabelsPrefix cartesian innerJoin extract filter "

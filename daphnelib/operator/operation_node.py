@@ -51,17 +51,29 @@ class OperationNode:
             args += tuple(named_input_nodes.values())
         for a in _input_nodes(args):
             a._check_alive()
-            if a._consumers is None:
-                # Keyed by id: nodes are unhashable (== builds a node, as in DaphneLib).
-                a._consumers = weakref.WeakValueDictionary()
-            a._consumers[id(self)] = self
+            a._add_consumer(self)
         self.daphne_context = daphne_context
         self._op = operation
         self._args = args
         self._local_data = local_data  # keeps input buffers alive as long as the node
         self._program: Program | None = None  # lowered once; the backend caches its compilation
-        self._consumers: weakref.WeakValueDictionary[int, OperationNode] | None = None
+        self._consumers: list[weakref.ref[OperationNode]] | None = None
         self._deleted = False
+
+    def _add_consumer(self, node: OperationNode) -> None:
+        """Record ``node`` as reading this one (weakly: consumers may die first)."""
+        refs = self._consumers
+        if refs is None:
+            self._consumers = refs = []
+        elif len(refs) >= 32 and not len(refs) & (len(refs) - 1):
+            refs[:] = [r for r in refs if r() is not None]  # at powers of two: amortised O(1)
+        refs.append(weakref.ref(node))
+
+    def _live_consumers(self) -> list[OperationNode]:
+        """The nodes built on this one that are still alive."""
+        if self._consumers is None:
+            return []
+        return [c for c in (r() for r in self._consumers) if c is not None]
 
     # -- lifetime ---------------------------------------------------------------------------
 
@@ -80,10 +92,9 @@ class OperationNode:
         while stack:
             node = stack.pop()
             node._program = None
-            if node._consumers is not None:
-                fresh = [c for c in node._consumers.values() if id(c) not in seen]
-                seen.update(map(id, fresh))
-                stack.extend(fresh)
+            fresh = [c for c in node._live_consumers() if id(c) not in seen]
+            seen.update(map(id, fresh))
+            stack.extend(fresh)
 
     def _check_alive(self) -> None:
         if self._deleted:

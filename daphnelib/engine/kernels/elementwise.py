@@ -50,7 +50,9 @@ def _operand(value: Value) -> tuple[np.ndarray, str, bool]:
         if value.ndim != 2:
             raise TypeError(f"expected a matrix (2-D array), got a {value.ndim}-D array")
         return value, vt, False
-    return np.full((1, 1), value, dtype=DTYPE_OF_VT[vt]), vt, True
+    cell = np.empty((1, 1), dtype=DTYPE_OF_VT[vt])  # cheaper than np.full, same conversion
+    cell[0, 0] = value
+    return cell, vt, True
 
 
 def _stringify(x: np.ndarray) -> np.ndarray:
@@ -210,20 +212,15 @@ def _log(x: np.ndarray, y: np.ndarray, vt: str) -> np.ndarray:
     return np.divide(lx, np.log(y), out=lx if lx.shape == _out_shape(x, y) else None)
 
 
-def _minmax(plain: np.ufunc, nan_skipping: np.ufunc) -> Compute:
-    takes_rhs = np.less if plain is np.minimum else np.greater
-
+def _minmax(plain: np.ufunc, rhs_wins: Callable[[np.ndarray, np.ndarray], np.ndarray]
+            ) -> Compute:
     def compute(x: np.ndarray, y: np.ndarray, vt: str) -> np.ndarray:
         if not is_float(vt):
             return plain(x, y)
-        # std::min(lhs, rhs) is (rhs < lhs) ? rhs : lhs (std::max: lhs < rhs): lhs when either
-        # is NaN, and lhs for -0.0 vs 0.0, which numpy's SIMD minimum/maximum do not keep.
-        r = nan_skipping(x, y)
-        r = plain(x, r, out=r)
-        zeros = r == 0
-        if zeros.any():
-            np.copyto(r, np.where(takes_rhs(y, x), y, x), where=zeros)
-        return r
+        # std::min(lhs, rhs) is (rhs < lhs) ? rhs : lhs, std::max (lhs < rhs) ? rhs : lhs: lhs
+        # when either is NaN, and when they are equal (min(0.0, -0.0) is 0.0). numpy's
+        # minimum/maximum pick either zero, depending on the array's length and alignment.
+        return np.where(rhs_wins(x, y), y, x)
 
     return compute
 
@@ -253,11 +250,14 @@ class Binary:
         x, va, x_scalar = _operand(lhs)
         y, vb, y_scalar = _operand(rhs)
         vt, result_vt = self.typing(op, va, vb)
+        return _finish(self.apply(op, x, y, vt), result_vt, x_scalar and y_scalar)
+
+    def apply(self, op: str, x: np.ndarray, y: np.ndarray, vt: str) -> np.ndarray:
+        """The op over operand arrays already typed by :attr:`typing` (``vt``)."""
         try:
-            out = self.compute(_cast(x, vt), _cast(y, vt), vt)
+            return self.compute(_cast(x, vt), _cast(y, vt), vt)
         except ZeroDivisionError:
             raise ZeroDivisionError(f"integer division by zero in {op!r}") from None
-        return _finish(out, result_vt, x_scalar and y_scalar)
 
 
 BINARY: dict[str, Binary] = {
@@ -267,8 +267,8 @@ BINARY: dict[str, Binary] = {
     "/": Binary(_arith_typing, _div),
     "%": Binary(_arith_typing, _mod),
     "^": Binary(_arith_typing, _pow),
-    "min": Binary(_arith_typing, _minmax(np.minimum, np.fmin)),
-    "max": Binary(_arith_typing, _minmax(np.maximum, np.fmax)),
+    "min": Binary(_arith_typing, _minmax(np.minimum, lambda x, y: np.less(y, x))),
+    "max": Binary(_arith_typing, _minmax(np.maximum, np.less)),
     "log": Binary(_float_typing, _log),
     "==": Binary(_compare_typing, _compare(np.equal)),
     "!=": Binary(_compare_typing, _compare(np.not_equal)),
@@ -401,20 +401,32 @@ _KEEP_UNARY: dict[str, Callable[[np.ndarray, str], np.ndarray]] = {
 }
 
 
-def unary(op: str, arg: Value) -> Value:
-    """A DaphneDSL elementwise unary builtin (a key of ``_FLOAT_UNARY`` or ``_KEEP_UNARY``)."""
-    x, vt, scalar = _operand(arg)
+UNARY = frozenset((*_FLOAT_UNARY, *_KEEP_UNARY))
+
+
+def unary_typing(op: str, vt: str) -> str:
+    """The result VT of unary ``op`` over an operand of VT ``vt``."""
     if vt == "str":
         raise TypeError(f"{op!r} is not defined for strings")
     if op in _FLOAT_UNARY:
+        return "f32" if vt == "f32" else "f64"
+    return vt
+
+
+def unary_apply(op: str, x: np.ndarray, vt: str, result_vt: str) -> np.ndarray:
+    """Unary ``op`` over an operand array of VT ``vt`` (see :func:`unary_typing`)."""
+    if op in _FLOAT_UNARY:
         if op in _DOMAINS:
             _check_domain(op, x)
-        result_vt = "f32" if vt == "f32" else "f64"
-        out = _FLOAT_UNARY[op](x, dtype=DTYPE_OF_VT[result_vt])
-    else:
-        result_vt = vt
-        out = _KEEP_UNARY[op](x, vt)
-    return _finish(out, result_vt, scalar)
+        return _FLOAT_UNARY[op](x, dtype=DTYPE_OF_VT[result_vt])
+    return _KEEP_UNARY[op](x, vt)
+
+
+def unary(op: str, arg: Value) -> Value:
+    """A DaphneDSL elementwise unary builtin (a key of ``_FLOAT_UNARY`` or ``_KEEP_UNARY``)."""
+    x, vt, scalar = _operand(arg)
+    result_vt = unary_typing(op, vt)
+    return _finish(unary_apply(op, x, vt, result_vt), result_vt, scalar)
 
 
 def _register_unary(op: str) -> None:

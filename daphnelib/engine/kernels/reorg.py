@@ -390,6 +390,25 @@ def gemv(mat: Any, vec: Any) -> np.ndarray:
     return matrix_product("gemv", mat.T, vec)
 
 
+# Products with transposed operands, which the rewrite pass (engine/rewrite.py) substitutes
+# for ``t(A) @ B``, ``A @ t(B)`` and ``t(A) @ t(B)``: numpy hands the transposed view to BLAS
+# (no copy), and ``t(X) @ X`` on one buffer becomes BLAS syrk with the triangle mirrored, so
+# the result is exactly symmetric. Their names cannot be written in DaphneDSL.
+@kernel("t@")
+def matmul_tn(lhs: Any, rhs: Any) -> np.ndarray:
+    return matrix_product("@", matrix_arg("t", "arg", lhs).T, rhs)
+
+
+@kernel("@t")
+def matmul_nt(lhs: Any, rhs: Any) -> np.ndarray:
+    return matrix_product("@", lhs, matrix_arg("t", "arg", rhs).T)
+
+
+@kernel("t@t")
+def matmul_tt(lhs: Any, rhs: Any) -> np.ndarray:
+    return matrix_product("@", matrix_arg("t", "arg", lhs).T, matrix_arg("t", "arg", rhs).T)
+
+
 def is_symmetric(a: np.ndarray) -> bool:
     """Whether a square matrix equals its transpose; NaN off the diagonal never matches."""
     same = a == a.T

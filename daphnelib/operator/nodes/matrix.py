@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -254,10 +253,10 @@ class Matrix(ElementwiseOps, ShapedNode):
         if not isinstance(value, Matrix):
             raise TypeError(f"assign a Matrix into a matrix range, got {type(value).__name__}")
         old = Matrix(self.daphne_context, self._op, self._args, local_data=self._local_data)
-        consumers = list(self._consumers.values()) if self._consumers is not None else []
+        consumers = self._live_consumers()
         for consumer in consumers:
             consumer._args = tuple(old if a is self else a for a in consumer._args)
-        old._consumers = weakref.WeakValueDictionary({id(c): c for c in consumers})
+            old._add_consumer(consumer)
         self._consumers = None
         OperationNode.__init__(self, self.daphne_context, "insert", (old, rows, cols, value))
 

@@ -1,0 +1,351 @@
+"""Fused elementwise pipelines, run over row blocks on a thread pool.
+
+:func:`fuse` groups the elementwise instructions of a program (binary operators and math
+builtins, unary builtins) whose intermediate values are read only inside the group into one
+``fused`` instruction holding a :class:`Pipeline`. At run time a pipeline resolves the value
+types and shapes of its operations once, then evaluates the whole group block by block: each
+block is a few hundred KiB of rows, so its temporaries stay in cache and only the group's
+result is materialised. Blocks run on a pool of one thread per core; the numpy ufuncs and the
+Cython integer kernels they call release the GIL.
+
+Every block runs the very kernels of the unfused ops (``kernels/elementwise.py``) on row
+slices, so results are identical: the ops are elementwise and DAPHNE's broadcasting only
+stretches extent-1 dimensions (a 1 x m row is whole in every block, an n x 1 column is sliced
+with the rows). Small inputs, scalar-only groups, strings and DAPHNE's index type take the
+unfused path, which runs the registered kernels one after the other; a failing block also
+re-runs the group unfused, so an error is the unfused op's own, with its note.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import numpy as np
+
+from daphnelib.engine.kernels.elementwise import (
+    BINARY,
+    UNARY,
+    unary_apply,
+    unary_typing,
+)
+from daphnelib.engine.program import Instr, Program, Var, read_ids
+from daphnelib.engine.registry import lookup
+from daphnelib.engine.valuetypes import DTYPE_OF_VT, is_integral, vt_of, vt_of_dtype
+
+FUSED = "fused"
+# ``concat`` works on strings only; every other binary builtin may join a pipeline.
+FUSABLE = frozenset(op for op in BINARY if op != "concat") | UNARY
+# Ops that can raise on values (a domain error; integer division by zero): a pipeline with
+# one of them never writes into an input's buffer, so the unfused re-run reads intact inputs.
+_DOMAIN_ERRORS = frozenset(("sqrt", "ln", "asin", "acos"))
+_INT_ERRORS = frozenset(("/", "%", "mod", "^", "pow"))
+
+# Cells per block (512 KiB of f64) and the result size below which fusing does not pay.
+BLOCK_CELLS = 1 << 16
+MIN_CELLS = 1 << 17
+_pool: ThreadPoolExecutor | None = None
+
+# Operand references inside a pipeline: (_IN, k) the k-th input, (_NODE, j) node j's value,
+# (_CONST, v) a literal.
+_IN, _NODE, _CONST = range(3)
+
+
+def _threads() -> ThreadPoolExecutor:
+    global _pool
+    if _pool is None:
+        _pool = ThreadPoolExecutor(max_workers=os.cpu_count() or 1,
+                                   thread_name_prefix="daphnelib-block")
+    return _pool
+
+
+def _forget_pool() -> None:
+    """A forked child has none of the parent's threads: it starts a pool of its own."""
+    global _pool
+    _pool = None
+
+
+os.register_at_fork(after_in_child=_forget_pool)
+
+
+class _Node:
+    __slots__ = ("args", "frees", "kernel", "op", "out")
+
+    def __init__(self, op: str, out: int, args: tuple[tuple[int, Any], ...]) -> None:
+        self.op, self.out, self.args = op, out, args
+        self.kernel = lookup(op)
+        self.frees: tuple[int, ...] = ()  # node values last read by this node
+
+
+class Pipeline:
+    """A fused group of elementwise ops; the kernel of a ``fused`` instruction.
+
+    Called with the group's inputs (matrices or scalars) in order, it returns the value of
+    the group's last op. ``donors`` are positions of inputs that die at this step and that
+    nothing else refers to: the result may be written into such a buffer.
+    """
+
+    __slots__ = ("nodes",)
+
+    def __init__(self, nodes: Sequence[_Node]) -> None:
+        self.nodes = tuple(nodes)
+        last: dict[int, int] = {}
+        for i, node in enumerate(self.nodes):
+            for kind, ref in node.args:
+                if kind == _NODE:
+                    last[ref] = i
+        for i, node in enumerate(self.nodes):
+            node.frees = tuple(j for j, at in last.items() if at == i)
+
+    @property
+    def ops(self) -> tuple[str, ...]:
+        return tuple(n.op for n in self.nodes)
+
+    def __repr__(self) -> str:
+        return f"<pipeline {' '.join(self.ops)}>"
+
+    # -- execution --------------------------------------------------------------------------
+
+    def __call__(self, *inputs: Any, donors: tuple[int, ...] = ()) -> Any:
+        # A result is never larger than the largest input (DAPHNE's broadcasting).
+        if not any(type(v) is np.ndarray and v.size >= MIN_CELLS for v in inputs):
+            return self.unfused(inputs)
+        plan = _plan(self.nodes, inputs)
+        if plan is None:
+            return self.unfused(inputs)
+        try:
+            return _blocked(self, inputs, plan, donors)
+        except Exception:  # re-raised by the unfused ops, as their own error
+            return self.unfused(inputs)
+
+    def unfused(self, inputs: Sequence[Any]) -> Any:
+        """Run the ops one by one through their registered kernels (the reference path)."""
+        vals: list[Any] = [None] * len(self.nodes)
+        for i, node in enumerate(self.nodes):
+            args = [inputs[r] if k == _IN else vals[r] if k == _NODE else r
+                    for k, r in node.args]
+            try:
+                vals[i] = node.kernel(*args)
+            except Exception as exc:
+                exc.add_note(f"(in DaphneDSL builtin {node.op!r}, V{node.out})")
+                raise
+            for j in node.frees:
+                vals[j] = None
+        return vals[-1]
+
+
+class _Plan:
+    """The types and shapes of one run: per node (vt, result vt, operands); result shape."""
+
+    __slots__ = ("dtype", "may_raise", "operands", "shape", "vts")
+
+    def __init__(self) -> None:
+        self.operands: list[list[tuple[int, Any]]] = []
+        self.vts: list[tuple[str, str]] = []
+        self.may_raise = False
+        self.shape: tuple[int, int] = (0, 0)
+        self.dtype: np.dtype = np.dtype(np.float64)
+
+
+def _describe(value: Any) -> tuple[str, tuple[int, int] | None] | None:
+    """(VT, shape or None for a scalar) of an operand the blocked path can take, else None."""
+    if isinstance(value, np.ndarray):
+        if value.ndim != 2 or value.dtype.metadata is not None:
+            return None
+        try:
+            vt = vt_of_dtype(value.dtype)
+        except TypeError:
+            return None
+        return (vt, value.shape) if vt != "str" else None
+    try:
+        vt = vt_of(value)
+    except TypeError:
+        return None
+    return (vt, None) if vt not in ("str", "size") else None
+
+
+def _plan(nodes: Sequence[_Node], inputs: Sequence[Any]) -> _Plan | None:
+    """Resolve types and shapes once; None when the group should run unfused."""
+    infos = [_describe(v) for v in inputs]
+    plan = _Plan()
+    shapes: list[tuple[int, int] | None] = []
+    for node in nodes:
+        described = []
+        for kind, ref in node.args:
+            info = (infos[ref] if kind == _IN else (plan.vts[ref][1], shapes[ref])
+                    if kind == _NODE else _describe(ref))
+            if info is None:
+                return None
+            described.append(info)
+        try:
+            if len(described) == 2:
+                (va, sa), (vb, sb) = described
+                vt, rvt = BINARY[node.op].typing(node.op, va, vb)
+                if sa is not None and sb is not None:
+                    n, m = sa
+                    if sb not in ((n, m), (1, m), (n, 1)):
+                        return None  # the unfused op raises DAPHNE's broadcasting error
+                shape = sa if sa is not None else sb
+            else:
+                ((vt, shape),) = described
+                rvt = unary_typing(node.op, vt)
+        except TypeError:
+            return None
+        if rvt == "size":
+            return None
+        operands = []
+        for (kind, ref), (va, sa) in zip(node.args, described, strict=True):
+            if sa is None:  # a scalar: one 1 x 1 array of its own VT for the whole run
+                value = inputs[ref] if kind == _IN else ref
+                operands.append((_CONST, np.full((1, 1), value, DTYPE_OF_VT[va])))
+            else:
+                operands.append((kind, ref))
+        plan.operands.append(operands)
+        plan.vts.append((vt, rvt))
+        plan.may_raise |= node.op in _DOMAIN_ERRORS or (node.op in _INT_ERRORS
+                                                         and is_integral(vt))
+        shapes.append(shape)
+    shape = shapes[-1]
+    if shape is None or shape[0] * shape[1] == 0:
+        return None
+    plan.shape = shape
+    plan.dtype = DTYPE_OF_VT[plan.vts[-1][1]]
+    return plan
+
+
+def _donor(inputs: tuple, donors: tuple[int, ...], plan: _Plan) -> np.ndarray | None:
+    """An input buffer the result may overwrite. The executor offers inputs that die at this
+    step and that nothing else refers to (no view, no caller, no other value); of those, one
+    that owns its buffer and has the result's shape and dtype."""
+    if plan.may_raise:
+        return None
+    for k in donors:
+        arr = inputs[k]
+        if (isinstance(arr, np.ndarray) and arr.base is None and arr.flags.writeable
+                and arr.flags.c_contiguous and arr.shape == plan.shape
+                and arr.dtype == plan.dtype and arr.dtype.metadata is None):
+            return arr
+    return None
+
+
+def _blocked(pipe: Pipeline, inputs: tuple, plan: _Plan, donors: tuple[int, ...]
+             ) -> np.ndarray:
+    n, m = plan.shape
+    out = _donor(inputs, donors, plan)
+    if out is None:
+        out = np.empty(plan.shape, plan.dtype)
+    step = max(1, BLOCK_CELLS // max(m, 1))
+    starts = range(0, n, step)
+    nodes, operands, vts = pipe.nodes, plan.operands, plan.vts
+    # An operand is sliced with the rows when it has the result's row count; a 1 x m row or
+    # a 1 x 1 matrix is read whole by every block.
+    sliced = [isinstance(v, np.ndarray) and v.shape[0] == n for v in inputs]
+
+    def block(lo: int) -> None:
+        with np.errstate(all="ignore"):  # numpy's error state is per thread
+            run_block(lo, min(lo + step, n))
+
+    def run_block(lo: int, hi: int) -> None:
+        vals: list[Any] = [None] * len(nodes)
+        for i, node in enumerate(nodes):
+            args = []
+            for kind, ref in operands[i]:
+                if kind == _IN:
+                    v = inputs[ref]
+                    args.append(v[lo:hi] if sliced[ref] else v)
+                elif kind == _NODE:
+                    args.append(vals[ref])
+                else:
+                    args.append(ref)
+            vt, rvt = vts[i]
+            if len(args) == 2:
+                vals[i] = BINARY[node.op].apply(node.op, args[0], args[1], vt)
+            else:
+                vals[i] = unary_apply(node.op, args[0], vt, rvt)
+            for j in node.frees:
+                vals[j] = None
+        np.copyto(out[lo:hi], vals[-1], casting="no")
+
+    if len(starts) == 1:
+        block(0)
+    else:
+        for f in [_threads().submit(block, lo) for lo in starts]:
+            f.result()
+    return out
+
+
+# -- the compile-time pass ----------------------------------------------------------------------
+
+
+
+def fuse(program: Program) -> Program:
+    """``program`` with each maximal group of elementwise instructions, whose intermediates
+    are read only inside the group, replaced by one ``fused`` instruction."""
+    instrs = program.instrs
+    if not instrs:
+        return program
+    at = {ins.out: i for i, ins in enumerate(instrs)}
+    users: dict[int, list[int]] = {}
+    for i, ins in enumerate(instrs):
+        for v in read_ids(ins.args):
+            users.setdefault(v, []).append(i)
+    result = instrs[-1].out
+    group = [-1] * len(instrs)
+    roots = []
+    for i in range(len(instrs) - 1, -1, -1):
+        if group[i] >= 0 or not _fusable(instrs[i]):
+            continue
+        group[i] = i
+        roots.append(i)
+        stack = [i]
+        while stack:
+            for v in read_ids(instrs[stack.pop()].args):
+                j = at.get(v)
+                if (j is not None and group[j] < 0 and _fusable(instrs[j]) and v != result
+                        and all(group[u] == i for u in users[v])):
+                    group[j] = i
+                    stack.append(j)
+    if not roots:
+        return program
+    members: dict[int, list[int]] = {r: [] for r in roots}
+    for i, g in enumerate(group):
+        if g >= 0:
+            members[g].append(i)
+    out: list[Instr] = []
+    for i, ins in enumerate(instrs):
+        if group[i] < 0:
+            out.append(ins)
+        elif group[i] == i:
+            out.append(_fused(instrs, members[i]))
+    return Program(tuple(out))
+
+
+def _fusable(ins: Instr) -> bool:
+    return ins.op in FUSABLE and len(ins.args) == (2 if ins.op in BINARY else 1)
+
+
+def _fused(instrs: Sequence[Instr], member_ids: list[int]) -> Instr:
+    """One ``fused`` instruction for the group (in program order, the root last)."""
+    node_of = {instrs[i].out: k for k, i in enumerate(member_ids)}
+    inputs: list[Var] = []
+    slot: dict[int, int] = {}
+    nodes = []
+    for i in member_ids:
+        ins = instrs[i]
+        refs = []
+        for a in ins.args:
+            if type(a) is Var and a.id in node_of:
+                refs.append((_NODE, node_of[a.id]))
+            elif type(a) is Var:
+                if a.id not in slot:
+                    slot[a.id] = len(inputs)
+                    inputs.append(a)
+                refs.append((_IN, slot[a.id]))
+            else:
+                refs.append((_CONST, a))
+        nodes.append(_Node(ins.op, ins.out, tuple(refs)))
+    root = instrs[member_ids[-1]]
+    return Instr(root.out, FUSED, (Pipeline(nodes), *inputs), root.kind)
+

@@ -1,0 +1,366 @@
+"""The optimising executor: value lifetimes, rewrites and fused pipelines give the results of
+the plain path (each instruction's kernel run as written, values kept to the end).
+
+Fused pipelines are forced onto their blocked, threaded path on small inputs by shrinking
+``fusion.MIN_CELLS`` and ``fusion.BLOCK_CELLS``, so the properties cover block edges.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import weakref
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from daphnelib.engine import fusion
+from daphnelib.engine.executor import compile_program, run
+from daphnelib.engine.program import Instr, Kind, Program, Var
+from daphnelib.engine.registry import _RESOLVED, KERNELS
+
+M, S = Kind.MATRIX, Kind.SCALAR
+DTYPES = [np.float64, np.float32, np.int64, np.int32, np.int8, np.uint8, np.uint64, np.bool_]
+BINARY_OPS = ["+", "-", "*", "/", "%", "^", "min", "max", "==", "!=", "<", "<=", ">", ">=",
+              "&&", "||", "log"]
+UNARY_OPS = ["minus", "abs", "sign", "round", "floor", "ceil", "isNan", "relu", "exp",
+             "sqrt", "ln", "sin", "tanh"]
+SETTINGS = settings(max_examples=150, deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow])
+
+
+@contextlib.contextmanager
+def tiny_blocks(block_cells: int = 5) -> Iterator[None]:
+    """Fuse from one cell on, in blocks of a few cells (several blocks, ragged last one)."""
+    saved = fusion.MIN_CELLS, fusion.BLOCK_CELLS
+    fusion.MIN_CELLS, fusion.BLOCK_CELLS = 1, block_cells
+    try:
+        yield
+    finally:
+        fusion.MIN_CELLS, fusion.BLOCK_CELLS = saved
+
+
+@contextlib.contextmanager
+def extra_kernels(**kernels: Any) -> Iterator[None]:
+    """Kernels registered for one test only."""
+    KERNELS.update((name, {None: fn}) for name, fn in kernels.items())
+    try:
+        yield
+    finally:
+        for name in kernels:
+            del KERNELS[name]
+            _RESOLVED.pop(name, None)
+
+
+def outcome(program: Program, *, optimize: bool) -> tuple:
+    """(dtype, shape, bytes) of the result, or the error's type and message."""
+    try:
+        value = run(compile_program(program, optimize=optimize))
+    except Exception as exc:  # both paths must raise the same error
+        return ("error", type(exc).__name__, str(exc))
+    if isinstance(value, np.ndarray):
+        return (value.dtype.str, value.shape, value.tobytes())
+    return ("scalar", type(value).__name__, repr(value))
+
+
+def receive(out: int, arr: np.ndarray) -> Instr:
+    view = arr.view()
+    view.flags.writeable = False  # as from_numpy hands the engine a caller's buffer
+    return Instr(out, "receiveFromNumpy", (view,), M)
+
+
+# -- random elementwise programs ----------------------------------------------------------------
+
+@st.composite
+def elementwise_programs(draw: st.DrawFn) -> tuple[Program, list[np.ndarray]]:
+    n = draw(st.integers(1, 9))
+    m = draw(st.integers(1, 4))
+    shapes = [(n, m), (n, m), (1, m), (n, 1)]
+    inputs = []
+    for i in range(draw(st.integers(1, 3))):
+        dtype = np.dtype(draw(st.sampled_from(DTYPES)))
+        shape = shapes[0] if i == 0 else draw(st.sampled_from(shapes))
+        if dtype.kind == "f":
+            values = draw(st.lists(st.floats(-4, 4, width=dtype.itemsize * 8)
+                                   | st.sampled_from([0.0, -0.0, np.nan, np.inf]),
+                                   min_size=shape[0] * shape[1], max_size=shape[0] * shape[1]))
+        else:
+            info = np.iinfo(dtype) if dtype.kind != "b" else None
+            lo, hi = (0, 1) if info is None else (max(info.min, -5), min(info.max, 5))
+            values = draw(st.lists(st.integers(lo, hi), min_size=shape[0] * shape[1],
+                                   max_size=shape[0] * shape[1]))
+        inputs.append(np.array(values, dtype=dtype).reshape(shape))
+    instrs = [receive(i, a) for i, a in enumerate(inputs)]
+    # The first value is the full-shape matrix; every op keeps it on the left of a binary op
+    # now and then, so the result is n x m whatever the other operands are.
+    values = list(range(len(inputs)))
+    for _ in range(draw(st.integers(1, 8))):
+        out = len(instrs)
+        if draw(st.booleans()):
+            op = draw(st.sampled_from(UNARY_OPS))
+            instrs.append(Instr(out, op, (Var(draw(st.sampled_from(values))),), M))
+        else:
+            op = draw(st.sampled_from(BINARY_OPS))
+            lhs = Var(values[-1] if draw(st.booleans()) else 0)
+            rhs: Any = (Var(draw(st.sampled_from(values))) if draw(st.booleans())
+                        else draw(st.sampled_from([2, -3, 0, 1.5, 0.5, True])))
+            args = (rhs, lhs) if draw(st.integers(0, 4)) == 0 and type(rhs) is not Var else (
+                lhs, rhs)
+            instrs.append(Instr(out, op, args, M))
+        values.append(out)
+    return Program(tuple(instrs)), inputs
+
+
+@SETTINGS
+@given(elementwise_programs(), st.integers(1, 7))
+def test_fused_pipelines_equal_unfused_ops(case: tuple[Program, list[np.ndarray]],
+                                           block: int) -> None:
+    program, inputs = case
+    before = [a.copy() for a in inputs]
+    expected = outcome(program, optimize=False)
+    with tiny_blocks(block):
+        assert outcome(program, optimize=True) == expected
+    for a, b in zip(inputs, before, strict=True):
+        assert a.tobytes() == b.tobytes()  # the caller's buffers are never written
+
+
+def test_pipeline_errors_are_the_unfused_ops_own() -> None:
+    x = np.array([[4.0, -2.0], [9.0, 16.0]])
+    program = Program((receive(0, x), Instr(1, "+", (Var(0), 1.0), M),
+                       Instr(2, "sqrt", (Var(1),), M), Instr(3, "*", (Var(2), 2.0), M)))
+    assert any(ins.op == fusion.FUSED for ins in fusion.fuse(program).instrs)
+    with tiny_blocks(), pytest.raises(ValueError, match="invalid argument '-1' passed to") as e:
+        run(compile_program(program))
+    assert "(in DaphneDSL builtin 'sqrt', V2)" in e.value.__notes__
+
+
+def test_integer_division_by_zero_in_a_pipeline() -> None:
+    x = np.arange(12, dtype=np.int64).reshape(6, 2)
+    program = Program((receive(0, x), Instr(1, "-", (Var(0), 5), M),
+                       Instr(2, "/", (7, Var(1)), M)))
+    with tiny_blocks(), pytest.raises(ZeroDivisionError, match="integer division by zero"):
+        run(compile_program(program))
+
+
+def test_fusion_groups_only_values_read_inside_the_group() -> None:
+    x = np.ones((4, 4))
+    program = Program((receive(0, x), Instr(1, "+", (Var(0), 1.0), M),
+                       Instr(2, "*", (Var(1), 2.0), M), Instr(3, "sum", (Var(1),), S),
+                       Instr(4, "-", (Var(2), Var(3)), M)))
+    ops = [(ins.op, ins.args[0].ops if ins.op == fusion.FUSED else None)
+           for ins in fusion.fuse(program).instrs]
+    # V1 is read by sum too, so it stays a value of its own; V2 and V4 fuse.
+    assert ops == [("receiveFromNumpy", None), (fusion.FUSED, ("+",)), ("sum", None),
+                   (fusion.FUSED, ("*", "-"))]
+
+
+def test_large_chain_runs_blocked_on_the_thread_pool() -> None:
+    x = np.random.default_rng(1).random((fusion.MIN_CELLS // 10 + 3, 10))
+    instrs = [receive(0, x)]
+    for i in range(1, 41):
+        instrs.append(Instr(i, "*" if i % 2 else "+", (Var(i - 1), 0.999 if i % 2 else 0.001),
+                            M))
+    program = Program(tuple(instrs))
+    assert len(compile_program(program)) == 2  # the receive and one pipeline
+    assert outcome(program, optimize=True) == outcome(program, optimize=False)
+
+
+# -- lifetimes and buffer reuse -----------------------------------------------------------------
+
+def test_values_die_after_their_last_use() -> None:
+    remembered: list[weakref.ref] = []
+
+    def remember(x: np.ndarray) -> np.ndarray:
+        remembered.append(weakref.ref(x))
+        return x + 1.0
+
+    def alive() -> int:
+        return sum(r() is not None for r in remembered)
+
+    program = Program((
+        receive(0, np.zeros((3, 3))), Instr(1, "t", (Var(0),), M),
+        Instr(2, "testRemember", (Var(1),), M), Instr(3, "testRemember", (Var(2),), M),
+        Instr(4, "testAlive", (), S), Instr(5, "+", (Var(3), Var(4)), M)))
+    with extra_kernels(testRemember=remember, testAlive=alive):
+        out = run(compile_program(program))
+    # At V4, V1 (last read by V2) and V2 (last read by V3) are gone.
+    assert out.tolist() == [[2.0] * 3] * 3
+
+
+def test_a_dying_engine_buffer_takes_the_result() -> None:
+    made: list[int] = []
+
+    def make() -> np.ndarray:
+        arr = np.empty((4, 3))  # owns its buffer
+        arr[...] = np.arange(12.0).reshape(4, 3)
+        made.append(arr.ctypes.data)
+        return arr
+
+    program = Program((Instr(0, "testMake", (), M), Instr(1, "*", (Var(0), 2.0), M),
+                       Instr(2, "+", (Var(1), 1.0), M)))
+    with extra_kernels(testMake=make), tiny_blocks():
+        out = run(compile_program(program))
+    assert out.ctypes.data == made[0]
+    assert out.tolist() == (np.arange(12.0).reshape(4, 3) * 2 + 1).tolist()
+
+
+def test_a_buffer_still_viewed_is_not_reused() -> None:
+    def make() -> np.ndarray:
+        return np.arange(12.0).reshape(4, 3)
+
+    # V1 views V0; V0 dies at V2, but its buffer must keep the values V1 shows.
+    program = Program((Instr(0, "testMake", (), M), Instr(1, "reshape", (Var(0), 3, 4), M),
+                       Instr(2, "*", (Var(0), 2.0), M), Instr(3, "sum", (Var(1),), S),
+                       Instr(4, "+", (Var(2), Var(3)), M)))
+    with extra_kernels(testMake=make), tiny_blocks():
+        out = run(compile_program(program))
+    assert out.tolist() == (np.arange(12.0).reshape(4, 3) * 2 + 66).tolist()
+
+
+def test_a_callers_buffer_is_never_reused() -> None:
+    x = np.arange(12.0).reshape(4, 3)
+    program = Program((Instr(0, "receiveFromNumpy", (x,), M),
+                       Instr(1, "*", (Var(0), 2.0), M)))
+    with tiny_blocks():
+        out = run(compile_program(program))
+    assert not np.shares_memory(out, x)
+    assert x.tolist() == np.arange(12.0).reshape(4, 3).tolist()
+
+
+# -- rewrites -----------------------------------------------------------------------------------
+
+def _ops(program: Program) -> list[str]:
+    return [step[3] for step in compile_program(program).steps]
+
+
+def test_transpose_written_twice_is_computed_once() -> None:
+    x = np.random.default_rng(2).random((50, 4))
+    program = Program((receive(0, x), Instr(1, "t", (Var(0),), M), Instr(2, "t", (Var(0),), M),
+                       Instr(3, "cbind", (Var(1), Var(2)), M)))
+    assert _ops(program) == ["receiveFromNumpy", "t", "cbind"]
+    assert outcome(program, optimize=True) == outcome(program, optimize=False)
+
+
+def test_gram_matrix_is_exactly_symmetric_without_a_copy_of_x() -> None:
+    x = np.random.default_rng(3).random((2000, 30))
+    program = Program((receive(0, x), Instr(1, "t", (Var(0),), M),
+                       Instr(2, "@", (Var(1), Var(0)), M)))
+    assert _ops(program) == ["receiveFromNumpy", "t@"]
+    out = run(compile_program(program))
+    assert np.array_equal(out, out.T)
+    np.testing.assert_allclose(out, x.T @ x, rtol=1e-12)
+
+
+@st.composite
+def product_programs(draw: st.DrawFn) -> tuple[Program, bool]:
+    dtype = draw(st.sampled_from([np.float64, np.float32, np.int64, np.int32, np.uint8]))
+    n, m, k = (draw(st.integers(1, 6)) for _ in range(3))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    a = (rng.random((n, m)) * 10).astype(dtype)
+    b = (rng.random((draw(st.sampled_from([n, m, k])), draw(st.sampled_from([n, m, k]))))
+         * 10).astype(dtype)
+    instrs = [receive(0, a), receive(1, b), Instr(2, "t", (Var(0),), M),
+              Instr(3, "t", (Var(1),), M)]
+    lhs = draw(st.sampled_from([0, 1, 2, 3]))
+    rhs = draw(st.sampled_from([0, 1, 2, 3]))
+    instrs.append(Instr(4, "@", (Var(lhs), Var(rhs)), M))
+    if draw(st.booleans()):  # the same product again, and the transpose read elsewhere
+        instrs.append(Instr(5, "@", (Var(lhs), Var(rhs)), M))
+        instrs.append(Instr(6, "+", (Var(4), Var(5)), M))
+    return Program(tuple(instrs)), np.dtype(dtype).kind == "f"
+
+
+@SETTINGS
+@given(product_programs())
+def test_rewritten_products_equal_plain_ones(case: tuple[Program, bool]) -> None:
+    program, floating = case
+    expected = outcome(program, optimize=False)
+    got = outcome(program, optimize=True)
+    if expected[0] == "error" or not floating:
+        assert got == expected
+        return
+    # BLAS may order a float product's sums differently once the transpose is a view.
+    assert got[:2] == expected[:2]
+    dtype = np.dtype(got[0])
+    np.testing.assert_allclose(np.frombuffer(got[2], dtype), np.frombuffer(expected[2], dtype),
+                               rtol=1e-5 if dtype == np.float32 else 1e-12)
+
+
+def test_side_effects_and_random_ops_are_never_merged() -> None:
+    program = Program((Instr(0, "rand", (3, 3, 0.0, 1.0, 1.0, -1), M),
+                       Instr(1, "rand", (3, 3, 0.0, 1.0, 1.0, -1), M),
+                       Instr(2, "-", (Var(0), Var(1)), M)))
+    assert _ops(program).count("rand") == 2
+
+
+def test_constants_of_different_types_are_not_merged() -> None:
+    x = np.arange(6, dtype=np.int64).reshape(3, 2)
+    program = Program((receive(0, x), Instr(1, "+", (Var(0), 1), M),
+                       Instr(2, "+", (Var(0), 1.0), M), Instr(3, "cbind", (Var(1), Var(2)), M)))
+    out = run(compile_program(program))
+    assert out.dtype == np.float64
+    assert out.tolist() == [[1, 2, 1, 2], [3, 4, 3, 4], [5, 6, 5, 6]]
+
+
+# -- programs cached by structure ---------------------------------------------------------------
+
+def test_a_rebuilt_graph_compiles_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    from daphnelib import DaphneContext
+    from daphnelib.engine import executor
+
+    compiled: list[Program] = []
+    plain = executor.compile_program
+
+    def counting(program: Program, **kwargs: Any) -> Any:
+        compiled.append(program)
+        return plain(program, **kwargs)
+
+    monkeypatch.setattr(executor, "compile_program", counting)
+    monkeypatch.setattr(executor, "_CACHE", {})
+    dc = DaphneContext()
+    results = [((dc.from_numpy(np.full((2, 2), v)) + 1.0) * 2.0).sum(axis=0).compute()
+               for v in (1.0, 2.0, 3.0)]
+    assert [r.tolist() for r in results] == [[[8.0], [8.0]], [[12.0], [12.0]], [[16.0], [16.0]]]
+    assert len(compiled) == 1
+    # Another literal is another program: 1 and 1.0 differ in type, so in the result's.
+    out = (dc.from_numpy(np.full((2, 2), 1, dtype=np.int64)) + 1).compute()
+    assert out.dtype == np.int64 and len(compiled) == 2
+    out = (dc.from_numpy(np.full((2, 2), 1, dtype=np.int64)) + 1.0).compute()
+    assert out.dtype == np.float64 and len(compiled) == 3
+
+
+def test_a_forked_child_runs_pipelines_on_its_own_pool() -> None:
+    """In a subprocess: a pipeline in a forked child must not wait for the parent's threads."""
+    import subprocess
+    import sys
+
+    code = """
+import multiprocessing as mp
+import numpy as np
+from daphnelib.engine import fusion
+from daphnelib.engine.executor import compile_program, run
+from daphnelib.engine.program import Instr, Kind, Program, Var
+
+fusion.MIN_CELLS, fusion.BLOCK_CELLS = 1, 4
+x = np.arange(64.0).reshape(16, 4)
+program = Program((Instr(0, "receiveFromNumpy", (x,), Kind.MATRIX),
+                   Instr(1, "*", (Var(0), 2.0), Kind.MATRIX)))
+
+def child(q):
+    q.put(float(run(compile_program(program)).sum()))
+
+run(compile_program(program))  # the parent's pool exists now
+ctx = mp.get_context("fork")
+q = ctx.Queue()
+p = ctx.Process(target=child, args=(q,))
+p.start()
+print(q.get(timeout=60))
+p.join(60)
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == str(2.0 * sum(range(64)))
