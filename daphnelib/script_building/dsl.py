@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from daphnelib.engine.program import Instr, Kind, Program, Var
+from daphnelib.engine.program import RESULTS_OP, Instr, Kind, Program, Var
 from daphnelib.engine.values import FrameValue
 from daphnelib.engine.valuetypes import CODE_OF_VT, vt_of_dtype
 from daphnelib.script_building.structured import (
@@ -111,7 +111,9 @@ def render(program: Program, *, files_path: str | None = None) -> str:
     lines[:0] = take_definitions()  # the "def" of every function called
     root = program.result
     v = f"V{root.out}"
-    if root.kind is Kind.SCALAR:
+    if root.op == RESULTS_OP:  # several results: each reaches Python on its own
+        lines[-1:] = [f"saveDaphneLibResult({literal(a)});" for a in root.args]
+    elif root.kind is Kind.SCALAR:
         lines.append(f"saveDaphneLibResult(as.matrix({v}));")
     elif root.kind in (Kind.MATRIX, Kind.FRAME):
         if files_path is None:

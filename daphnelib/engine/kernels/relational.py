@@ -228,11 +228,11 @@ def _with_nulls(col: np.ndarray, record: Logical | None, missing: np.ndarray
         col[missing] = np.nan
         return col, record
     if col.dtype.kind == "T":
-        from daphnelib.interop.pandas import _default_string_dtype
+        from daphnelib.interop.pandas import default_string_dtype
 
         col[missing] = ""
         base = record if record is not None else Logical()
-        dtype = _default_string_dtype()
+        dtype = default_string_dtype()
         return col, replace(base, kind="string", dtype=dtype, mask=missing,
                             extra="nan" if _is_object(dtype) else None)
     # ints and bools (plain, widened or densified): pandas' nullable type of the original.
