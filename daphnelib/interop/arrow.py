@@ -16,6 +16,7 @@ bool                              unpacked bytes (Arrow packs bits)        one
 string, large_string, string_view ``StringDType`` (native, no objects)     one
 dictionary                        codes + "category" record                nulls: one
 timestamp(unit, tz), duration     int64 ticks + "datetime"/"timedelta"     nulls: one
+pandas.period (an extension type) int64 ordinals + "period" record          nulls: one
 decimal, nested, binary, ...      refused with a TypeError                 -
 ================================= ======================================= ==============
 
@@ -129,9 +130,14 @@ def strings_from_arrow(arr: pa.Array) -> tuple[np.ndarray, np.ndarray | None]:
 
 
 def _pandas_numeric(dtype: np.dtype) -> Any:
-    """The nullable pandas dtype of values of numpy ``dtype`` (Int64, Float32, boolean...)."""
+    """The nullable pandas dtype of values of numpy ``dtype`` (Int64, Float32, boolean...).
+
+    pandas has no Float16: float16 values with nulls are Float32 (they travel widened).
+    """
     import pandas as pd
 
+    if dtype == np.float16:
+        dtype = np.dtype(np.float32)
     return pd.api.types.pandas_dtype(
         "boolean" if dtype.kind == "b" else
         {"i": "Int", "u": "UInt", "f": "Float"}[dtype.kind] + str(dtype.itemsize * 8))
@@ -163,6 +169,8 @@ class _Ingress:
             return values, Logical("string", default_string_dtype(), mask=mask)
         if pa.types.is_timestamp(t) or pa.types.is_duration(t):
             return self.ticks(arr, name)
+        if isinstance(t, pa.ExtensionType) and t.extension_name == "pandas.period":
+            return self.periods(arr, name)
         if pa.types.is_boolean(t) or pa.types.is_integer(t) or pa.types.is_floating(t):
             return self.numeric(arr, name)
         if pa.types.is_decimal(t):
@@ -208,6 +216,18 @@ class _Ingress:
         dtype = numpy_dtype if t.tz is None else pd.DatetimeTZDtype(t.unit, t.tz)
         return ticks, Logical("datetime", dtype, extra=numpy_dtype)
 
+    def periods(self, arr: pa.Array, name: str) -> tuple[np.ndarray, Logical]:
+        """pandas' period extension type (what pyarrow makes of a PeriodArray): ordinals."""
+        import pandas as pd
+
+        ordinals = _values(arr.storage, np.dtype(np.int64))
+        mask = validity_mask(arr.storage)
+        if mask is not None:  # NaT is int64's minimum for periods too
+            self.copied(name, "nulls -> NaT")
+            ordinals = np.where(mask, np.iinfo(np.int64).min, ordinals)
+            ordinals.flags.writeable = False
+        return ordinals, Logical("period", pd.PeriodDtype(arr.type.freq))
+
     def dictionary(self, arr: pa.Array, name: str) -> tuple[np.ndarray, Logical]:
         import pandas as pd
 
@@ -216,7 +236,9 @@ class _Ingress:
         mask = validity_mask(arr)
         if mask is not None or index_type.kind == "u" or index_type.char not in "bil":
             self.copied(name, "dictionary indices -> codes with -1 for nulls")
-            wide = np.int64 if index_type.itemsize > 2 else np.int32
+            # signed codes DAPHNE holds keep their width; others widen (uint may be >= 2**31)
+            wide = index_type if index_type.char in "bil" else \
+                np.int64 if index_type.itemsize > 2 else np.int32
             codes = codes.astype(wide)
             if mask is not None:
                 codes[mask] = -1

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 def check_polars(obj: Any) -> None:
     """Raise a TypeError unless ``obj`` is a polars DataFrame or Series."""
-    pl = import_optional("polars", "polars", "from_polars")
+    pl = import_optional("polars", "arrow", "from_polars")
     if not isinstance(obj, (pl.DataFrame, pl.Series)):
         raise TypeError(f"from_polars needs a polars DataFrame or Series, got "
                         f"{type(obj).__name__} (use from_arrow for other Arrow producers)")
@@ -26,5 +26,5 @@ def check_polars(obj: Any) -> None:
 
 def to_polars(table: pa.Table) -> Any:
     """The polars DataFrame of an Arrow table (no copy of numeric columns)."""
-    pl = import_optional("polars", "polars", "compute(asPolars=True)")
+    pl = import_optional("polars", "arrow", "compute(asPolars=True)")
     return pl.from_arrow(table, rechunk=False)
