@@ -78,7 +78,7 @@ def from_tensorflow(
         t, logical = tf.bitcast(t, tf.uint16), "bfloat16"
     arr = dlpack.host_view(t, "tensor")
     buf = dlpack.engine_input(arr, logical=logical, verbose=verbose, what="tensor")
-    node = ctx._matrix_node(buf, tensor, shared_memory)
+    node = ctx._matrix_node(buf, tensor, shared_memory)._with_tensor_shape(tuple(shape))
     return (node, shape) if return_shape else node
 
 

@@ -83,7 +83,7 @@ def from_pytorch(
     shape = tensor.shape
     arr, logical = _host_view(tensor, verbose)
     buf = dlpack.engine_input(arr, logical=logical, verbose=verbose, what="tensor")
-    node = ctx._matrix_node(buf, tensor, shared_memory)
+    node = ctx._matrix_node(buf, tensor, shared_memory)._with_tensor_shape(tuple(shape))
     return (node, shape) if return_shape else node
 
 

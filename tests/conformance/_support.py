@@ -448,14 +448,15 @@ def arrow_of(data: Any) -> Any:
     ``from_pandas`` makes it a null)."""
     import pyarrow as pa
 
+    import pandas as pd
+
     df = frame_of(data)
     t = pa.Table.from_pandas(df, preserve_index=False)
-    for i in range(t.num_columns):
-        values = df.iloc[:, i].array
-        if isinstance(values, np.ndarray | getattr(__import__("pandas").arrays,
-                                                   "NumpyExtensionArray")) and \
-                np.asarray(values).dtype.kind == "f":
-            t = t.set_column(i, t.field(i), pa.array(np.asarray(values)))
+    columns = [pa.array(np.asarray(arr)) if isinstance(arr, pd.arrays.NumpyExtensionArray)
+               and arr.dtype.kind == "f" else col
+               for col, arr in zip(t.columns, (df.iloc[:, i].array for i in range(df.shape[1])),
+                                   strict=True)]
+    t = pa.Table.from_arrays(columns, schema=t.schema)
     return _strings_normalised(t)
 
 
