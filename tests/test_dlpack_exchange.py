@@ -27,6 +27,19 @@ class Producer:
         return arr.__dlpack__(**{k: v for k, v in kwargs.items() if k != "dl_device"})
 
 
+class Legacy:
+    """A consumer's view of a producer through the unversioned protocol only."""
+
+    def __init__(self, producer) -> None:
+        self.producer = producer
+
+    def __dlpack_device__(self) -> tuple[int, int]:
+        return self.producer.__dlpack_device__()
+
+    def __dlpack__(self, **kwargs):
+        return self.producer.__dlpack__()
+
+
 def test_versioned_capsules_are_asked_for_first(dc):
     src = np.arange(6.0).reshape(2, 3)
     producer = Producer(src)
@@ -42,8 +55,11 @@ def test_read_only_flag_is_honoured(dc):
     M = dc.from_dlpack(src)
     out = np.from_dlpack(M)  # a DLPack 1.x consumer gets the read-only flag
     assert out.ctypes.data == src.ctypes.data and not out.flags.writeable
+    legacy = np.from_dlpack(Legacy(M))  # an unversioned capsule cannot say read-only
+    assert legacy.ctypes.data != src.ctypes.data  # so the consumer gets a copy
+    np.testing.assert_array_equal(legacy, src, strict=True)  # its 1-D shape kept
     with pytest.raises(BufferError):
-        M.__dlpack__()  # an unversioned capsule cannot say read-only: refused, as numpy does
+        M.__dlpack__(copy=False)
     assert (M + 1).__dlpack__() is not None  # a computed result is the consumer's to write
 
 

@@ -268,13 +268,20 @@ def export_capsule(arr: np.ndarray, shape: tuple[int, ...] | None, *, stream: An
                    dl_device: tuple[int, int] | None = None, copy: bool | None = None) -> Any:
     """The DLPack capsule of the result ``arr`` viewed in ``shape`` (numpy's export).
 
-    numpy's deleter owns a reference to the array, and so to the engine buffer.
+    numpy's deleter owns a reference to the array, and so to the engine buffer. A read-only
+    result goes out as is in a DLPack 1.x capsule (with the read-only flag); a consumer
+    asking for an unversioned capsule gets a copy (``copy=False``: BufferError).
     """
     if dl_device is not None and tuple(dl_device) != (1, 0):
         raise BufferError(f"daphnelib results live on the CPU; cannot export to device "
                           f"{tuple(dl_device)}")
     if shape is not None:
         arr = arr.reshape(shape)
+    legacy = max_version is None or tuple(max_version) < (1, 0)
+    if legacy and not arr.flags.writeable and copy is not False:
+        # An input passed straight through is read-only, and an unversioned capsule cannot
+        # say so: the consumer gets its own copy instead of a writable alias of the input.
+        copy = True
     if copy:
         arr = arr.copy()
     kwargs: dict[str, Any] = {"stream": stream}

@@ -353,8 +353,9 @@ class Matrix(ElementwiseOps, ShapedNode):
 
         numpy makes the capsule: its deleter holds the result array, which holds the engine
         buffer, so the consumer's tensor stays valid after this node and its context are
-        gone. A result that is a read-only input passed straight through is exported only as
-        a DLPack 1.x capsule with the read-only flag (``max_version >= (1, 0)``).
+        gone. A result that is a read-only input passed straight through goes out as a
+        DLPack 1.x capsule with the read-only flag; a consumer asking for an unversioned
+        capsule gets a copy of it (none with ``copy=False``: BufferError).
         """
         from daphnelib.interop.dlpack import export_capsule
 
