@@ -94,7 +94,7 @@ def test_every_string_layout(dc, typ):
 
 
 def test_decimals_and_nested_types_are_refused_by_name(dc):
-    with pytest.raises(TypeError, match="'d' is decimal128.*no decimal type"):
+    with pytest.raises(TypeError, match=r"'d' is decimal128.*no decimal type"):
         dc.from_arrow(pa.table({"d": pa.array([1], pa.decimal128(5, 2))}))
     with pytest.raises(TypeError, match="'l' has Arrow type list"):
         dc.from_arrow(pa.table({"l": [[1, 2]]}))

@@ -78,7 +78,7 @@ def test_refusals_name_the_problem(dc):
     with pytest.raises(TypeError, match="__dlpack__ and __dlpack_device__"):
         dc.from_dlpack([1, 2])
     torch = pytest.importorskip("torch")
-    with pytest.raises(TypeError, match="bfloat16.*cannot be imported through DLPack"):
+    with pytest.raises(TypeError, match=r"bfloat16.*cannot be imported through DLPack"):
         dc.from_dlpack(torch.ones(2, dtype=torch.bfloat16))
 
 

@@ -40,7 +40,7 @@ KINDS = [kind for kind in _pandas_cases.KINDS if kind not in EXCLUDED]
 OPS = ("out", "roundtrip", "polars")
 CASES = [(kind, op) for kind in KINDS for op in OPS]
 
-_MODULE = '''"""pandas kinds through the Arrow PyCapsule interface and polars (see the case module)."""
+_MODULE = '''"""pandas kinds through the Arrow PyCapsule interface and polars (see the cases)."""
 
 from __future__ import annotations
 

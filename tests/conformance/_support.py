@@ -446,9 +446,8 @@ def arrow_of(data: Any) -> Any:
     """The Arrow table pyarrow itself makes of a pandas kind (no index, no pandas metadata),
     except that NaN in a numpy float column stays a value, as in DAPHNE (pyarrow's
     ``from_pandas`` makes it a null)."""
-    import pyarrow as pa
-
     import pandas as pd
+    import pyarrow as pa
 
     df = frame_of(data)
     t = pa.Table.from_pandas(df, preserve_index=False)
