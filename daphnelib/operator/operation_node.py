@@ -165,17 +165,11 @@ class ShapedNode(ValueNode):
 
 
 def evaluate_many(roots: Sequence[OperationNode], verbose: bool = False) -> tuple:
-    """The engine values of several nodes, computed in one run of their joint program."""
+    """The engine values of several nodes of one context, from one run of their joint
+    program on its backend (the value of the final ``results`` instruction)."""
     if len(roots) == 1:
         return (roots[0]._evaluate(verbose),)
-    from daphnelib.engine.executor import compile_program, run
-
-    program = lower(roots)
-    if verbose:
-        from daphnelib.script_building.dsl import render
-
-        sys.stdout.write(render(program))
-    return run(compile_program(program))
+    return roots[0].daphne_context.backend.execute(lower(roots), verbose=verbose)
 
 
 def lower(roots: Sequence[OperationNode], bound: Mapping[int, int] | None = None) -> Program:

@@ -111,8 +111,11 @@ def render(program: Program, *, files_path: str | None = None) -> str:
     lines[:0] = take_definitions()  # the "def" of every function called
     root = program.result
     v = f"V{root.out}"
-    if root.op == RESULTS_OP:  # several results: each reaches Python on its own
-        lines[-1:] = [f"saveDaphneLibResult({literal(a)});" for a in root.args]
+    if root.op == RESULTS_OP:  # several results: each value reaches Python on its own
+        kinds = {ins.out: ins.kind for ins in program.instrs}
+        lines[-1:] = [f"saveDaphneLibResult(as.matrix({literal(a)}));"
+                      if kinds[a.id] is Kind.SCALAR else f"saveDaphneLibResult({literal(a)});"
+                      for a in root.args if kinds[a.id] is not Kind.NONE]
     elif root.kind is Kind.SCALAR:
         lines.append(f"saveDaphneLibResult(as.matrix({v}));")
     elif root.kind in (Kind.MATRIX, Kind.FRAME):
