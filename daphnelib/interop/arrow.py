@@ -13,7 +13,7 @@ float32/64, no nulls
 int16, uint16, float16            widened (si32/ui32/f32), "numpy" record  one
 the same with nulls               values view + "masked" record (mask)     mask only
 bool                              unpacked bytes (Arrow packs bits)        one
-string, large_string, string_view ``StringDType`` (native, no objects)     one
+string, large_string, string_view ``StringDType`` (native, no objects)     one (view: two)
 dictionary                        codes + "category" record                nulls: one
 timestamp(unit, tz), duration     int64 ticks + "datetime"/"timedelta"     nulls: one
 pandas.period (an extension type) int64 ordinals + "period" record          nulls: one
