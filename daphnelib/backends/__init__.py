@@ -1,0 +1,1 @@
+"""Backends run lowered programs (the seam: see base.py)."""

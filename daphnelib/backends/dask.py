@@ -1,0 +1,498 @@
+"""The Dask backend: a program's matrix ops on a Dask cluster, every block run by our kernels.
+
+``DaskBackend(client=None, placement="dask")`` runs a :class:`~daphnelib.engine.program.Program`
+instruction by instruction:
+
+- an op with a distributed lowering (``dask_blocks``) runs on the cluster when the placement
+  says so; its result stays there as a row-blocked ``dask.array`` (lazy) unless it is a
+  scalar, which comes back at once (scalars steer loops and conditions on the client);
+- any other op runs locally through the embedded kernel, on inputs gathered from the cluster
+  only when they fit ``gather_limit`` (else a ``MemoryError`` names the op and the sizes).
+
+Placement: ``"dask"`` puts inputs, generators and everything computed from them on the
+cluster. ``"auto"`` decides per op, SystemDS-style: an op goes to the cluster only when its
+memory estimate (inputs + output) exceeds ``memory_fraction`` (0.7) of the available memory,
+or ``memory_budget`` bytes; a program whose every op fits runs on the embedded engine as a
+whole. ``verbose=True`` prints what ran where and what data moved.
+
+``rand`` on the cluster is generated in tiles of ``dask_blocks.RAND_TILE`` rows, tile t with
+a seed derived from the user's seed and t (tile 0 uses the seed itself): the same for every
+block size and run, and equal to the embedded ``rand`` up to RAND_TILE rows.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+import numpy as np
+
+from daphnelib.backends import dask_blocks as blocks
+from daphnelib.backends.base import Backend
+from daphnelib.engine.kernels.cast import keep_vt, parse_cast
+from daphnelib.engine.kernels.elementwise import BINARY, OUTER, _check_broadcast
+from daphnelib.engine.kernels.indexing import axis_selector, bit_selector
+from daphnelib.engine.program import Instr, Kind, Program, Var
+from daphnelib.engine.registry import lookup
+from daphnelib.engine.values import FrameValue
+from daphnelib.engine.valuetypes import STRING_DTYPE, most_general, vt_of_dtype
+
+_UNARY = ("minus", "abs", "sign", "exp", "ln", "sqrt", "round", "floor", "ceil", "sin", "cos",
+          "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh", "isNan", "relu")
+_AGGREGATES = ("sum", "aggMin", "aggMax", "mean", "var", "stddev", "idxMin", "idxMax")
+# Ops whose output row i depends on input row i only: one kernel call per row block.
+_ROW_LOCAL = frozenset((*BINARY, *OUTER, *_UNARY, "?:", "softmax", "replace", "oneHot"))
+_GENERATORS = ("receiveFromNumpy", "fill", "seq", "rand")
+_PLACEMENTS = ("dask", "auto")
+_DEFAULT_BLOCK_BYTES = 64 << 20
+
+
+def _nbytes(value: Any) -> int:
+    if isinstance(value, FrameValue):
+        return sum(c.nbytes for c in value.columns)
+    return int(getattr(value, "nbytes", 0) or 0)
+
+
+def _size(nbytes: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if nbytes < 1024 or unit == "GiB":
+            return f"{nbytes:.0f} {unit}" if unit == "B" else f"{nbytes:.1f} {unit}"
+        nbytes /= 1024
+    raise AssertionError  # unreachable
+
+
+def _is_matrix(value: Any) -> bool:
+    return (isinstance(value, np.ndarray) and value.ndim == 2) or blocks.is_dask(value)
+
+
+class DaskBackend(Backend):
+    """Runs programs on a Dask cluster, each block computed by the embedded engine's kernels.
+
+    Parameters
+    ----------
+    client : distributed.Client, optional
+        The cluster to use; default: the current default client, else a ``LocalCluster``
+        (threads, this machine) started on first use and closed by :meth:`close`.
+    placement : {"dask", "auto"}
+        "dask": everything with a distributed lowering runs on the cluster. "auto": only ops
+        whose memory estimate exceeds the local budget do.
+    block_rows : int, optional
+        Rows per block; default: about ``block_bytes`` per block.
+    block_bytes : int
+        Target block size when ``block_rows`` is not given (64 MiB).
+    memory_fraction : float
+        The local budget as a fraction of the available memory (0.7).
+    memory_budget : int, optional
+        The local budget in bytes (overrides ``memory_fraction``).
+    gather_limit : int, optional
+        The most bytes brought back for a local op or a result (default: the local budget).
+    """
+
+    name: ClassVar[str] = "dask"
+
+    def __init__(self, client: Any = None, placement: str = "dask", block_rows: int | None = None,
+                 block_bytes: int = _DEFAULT_BLOCK_BYTES, memory_fraction: float = 0.7,
+                 memory_budget: int | None = None, gather_limit: int | None = None) -> None:
+        if placement not in _PLACEMENTS:
+            raise ValueError(f"placement must be one of {_PLACEMENTS}, got {placement!r}")
+        if not 0.0 < memory_fraction <= 1.0:
+            raise ValueError(f"memory_fraction must be in (0, 1], got {memory_fraction}")
+        if block_rows is not None and (not isinstance(block_rows, int) or block_rows < 1):
+            raise ValueError(f"block_rows must be a positive int, got {block_rows!r}")
+        self.placement = placement
+        self.block_rows, self.block_bytes = block_rows, int(block_bytes)
+        self.memory_fraction, self._memory_budget = memory_fraction, memory_budget
+        self._gather_limit = gather_limit
+        self._client, self._owned = client, None
+        self._log: list[str] = []
+        self._transposed: dict[int, Any] = {}  # id(t(X) array) -> X, for t(X) @ Y
+
+    # -- resources ----------------------------------------------------------------------------
+
+    @property
+    def client(self) -> Any:
+        """The ``distributed.Client`` in use (started on first use if none was given)."""
+        if self._client is None:
+            from distributed import Client, LocalCluster, default_client
+
+            try:
+                self._client = default_client()
+            except ValueError:  # no client yet: a threaded cluster on this machine
+                cluster = LocalCluster(processes=False, dashboard_address=None)
+                self._client = Client(cluster, set_as_default=False)
+                self._owned = cluster
+        return self._client
+
+    def close(self) -> None:
+        """Close the client and cluster this backend started itself (a given one stays open)."""
+        if self._owned is not None:
+            self._client.close()
+            self._owned.close()
+            self._client = self._owned = None
+
+    @property
+    def memory_budget(self) -> int:
+        """Bytes an op may use locally: ``memory_budget`` or ``memory_fraction`` x available."""
+        if self._memory_budget is not None:
+            return int(self._memory_budget)
+        import psutil
+
+        return int(self.memory_fraction * psutil.virtual_memory().available)
+
+    @property
+    def gather_limit(self) -> int:
+        return self.memory_budget if self._gather_limit is None else int(self._gather_limit)
+
+    # -- running a program --------------------------------------------------------------------
+
+    def execute(self, program: Program, *, verbose: bool = False) -> Any:
+        """Run ``program``; the last instruction's value comes back as an engine value."""
+        value = self.execute_lazy(program, verbose=verbose)
+        if blocks.is_dask(value):
+            value = self._gather(value, "the result")
+        if verbose:
+            self._flush()
+        return value
+
+    def execute_lazy(self, program: Program, *, verbose: bool = False) -> Any:
+        """Like :meth:`execute`, but a distributed matrix result stays a ``dask.array``."""
+        self._log, self._transposed = [], {}
+        if self.placement == "auto" and self._fits(program):
+            from daphnelib.engine.executor import compile_program, run
+
+            self._note(f"auto: every op fits the local budget ({_size(self.memory_budget)}): "
+                       "the whole program runs on the embedded engine")
+            return run(compile_program(program))
+        env: dict[int, Any] = {}
+        for ins in program.instrs:
+            env[ins.out] = self._step(ins, [self._arg(a, env) for a in ins.args])
+        return env[program.result.out]
+
+    def _flush(self) -> None:
+        sys.stdout.write("".join(f"[dask] {line}\n" for line in self._log))
+
+    def _note(self, line: str) -> None:
+        self._log.append(line)
+
+    @staticmethod
+    def _arg(arg: Any, env: dict[int, Any]) -> Any:
+        if type(arg) is Var:
+            return env[arg.id]
+        if isinstance(arg, slice) and (type(arg.start) is Var or type(arg.stop) is Var):
+            return slice(*(env[b.id] if type(b) is Var else b for b in (arg.start, arg.stop)))
+        return arg
+
+    def _step(self, ins: Instr, args: list[Any]) -> Any:
+        rule = self._rule(ins.op, args)
+        if rule is not None and self._on_cluster(ins, args):
+            out = rule(self, ins.op, args)
+            if out is not NotImplemented:
+                where = (f"{out.numblocks[0]} blocks" if blocks.is_dask(out)
+                         else "partials combined, result local")
+                self._note(f"V{ins.out} {ins.op}: cluster ({where})")
+                return out
+        local = [self._gather(a, f"V{ins.out} {ins.op}") if blocks.is_dask(a) else a
+                 for a in args]
+        with np.errstate(all="ignore"):
+            out = lookup(ins.op)(*local)
+        if any(map(blocks.is_dask, args)) or (rule is not None and self.placement == "dask"):
+            self._note(f"V{ins.out} {ins.op}: local")
+        return out
+
+    def _gather(self, x: Any, what: str) -> Any:
+        nbytes = x.nbytes if not np.isnan(x.nbytes) else float("inf")
+        if nbytes > self.gather_limit:
+            raise MemoryError(
+                f"{what} needs a distributed {x.shape[0]}x{x.shape[1]} matrix locally "
+                f"({_size(nbytes)}), more than the gather limit ({_size(self.gather_limit)}); "
+                "aggregate or slice it first, or use compute(asDask=True)")
+        value = self.client.compute(x).result()
+        self._note(f"gathered {x.shape[0]}x{x.shape[1]} ({_size(value.nbytes)}) for {what}")
+        return keep_vt(value, x.dtype) if x.dtype.metadata else value
+
+    def _compute(self, delayed: Any) -> Any:
+        return self.client.compute(delayed).result()
+
+    # -- placement ----------------------------------------------------------------------------
+
+    def _on_cluster(self, ins: Instr, args: list[Any]) -> bool:
+        if self.placement == "dask":
+            return ins.op in _GENERATORS or any(map(blocks.is_dask, args))
+        shapes = [a.shape if _is_matrix(a) else None for a in args]
+        return _estimate(ins.op, shapes, _out_shape(ins.op, args, shapes)) > self.memory_budget
+
+    def _fits(self, program: Program) -> bool:
+        """Whether every op's estimate fits the budget, from the shapes known before running
+        (an op whose matrix output has no cheap shape rule counts as not fitting)."""
+        budget = self.memory_budget
+        shapes: dict[int, tuple[int, int]] = {}
+        for ins in program.instrs:
+            args = [None if type(a) is Var else a for a in ins.args]
+            arg_shapes = [shapes.get(a.id) if type(a) is Var else
+                          (a.shape if _is_matrix(a) else None) for a in ins.args]
+            out = (ins.args[0].shape if ins.op == "receiveFromNumpy"
+                   else _out_shape(ins.op, args, arg_shapes))
+            if ins.kind is Kind.MATRIX:
+                if out is None:
+                    return False
+                shapes[ins.out] = out
+            if _estimate(ins.op, arg_shapes, out) > budget:
+                return False
+        return True
+
+    # -- lowerings ----------------------------------------------------------------------------
+
+    def _rule(self, op: str, args: list[Any]) -> Callable[..., Any] | None:
+        """The distributed lowering of ``op`` for these args, or None (run locally)."""
+        if any(isinstance(a, FrameValue) for a in args) or any(
+            _is_matrix(a) and a.dtype == STRING_DTYPE for a in args
+        ) or any(isinstance(a, str) for a in args if op in _ROW_LOCAL):
+            return None
+        if op in _ROW_LOCAL:
+            return DaskBackend._row_local
+        if op.startswith("as."):
+            dt, _ = parse_cast(op)
+            return DaskBackend._row_local if dt in (None, "matrix") else None
+        if op in _AGGREGATES:
+            return DaskBackend._aggregate if len(args) <= 2 else None  # grouped: local
+        return _RULES.get(op)
+
+    def _chunks(self, n: int, m: int, itemsize: int = 8) -> tuple[int, ...]:
+        return blocks.row_chunks(n, m, itemsize, self.block_rows, self.block_bytes)
+
+    def _to_cluster(self, x: np.ndarray, what: str) -> Any:
+        self._note(f"sent {x.shape[0]}x{x.shape[1]} ({_size(x.nbytes)}) to the cluster "
+                   f"for {what}")
+        return blocks.aligned(x, self._chunks(*x.shape, x.dtype.itemsize))
+
+    def _driver(self, args: list[Any]) -> Any:
+        """The matrix argument whose row blocks the result follows (the tallest, dask first)."""
+        mats = [a for a in args if _is_matrix(a)]
+        tallest = max(mats, key=lambda a: (a.shape[0], blocks.is_dask(a)))
+        return tallest if blocks.is_dask(tallest) else self._to_cluster(tallest, "an operand")
+
+    def _row_local(self, op: str, args: list[Any]) -> Any:
+        mats = [a for a in args if _is_matrix(a)]
+        if op in BINARY and len(mats) == 2:
+            _check_broadcast(op, *(blocks.standin(a) for a in args))
+        elif op in OUTER:
+            lhs, rhs = (blocks.standin(a) if _is_matrix(a) else a for a in args)
+            if not (_is_matrix(args[0]) and args[0].shape[1] == 1) or (
+                    _is_matrix(args[1]) and args[1].shape[0] != 1):
+                lookup(op)(lhs, rhs)  # raises the kernel's own shape error
+                return NotImplemented
+        elif op == "?:" and len(mats) > 1 and any(a.shape != mats[0].shape for a in mats):
+            return NotImplemented  # the kernel names the mismatch when it runs locally
+        return blocks.rowwise(blocks.BlockKernel(op), args, self._driver(args))
+
+    def _aggregate(self, op: str, args: list[Any]) -> Any:
+        x, axis = args[0], (args[1] if len(args) > 1 else None)
+        if x.size == 0 or not blocks.is_dask(x):
+            return NotImplemented
+        lookup(op)(blocks.tiny(x), *args[1:])  # the kernel's own argument checks
+        if axis == 0:
+            return blocks.rowwise(blocks.BlockKernel(op, 0), [x], x)
+        if axis is None and op in ("idxMin", "idxMax"):
+            return NotImplemented
+        return blocks.column_or_full(op, x, axis, self._compute)
+
+    def _generate(self, op: str, args: list[Any]) -> Any:
+        if op == "receiveFromNumpy":
+            x = args[0]
+            return self._to_cluster(x, "the input") if x.ndim == 2 else NotImplemented
+        if any(blocks.is_dask(a) for a in args):
+            return NotImplemented
+        sample = {"fill": lambda: lookup("fill")(args[0], 1, args[2]),
+                  "seq": lambda: lookup("seq")(*args),
+                  "rand": lambda: lookup("rand")(min(int(args[0]), 1), *args[1:])}[op]()
+        if sample.dtype == STRING_DTYPE:
+            return NotImplemented
+        if op == "seq":
+            n, m = _seq_length(args, sample), 1
+            fn: Any = blocks.SeqBlock(args[0], args[2] if len(args) > 2 else 1, sample.dtype)
+        else:
+            n, m = (int(args[0]), int(args[1])) if op == "rand" else (int(args[1]), int(args[2]))
+            fn = (blocks.FillBlock(args[0], m) if op == "fill" else
+                  blocks.RandBlock(n, m, tuple(args[2:5]), _seed(args[5])))
+        if n == 0:
+            return NotImplemented
+        chunks = self._chunks(n, m, sample.dtype.itemsize)
+        if op == "rand" and self.block_rows is None:
+            chunks = blocks.rand_chunks(chunks)
+        self._note(f"{op} {n}x{m} generated on the workers")
+        return blocks.generated(fn, chunks, m, sample[:0].reshape(0, m))
+
+    def _matmul(self, op: str, args: list[Any]) -> Any:
+        lhs, rhs = args
+        if lhs.shape[1] != rhs.shape[0]:
+            lookup(op)(blocks.standin(lhs), blocks.standin(rhs))  # names the mismatch
+            return NotImplemented
+        source = self._transposed.get(id(lhs))
+        if source is not None and blocks.is_dask(source) and source.shape[0] > 1:
+            # t(X) @ Y: a sum of per-block products, never materialising t(X).
+            shape = (source.shape[1], rhs.shape[1])
+            if rhs is source:
+                return blocks.block_products("syrk", source, None, shape)
+            return blocks.block_products("tmm", source, rhs, shape)
+        if blocks.is_dask(lhs) and lhs.numblocks[1] == 1:
+            return blocks.times_matrix(blocks.BlockKernel("@"), lhs, rhs)
+        return NotImplemented
+
+    def _syrk_gemv(self, op: str, args: list[Any]) -> Any:
+        x = args[0]
+        if not blocks.is_dask(x) or (op == "gemv" and args[1].shape != (x.shape[0], 1)):
+            return NotImplemented
+        shape = (x.shape[1], x.shape[1] if op == "syrk" else 1)
+        return blocks.block_products(op, x, args[1] if op == "gemv" else None, shape)
+
+    def _transpose(self, op: str, args: list[Any]) -> Any:
+        x = args[0]
+        t = _swap_axes_graph(x)
+        out = t.rechunk({0: self._chunks(*t.shape, x.dtype.itemsize), 1: -1})
+        self._transposed[id(out)] = x
+        return out
+
+    def _bind(self, op: str, args: list[Any]) -> Any:
+        lhs, rhs = args
+        axis = 1 if op == "cbind" else 0
+        if lhs.shape[1 - axis] != rhs.shape[1 - axis]:
+            lookup(op)(blocks.standin(lhs), blocks.standin(rhs))  # names the mismatch
+            return NotImplemented
+        if op == "cbind":
+            return blocks.rowwise(blocks.BlockKernel("cbind"), args, self._driver(args))
+        vt = most_general(vt_of_dtype(lhs.dtype), vt_of_dtype(rhs.dtype))
+        parts = [blocks.rowwise(blocks.BlockKernel(f"as.{vt}") if vt != "size" else
+                                blocks.BlockKernel("as.ui64"), [a], self._driver([a]))
+                 for a in args]
+        import dask.array as da
+
+        return da.concatenate(parts, axis=0)
+
+    def _extract(self, op: str, args: list[Any]) -> Any:
+        x, rows, cols = args
+        if not blocks.is_dask(x):
+            return NotImplemented
+        if blocks.is_dask(rows) or blocks.is_dask(cols):
+            return NotImplemented
+        if op == "filter":
+            return self._filter(x, rows, cols)
+        r = axis_selector(rows, 0, x.shape)  # the kernel's checks and messages
+        axis_selector(cols, 1, x.shape)
+        x = x[r] if not (isinstance(r, slice) and r == slice(0, x.shape[0])) else x
+        if isinstance(r, np.ndarray):
+            x = x.rechunk({0: self._chunks(*x.shape, x.dtype.itemsize)})
+        return blocks.rowwise(blocks.BlockKernel("extract", None, cols), [x], x)
+
+    def _filter(self, x: Any, rowbits: Any, colbits: Any) -> Any:
+        if rowbits is None:
+            return blocks.rowwise(blocks.BlockKernel("filter", None, colbits), [x], x)
+        if rowbits.shape != (x.shape[0], 1):
+            if not blocks.is_dask(rowbits):
+                bit_selector(blocks.standin(rowbits), 0, x.shape)  # names the mismatch
+            return NotImplemented
+        import dask.array as da
+
+        bits = blocks.aligned(rowbits, x.chunks[0])
+        out = blocks.rowwise(blocks.BlockKernel("filter", colbits), [x, bits], x)
+        # Rows kept per block, from the bits alone: later ops need the shape.
+        counts = tuple(self._compute(blocks.reduce_blocks(_count_ones, _concat, bits)))
+        return da.Array(out.dask, out.name, (counts, out.chunks[1]), meta=out._meta)
+
+    def _shape_scalar(self, op: str, args: list[Any]) -> Any:
+        return lookup(op)(blocks.standin(args[0]))
+
+
+def _swap_axes_graph(x: Any) -> Any:
+    """t(X) of a row-blocked X: each block transposed by the ``t`` kernel, blocks swapped."""
+    import dask.array as da
+
+    fn = blocks.BlockKernel("t")
+    meta = np.asarray(fn(blocks.tiny(x)))
+    return da.blockwise(fn, "ji", x, "ij", dtype=meta.dtype, meta=meta[:0])
+
+
+def _count_ones(bits: np.ndarray) -> list[int]:
+    return [int(np.count_nonzero(bits))]
+
+
+def _concat(parts: list[list[int]]) -> list[int]:
+    return [c for p in parts for c in p]
+
+
+def _seed(seed: Any) -> int:
+    from daphnelib.engine.kernels.random import _random_seed
+
+    return _random_seed(int(seed))
+
+
+def _seq_length(args: list[Any], sample: np.ndarray) -> int:
+    """seq's length without building it: the kernel's own count (run on a length-1 step)."""
+    start, end = args[0], args[1]
+    inc = args[2] if len(args) > 2 else 1
+    if sample.dtype.kind == "f":
+        from daphnelib.engine.kernels.generate import _seq_length as float_length
+
+        a, b, s = float(start), float(end), float(inc)
+        return 0 if (b - a) * s < 0 else float_length(a, b, s, float(np.finfo(sample.dtype).eps))
+    a, b, s = int(start), int(end), int(inc)
+    return 0 if (b - a) * s < 0 else (b - a) // s + 1
+
+
+def _estimate(op: str, shapes: list[Any], out: tuple[int, int] | None) -> int:
+    """Bytes an op touches locally: its matrix inputs plus its output (8 bytes a cell; an
+    unknown output is taken as large as the inputs)."""
+    if op == "receiveFromNumpy":
+        return 0  # already in local memory
+    inputs = sum(8 * s[0] * s[1] for s in shapes if s is not None)
+    return inputs + (8 * out[0] * out[1] if out is not None else inputs)
+
+
+def _out_shape(op: str, args: list[Any], shapes: list[Any]) -> tuple[int, int] | None:
+    """The output shape of an op from its arguments' shapes, where it is cheap to know."""
+    try:
+        if op in ("fill", "rand"):
+            return (int(args[0]), int(args[1])) if op == "rand" else (int(args[1]), int(args[2]))
+        if op == "seq":
+            return None
+        known = [s for s in shapes if s is not None]
+        if not known:
+            return None
+        if op == "@" and len(known) == 2:
+            return (known[0][0], known[1][1])
+        if op in OUTER and len(known) == 2:
+            return (known[0][0], known[1][1])
+        if op in ("t", "transpose"):
+            return (known[0][1], known[0][0])
+        if op == "syrk":
+            return (known[0][1], known[0][1])
+        if op in ("cbind", "rbind") and len(known) == 2:
+            ax = 1 if op == "cbind" else 0
+            out = list(known[0])
+            out[ax] += known[1][ax]
+            return (out[0], out[1])
+        if op in _AGGREGATES and len(args) == 2 and isinstance(args[1], int):
+            n, m = known[0]
+            return (n, 1) if args[1] == 0 else (1, m)
+        if op in _AGGREGATES or op in ("nrow", "ncol", "ncell"):
+            return (0, 0)
+        return max(known, key=lambda s: s[0] * s[1])
+    except (TypeError, ValueError):
+        return None
+
+
+_RULES: dict[str, Callable[..., Any]] = {
+    **dict.fromkeys(_GENERATORS, DaskBackend._generate),
+    "@": DaskBackend._matmul,
+    "syrk": DaskBackend._syrk_gemv,
+    "gemv": DaskBackend._syrk_gemv,
+    "t": DaskBackend._transpose,
+    "transpose": DaskBackend._transpose,
+    "cbind": DaskBackend._bind,
+    "rbind": DaskBackend._bind,
+    "extract": DaskBackend._extract,
+    "filter": DaskBackend._extract,
+    "nrow": DaskBackend._shape_scalar,
+    "ncol": DaskBackend._shape_scalar,
+    "ncell": DaskBackend._shape_scalar,
+}
