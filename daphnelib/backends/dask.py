@@ -217,27 +217,40 @@ class DaskBackend(Backend):
     # -- placement ----------------------------------------------------------------------------
 
     def _on_cluster(self, ins: Instr, args: list[Any]) -> bool:
+        """Where an op runs. "dask": on the cluster when it reads a distributed value or
+        generates data. "auto" (SystemDS's rule): an op reading a distributed value stays
+        there when its inputs and output exceed the budget (else its inputs are small and come
+        back); an op over local values goes out only when its output alone exceeds the budget
+        (data already in local memory fits by definition)."""
+        distributed = any(map(blocks.is_dask, args))
         if self.placement == "dask":
-            return ins.op in _GENERATORS or any(map(blocks.is_dask, args))
+            return distributed or ins.op in _GENERATORS
         shapes = [a.shape if _is_matrix(a) else None for a in args]
-        return _estimate(ins.op, shapes, _out_shape(ins.op, args, shapes)) > self.memory_budget
+        out = _cells(_out_shape(ins.op, args, shapes))
+        if distributed:
+            return 8 * (sum(map(_cells, shapes)) + out) > self.memory_budget
+        return ins.op != "receiveFromNumpy" and 8 * out > self.memory_budget
 
     def _fits(self, program: Program) -> bool:
-        """Whether every op's estimate fits the budget, from the shapes known before running
-        (an op whose matrix output has no cheap shape rule counts as not fitting)."""
+        """Whether "auto" keeps every op local, from the shapes known before running: no op's
+        output exceeds the budget (an output without a cheap shape rule counts as too big)."""
         budget = self.memory_budget
         shapes: dict[int, tuple[int, int]] = {}
         for ins in program.instrs:
+            if ins.op == "receiveFromNumpy":
+                if blocks.is_dask(ins.args[0]):
+                    return False
+                shapes[ins.out] = ins.args[0].shape
+                continue
             args = [None if type(a) is Var else a for a in ins.args]
             arg_shapes = [shapes.get(a.id) if type(a) is Var else
                           (a.shape if _is_matrix(a) else None) for a in ins.args]
-            out = (ins.args[0].shape if ins.op == "receiveFromNumpy"
-                   else _out_shape(ins.op, args, arg_shapes))
+            out = _out_shape(ins.op, args, arg_shapes)
             if ins.kind is Kind.MATRIX:
                 if out is None:
                     return False
                 shapes[ins.out] = out
-            if _estimate(ins.op, arg_shapes, out) > budget:
+            if 8 * _cells(out) > budget:
                 return False
         return True
 
@@ -262,9 +275,14 @@ class DaskBackend(Backend):
         return blocks.row_chunks(n, m, itemsize, self.block_rows, self.block_bytes)
 
     def _to_cluster(self, x: np.ndarray, what: str) -> Any:
+        """A local matrix as a row-blocked dask array: scattered once to a worker, whose
+        tasks cut the blocks (the data does not travel inside the task graph)."""
         self._note(f"sent {x.shape[0]}x{x.shape[1]} ({_size(x.nbytes)}) to the cluster "
                    f"for {what}")
-        return blocks.aligned(x, self._chunks(*x.shape, x.dtype.itemsize))
+        chunks = self._chunks(*x.shape, x.dtype.itemsize)
+        if len(chunks) == 1 or x.nbytes < (1 << 20):
+            return blocks.aligned(x, chunks)
+        return blocks.from_future(self.client.scatter(x, hash=False), x, chunks)
 
     def _driver(self, args: list[Any]) -> Any:
         """The matrix argument whose row blocks the result follows (the tallest, dask first)."""
@@ -300,6 +318,8 @@ class DaskBackend(Backend):
     def _generate(self, op: str, args: list[Any]) -> Any:
         if op == "receiveFromNumpy":
             x = args[0]
+            if blocks.is_dask(x):  # dc.from_dask: already on the cluster
+                return x if x.numblocks[1] == 1 else x.rechunk({1: -1})
             return self._to_cluster(x, "the input") if x.ndim == 2 else NotImplemented
         if any(blocks.is_dask(a) for a in args):
             return NotImplemented
@@ -439,13 +459,8 @@ def _seq_length(args: list[Any], sample: np.ndarray) -> int:
     return 0 if (b - a) * s < 0 else (b - a) // s + 1
 
 
-def _estimate(op: str, shapes: list[Any], out: tuple[int, int] | None) -> int:
-    """Bytes an op touches locally: its matrix inputs plus its output (8 bytes a cell; an
-    unknown output is taken as large as the inputs)."""
-    if op == "receiveFromNumpy":
-        return 0  # already in local memory
-    inputs = sum(8 * s[0] * s[1] for s in shapes if s is not None)
-    return inputs + (8 * out[0] * out[1] if out is not None else inputs)
+def _cells(shape: tuple[int, int] | None) -> int:
+    return 0 if shape is None else shape[0] * shape[1]
 
 
 def _out_shape(op: str, args: list[Any], shapes: list[Any]) -> tuple[int, int] | None:

@@ -18,6 +18,7 @@ Nothing here imports dask at module level of ``daphnelib``: the module is import
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -101,6 +102,20 @@ def aligned(x: Any, chunks: tuple[int, ...]) -> Any:
     if is_dask(x):
         return x if x.chunks[0] == chunks else x.rechunk({0: chunks, 1: -1})
     return da.from_array(x, chunks=(chunks, -1))
+
+
+def _rows(x: np.ndarray, lo: int, hi: int) -> np.ndarray:
+    return x[lo:hi]
+
+
+def from_future(future: Any, x: np.ndarray, chunks: tuple[int, ...]) -> Any:
+    """The row blocks of a scattered matrix (``future`` holds ``x`` on a worker)."""
+    cut = dask.delayed(_rows, pure=True)
+    bounds = np.cumsum((0, *chunks))
+    parts = [da.from_delayed(cut(future, int(lo), int(hi)), shape=(int(hi - lo), x.shape[1]),
+                             dtype=x.dtype, meta=x[:0])
+             for lo, hi in itertools.pairwise(bounds)]
+    return da.concatenate(parts, axis=0)
 
 
 def whole(x: Any) -> Any:

@@ -16,13 +16,13 @@ import numpy as np
 import pytest
 
 pytest.importorskip("distributed")
-from hypothesis import HealthCheck, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from daphnelib import DaphneContext  # noqa: E402
-from daphnelib.backends import dask_blocks  # noqa: E402
-from daphnelib.backends.dask import DaskBackend  # noqa: E402
-from daphnelib.engine.executor import compile_program, run  # noqa: E402
+from daphnelib import DaphneContext
+from daphnelib.backends import dask_blocks
+from daphnelib.backends.dask import DaskBackend
+from daphnelib.engine.executor import compile_program, run
 
 ROWS = 10  # blocks of 3 rows: 3, 3, 3, 1
 
