@@ -280,7 +280,7 @@ class DaskBackend(Backend):
         self._note(f"sent {x.shape[0]}x{x.shape[1]} ({_size(x.nbytes)}) to the cluster "
                    f"for {what}")
         chunks = self._chunks(*x.shape, x.dtype.itemsize)
-        if len(chunks) == 1 or x.nbytes < (1 << 20):
+        if x.nbytes < (1 << 20):
             return blocks.aligned(x, chunks)
         return blocks.from_future(self.client.scatter(x, hash=False), x, chunks)
 

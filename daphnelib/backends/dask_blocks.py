@@ -159,7 +159,7 @@ def _fold(combine: Callable[[list[Any]], Any], *parts: Any) -> Any:
 
 def blocks_of(x: Any) -> list[Any]:
     """The delayed row blocks of a row-blocked array."""
-    return list(x.to_delayed()[:, 0])
+    return list(x.to_delayed(optimize_graph=False)[:, 0])
 
 
 def offsets(x: Any) -> list[int]:
