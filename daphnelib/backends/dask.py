@@ -30,6 +30,7 @@ import numpy as np
 
 from daphnelib.backends import dask_blocks as blocks
 from daphnelib.backends.base import Backend
+from daphnelib.backends.embedded import EmbeddedBackend
 from daphnelib.engine.kernels.cast import keep_vt, parse_cast
 from daphnelib.engine.kernels.elementwise import BINARY, OUTER, _check_broadcast
 from daphnelib.engine.kernels.indexing import axis_selector, bit_selector
@@ -107,6 +108,7 @@ class DaskBackend(Backend):
         self._client, self._owned = client, None
         self._log: list[str] = []
         self._transposed: dict[int, Any] = {}  # id(t(X) array) -> X, for t(X) @ Y
+        self._embedded = EmbeddedBackend()  # auto's local programs: compiled once, cached
 
     # -- resources ----------------------------------------------------------------------------
 
@@ -126,6 +128,7 @@ class DaskBackend(Backend):
 
     def close(self) -> None:
         """Close the client and cluster this backend started itself (a given one stays open)."""
+        self._embedded.close()
         if self._owned is not None:
             self._client.close()
             self._owned.close()
@@ -159,11 +162,9 @@ class DaskBackend(Backend):
         """Like :meth:`execute`, but a distributed matrix result stays a ``dask.array``."""
         self._log, self._transposed = [], {}
         if self.placement == "auto" and self._fits(program):
-            from daphnelib.engine.executor import compile_program, run
-
             self._note(f"auto: every op fits the local budget ({_size(self.memory_budget)}): "
                        "the whole program runs on the embedded engine")
-            return run(compile_program(program))
+            return self._embedded.execute(program)
         env: dict[int, Any] = {}
         for ins in program.instrs:
             env[ins.out] = self._step(ins, [self._arg(a, env) for a in ins.args])
