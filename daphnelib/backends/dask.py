@@ -151,7 +151,7 @@ class DaskBackend(Backend):
 
     def execute(self, program: Program, *, verbose: bool = False) -> Any:
         """Run ``program``; the last instruction's value comes back as an engine value."""
-        value = self.execute_lazy(program, verbose=verbose)
+        value = self._run(program)
         if blocks.is_dask(value):
             value = self._gather(value, "the result")
         if verbose:
@@ -160,6 +160,12 @@ class DaskBackend(Backend):
 
     def execute_lazy(self, program: Program, *, verbose: bool = False) -> Any:
         """Like :meth:`execute`, but a distributed matrix result stays a ``dask.array``."""
+        value = self._run(program)
+        if verbose:
+            self._flush()
+        return value
+
+    def _run(self, program: Program) -> Any:
         self._log, self._transposed = [], {}
         if self.placement == "auto" and self._fits(program):
             self._note(f"auto: every op fits the local budget ({_size(self.memory_budget)}): "

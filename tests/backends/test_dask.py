@@ -262,3 +262,33 @@ def test_worker_processes_run_our_kernels() -> None:
         y = dc.from_numpy(INTS)
         agree(backend, y.t() @ y)
         agree(backend, (y / 3).mean(axis=1))
+
+
+def test_context_runs_on_the_dask_backend(client: Any) -> None:
+    dc = DaphneContext(backend="dask", client=client, block_rows=3)
+    assert isinstance(dc.backend, DaskBackend) and dc.backend.placement == "dask"
+    y = dc.from_numpy(INTS)
+    beta = ((y.t() @ y) + dc.fill(1.0, 4, 4)).solve(y.t() @ y[:, 0])
+    expected = ((INTS.T @ INTS) + 1.0)
+    np.testing.assert_allclose(beta.compute(), np.linalg.solve(expected, INTS.T @ INTS[:, :1]))
+    assert DaphneContext(backend="auto", client=client).backend.placement == "auto"
+
+
+def test_from_dask_and_as_dask_hand_over_without_gathering(client: Any) -> None:
+    import dask.array as da
+
+    dc = DaphneContext(backend="dask", client=client, block_rows=3)
+    source = da.from_array(INTS, chunks=(4, 2))  # column chunks too: joined on entry
+    x = dc.from_dask(source)
+    out = (x * 2).compute(asDask=True)
+    assert isinstance(out, da.Array) and out.chunks == ((4, 4, 2), (4,))
+    np.testing.assert_array_equal(client.compute(out).result(), INTS * 2)
+    np.testing.assert_array_equal(x.sum(axis=1).compute(), INTS.sum(axis=0, keepdims=True))
+    embedded_dc = DaphneContext()
+    assert_same(embedded_dc.from_dask(da.from_array(INTS[:, 0])).compute(), INTS[:, :1])
+    wrapped = embedded_dc.from_numpy(INTS).compute(asDask=True)
+    assert isinstance(wrapped, da.Array) and wrapped.numblocks == (1, 1)
+    with pytest.raises(TypeError, match="from_dask needs a dask.array.Array"):
+        dc.from_dask(INTS)
+    with pytest.raises(ValueError, match="1-D or 2-D"):
+        dc.from_dask(da.zeros((2, 2, 2)))

@@ -262,6 +262,14 @@ class Matrix(ElementwiseOps, ShapedNode):
         OperationNode.__init__(self, self.daphne_context, "insert", (old, rows, cols, value))
 
     # -- I/O ----------------------------------------------------------------------------
+    def _dask_result(self, verbose: bool) -> Any:
+        from daphnelib.interop.dask import to_dask_array
+
+        self._check_alive()
+        lazy = getattr(self.daphne_context.backend, "execute_lazy", None)
+        value = lazy(self._lowered(), verbose=verbose) if lazy else self._evaluate(verbose)
+        return value if hasattr(value, "dask") else to_dask_array(value)
+
     def write(self, file: str) -> OperationNode:
         return new_node(OperationNode, self.daphne_context, "writeMatrix", self, str(file))
 
@@ -272,15 +280,20 @@ class Matrix(ElementwiseOps, ShapedNode):
         asTensorFlow: bool = False,
         asPyTorch: bool = False,
         shape: tuple[int, ...] | None = None,
+        asDask: bool = False,
     ) -> Any:
         """Execute and return a 2-D numpy array (or a tensor with asPyTorch/asTensorFlow).
 
         The array views the engine's result buffer (no copy). When the result is an input
         passed straight through, the array is a read-only view of the caller's data.
         ``type="files"`` moves the result through CSV + .meta files (a copy, exact values).
+        ``asDask=True`` returns a ``dask.array``: on the Dask backend the distributed result
+        itself, not gathered; other backends' results wrapped as one block.
         """
-        if asPyTorch and asTensorFlow:
-            raise ValueError("ask for asPyTorch or asTensorFlow, not both")
+        if sum((asPyTorch, asTensorFlow, asDask)) > 1:
+            raise ValueError("ask for one of asPyTorch, asTensorFlow and asDask")
+        if asDask:
+            return self._dask_result(verbose)
         if type not in ("shared memory", "files"):
             raise ValueError(f"type must be 'shared memory' or 'files', got {type!r}")
         from daphnelib._native.buffers import matrix_result
