@@ -37,7 +37,13 @@ from daphnelib.engine.kernels.indexing import axis_selector, bit_selector
 from daphnelib.engine.program import Instr, Kind, Program, Var
 from daphnelib.engine.registry import lookup
 from daphnelib.engine.values import FrameValue
-from daphnelib.engine.valuetypes import STRING_DTYPE, most_general, vt_of_dtype
+from daphnelib.engine.valuetypes import (
+    DTYPE_OF_VT,
+    STRING_DTYPE,
+    most_general,
+    vt_of,
+    vt_of_dtype,
+)
 
 _UNARY = ("minus", "abs", "sign", "exp", "ln", "sqrt", "round", "floor", "ceil", "sin", "cos",
           "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh", "isNan", "relu")
@@ -224,19 +230,34 @@ class DaskBackend(Backend):
     # -- placement ----------------------------------------------------------------------------
 
     def _on_cluster(self, ins: Instr, args: list[Any]) -> bool:
-        """Where an op runs. "dask": on the cluster when it reads a distributed value or
-        generates data. "auto" (SystemDS's rule): an op reading a distributed value stays
-        there when its inputs and output exceed the budget (else its inputs are small and come
-        back); an op over local values goes out only when its output alone exceeds the budget
-        (data already in local memory fits by definition)."""
+        """Where an op runs. "dask": on the cluster when it reads a distributed value, or
+        makes (input, generator) a matrix of more than one block. "auto" (SystemDS's rule):
+        an op reading a distributed value stays there when its inputs and output exceed the
+        budget (else its inputs are small and come back); an op over local values goes out
+        only when its output alone exceeds the budget (data already in local memory fits by
+        definition)."""
         distributed = any(map(blocks.is_dask, args))
         if self.placement == "dask":
-            return distributed or ins.op in _GENERATORS
+            return distributed or (ins.op in _GENERATORS and self._several_blocks(ins.op, args))
         shapes = [a.shape if _is_matrix(a) else None for a in args]
         out = _cells(_out_shape(ins.op, args, shapes))
         if distributed:
             return 8 * (sum(map(_cells, shapes)) + out) > self.memory_budget
         return ins.op != "receiveFromNumpy" and 8 * out > self.memory_budget
+
+    def _several_blocks(self, op: str, args: list[Any]) -> bool:
+        """Whether an input or generator makes a matrix of more than one block."""
+        if op == "receiveFromNumpy":
+            x = args[0]
+            return blocks.is_dask(x) or (
+                _is_matrix(x) and len(self._chunks(*x.shape, x.dtype.itemsize)) > 1)
+        try:
+            shape = (_seq_length(args), 1) if op == "seq" else _out_shape(op, args, [])
+        except (TypeError, ValueError):
+            return False  # let the kernel name the bad argument
+        if op == "rand" and shape is not None and shape[0] > blocks.RAND_TILE:
+            return True  # tiled: the same values for every block size
+        return shape is None or len(self._chunks(*shape)) > 1
 
     def _fits(self, program: Program) -> bool:
         """Whether "auto" keeps every op local, from the shapes known before running: no op's
@@ -336,7 +357,7 @@ class DaskBackend(Backend):
         if sample.dtype == STRING_DTYPE:
             return NotImplemented
         if op == "seq":
-            n, m = _seq_length(args, sample), 1
+            n, m = _seq_length(args), 1
             fn: Any = blocks.SeqBlock(args[0], args[2] if len(args) > 2 else 1, sample.dtype)
         else:
             n, m = (int(args[0]), int(args[1])) if op == "rand" else (int(args[1]), int(args[2]))
@@ -453,15 +474,16 @@ def _seed(seed: Any) -> int:
     return _random_seed(int(seed))
 
 
-def _seq_length(args: list[Any], sample: np.ndarray) -> int:
-    """seq's length without building it: the kernel's own count (run on a length-1 step)."""
+def _seq_length(args: list[Any]) -> int:
+    """seq's length without building it, counted as the kernel counts it."""
     start, end = args[0], args[1]
     inc = args[2] if len(args) > 2 else 1
-    if sample.dtype.kind == "f":
+    dtype = DTYPE_OF_VT[most_general(vt_of(start), vt_of(end), vt_of(inc))]
+    if dtype.kind == "f":
         from daphnelib.engine.kernels.generate import _seq_length as float_length
 
         a, b, s = float(start), float(end), float(inc)
-        return 0 if (b - a) * s < 0 else float_length(a, b, s, float(np.finfo(sample.dtype).eps))
+        return 0 if (b - a) * s < 0 else float_length(a, b, s, float(np.finfo(dtype).eps))
     a, b, s = int(start), int(end), int(inc)
     return 0 if (b - a) * s < 0 else (b - a) // s + 1
 
