@@ -29,6 +29,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from daphnelib.backends import dask_blocks as blocks
+from daphnelib.backends import dask_frames as frames
 from daphnelib.backends.base import Backend
 from daphnelib.backends.embedded import EmbeddedBackend
 from daphnelib.engine.kernels.cast import keep_vt, parse_cast
@@ -40,6 +41,7 @@ from daphnelib.engine.values import FrameValue
 from daphnelib.engine.valuetypes import (
     DTYPE_OF_VT,
     STRING_DTYPE,
+    SizeScalar,
     most_general,
     vt_of,
     vt_of_dtype,
@@ -50,7 +52,7 @@ _UNARY = ("minus", "abs", "sign", "exp", "ln", "sqrt", "round", "floor", "ceil",
 _AGGREGATES = ("sum", "aggMin", "aggMax", "mean", "var", "stddev", "idxMin", "idxMax")
 # Ops whose output row i depends on input row i only: one kernel call per row block.
 _ROW_LOCAL = frozenset((*BINARY, *OUTER, *_UNARY, "?:", "softmax", "replace", "oneHot"))
-_GENERATORS = ("receiveFromNumpy", "fill", "seq", "rand")
+_GENERATORS = ("receiveFromNumpy", "receiveFrame", "fill", "seq", "rand")
 _PLACEMENTS = ("dask", "auto")
 _DEFAULT_BLOCK_BYTES = 64 << 20
 
@@ -158,7 +160,7 @@ class DaskBackend(Backend):
     def execute(self, program: Program, *, verbose: bool = False) -> Any:
         """Run ``program``; the last instruction's value comes back as an engine value."""
         value = self._run(program)
-        if blocks.is_dask(value):
+        if _distributed(value):
             value = self._gather(value, "the result")
         if verbose:
             self._flush()
@@ -201,19 +203,25 @@ class DaskBackend(Backend):
         if rule is not None and self._on_cluster(ins, args):
             out = rule(self, ins.op, args)
             if out is not NotImplemented:
-                where = (f"{out.numblocks[0]} blocks" if blocks.is_dask(out)
-                         else "partials combined, result local")
+                where = (f"{out.numblocks[0]} blocks" if blocks.is_dask(out) else
+                         f"{len(out.parts)} partitions" if frames.is_partitioned(out) else
+                         "partials combined, result local")
                 self._note(f"V{ins.out} {ins.op}: cluster ({where})")
                 return out
-        local = [self._gather(a, f"V{ins.out} {ins.op}") if blocks.is_dask(a) else a
+        local = [self._gather(a, f"V{ins.out} {ins.op}") if _distributed(a) else a
                  for a in args]
         with np.errstate(all="ignore"):
             out = lookup(ins.op)(*local)
-        if any(map(blocks.is_dask, args)) or (rule is not None and self.placement == "dask"):
+        if any(map(_distributed, args)) or (rule is not None and self.placement == "dask"):
             self._note(f"V{ins.out} {ins.op}: local")
         return out
 
     def _gather(self, x: Any, what: str) -> Any:
+        if frames.is_partitioned(x):
+            value = self._compute(frames.gathered(x))
+            self._note(f"gathered a {value.nrow}x{value.ncol} frame ({_size(_nbytes(value))}) "
+                       f"for {what}")
+            return value
         nbytes = x.nbytes if not np.isnan(x.nbytes) else float("inf")
         if nbytes > self.gather_limit:
             raise MemoryError(
@@ -236,7 +244,7 @@ class DaskBackend(Backend):
         budget (else its inputs are small and come back); an op over local values goes out
         only when its output alone exceeds the budget (data already in local memory fits by
         definition)."""
-        distributed = any(map(blocks.is_dask, args))
+        distributed = any(map(_distributed, args))
         if self.placement == "dask":
             return distributed or (ins.op in _GENERATORS and self._several_blocks(ins.op, args))
         shapes = [a.shape if _is_matrix(a) else None for a in args]
@@ -247,6 +255,9 @@ class DaskBackend(Backend):
 
     def _several_blocks(self, op: str, args: list[Any]) -> bool:
         """Whether an input or generator makes a matrix of more than one block."""
+        if op == "receiveFrame":
+            f = args[0]
+            return len(self._chunks(f.nrow, max(f.ncol, 1))) > 1
         if op == "receiveFromNumpy":
             x = args[0]
             return blocks.is_dask(x) or (
@@ -286,7 +297,13 @@ class DaskBackend(Backend):
 
     def _rule(self, op: str, args: list[Any]) -> Callable[..., Any] | None:
         """The distributed lowering of ``op`` for these args, or None (run locally)."""
-        if any(isinstance(a, FrameValue) for a in args) or any(
+        if any(map(frames.is_partitioned, args)):
+            return _FRAME_RULES.get("as.matrix" if op.startswith("as.matrix") else op)
+        if op == "receiveFrame" and isinstance(args[0], FrameValue):
+            return DaskBackend._receive_frame
+        if op == "createFrame" and any(map(blocks.is_dask, args)):
+            return DaskBackend._create_frame
+        if any(isinstance(a, FrameValue) or frames.is_partitioned(a) for a in args) or any(
             _is_matrix(a) and a.dtype == STRING_DTYPE for a in args
         ) or any(isinstance(a, str) for a in args if op in _ROW_LOCAL):
             return None
@@ -448,7 +465,103 @@ class DaskBackend(Backend):
         return da.Array(out.dask, out.name, (counts, out.chunks[1]), meta=out._meta)
 
     def _shape_scalar(self, op: str, args: list[Any]) -> Any:
-        return lookup(op)(blocks.standin(args[0]))
+        x = args[0]
+        if frames.is_partitioned(x):
+            n, m = sum(frames.row_counts(x, self._compute)), x.schema.ncol
+            return SizeScalar({"nrow": n, "ncol": m, "ncell": n * m}[op])
+        return lookup(op)(blocks.standin(x))
+
+    # -- frames -------------------------------------------------------------------------------
+
+    def _partitioned(self, value: Any) -> Any:
+        """A frame argument as partitions (a local one becomes a single partition)."""
+        if isinstance(value, FrameValue):
+            return frames.split(value, (value.nrow,))
+        return value
+
+    def _receive_frame(self, op: str, args: list[Any]) -> Any:
+        f = args[0]
+        self._note(f"sent a {f.nrow}x{f.ncol} frame ({_size(_nbytes(f))}) to the cluster")
+        return frames.split(f, self._chunks(f.nrow, max(f.ncol, 1)))
+
+    def _create_frame(self, op: str, args: list[Any]) -> Any:
+        cols = [a for a in args if _is_matrix(a)]
+        labels = args[len(cols):]
+        lookup(op)(*(blocks.standin(c)[:0] for c in cols), *labels)  # the kernel's checks
+        if any(c.shape[0] != cols[0].shape[0] for c in cols):
+            return NotImplemented
+        driver = self._driver(cols)
+        columns = [blocks.blocks_of(blocks.aligned(c, driver.chunks[0])) for c in cols]
+        make = blocks.dask.delayed(blocks.BlockKernel(op), pure=True)
+        parts = tuple(make(*col_blocks, *labels) for col_blocks in zip(*columns, strict=True))
+        schema = lookup(op)(*(np.empty((0, 1), c.dtype) for c in cols), *labels)
+        return frames.PartitionedFrame(parts, schema, driver.chunks[0])
+
+    def _frame_to_matrix(self, op: str, args: list[Any]) -> Any:
+        import dask.array as da
+
+        f = args[0]
+        kernel = blocks.BlockKernel(op)
+        meta = kernel(f.schema)
+        rows = frames.row_counts(f, self._compute)
+        make = blocks.dask.delayed(kernel, pure=True)
+        return da.concatenate([da.from_delayed(make(p), shape=(n, meta.shape[1]),
+                                               dtype=meta.dtype, meta=meta)
+                               for p, n in zip(f.parts, rows, strict=True)], axis=0)
+
+    def _frame_select(self, op: str, args: list[Any]) -> Any:
+        f, rows, cols = args
+        if blocks.is_dask(cols) or (rows is not None and not blocks.is_dask(rows)):
+            return NotImplemented  # row ranges and positions: locally
+        if rows is None:
+            return frames.per_partition(f, op, None, cols)
+        if op != "filter" or rows.shape[1] != 1:
+            return NotImplemented
+        counts = frames.row_counts(f, self._compute)
+        if sum(counts) != rows.shape[0]:
+            return NotImplemented  # the kernel names the mismatch
+        bits = blocks.blocks_of(blocks.aligned(rows, counts))
+        run = blocks.dask.delayed(blocks.BlockKernel(op), pure=True)
+        parts = tuple(run(p, b, cols) for p, b in zip(f.parts, bits, strict=True))
+        return frames.PartitionedFrame(parts, lookup(op)(f.schema, None, cols),
+                                       (None,) * len(parts))
+
+    def _frame_bind(self, op: str, args: list[Any]) -> Any:
+        lhs, rhs = (self._partitioned(a) for a in args)
+        schema = lookup(op)(lhs.schema, rhs.schema)  # the kernel's schema checks
+        if op == "rbind":
+            return frames.PartitionedFrame(lhs.parts + rhs.parts, schema, lhs.nrows + rhs.nrows)
+        if frames.row_counts(lhs, self._compute) != frames.row_counts(rhs, self._compute):
+            return NotImplemented  # differently cut: the kernel runs on the gathered frames
+        run = blocks.dask.delayed(blocks.BlockKernel(op), pure=True)
+        return frames.PartitionedFrame(tuple(run(a, b) for a, b in zip(lhs.parts, rhs.parts,
+                                                                        strict=True)),
+                                       schema, lhs.nrows)
+
+    def _frame_join(self, op: str, args: list[Any]) -> Any:
+        lhs, rhs = (self._partitioned(a) for a in args[:2])
+        if not self._numeric_keys(lhs, rhs, [k for k in args[2:] if isinstance(k, str)]):
+            return NotImplemented
+        return frames.join(op, lhs, rhs, tuple(args[2:]))
+
+    def _frame_group(self, op: str, args: list[Any]) -> Any:
+        f = self._partitioned(args[0])
+        keys = args[2:2 + args[1]] if op == "groupBy" else args[1:-1]
+        if not self._numeric_keys(f, None, list(keys)):
+            return NotImplemented
+        return frames.group(op, f, tuple(args[1:]))
+
+    @staticmethod
+    def _numeric_keys(lhs: Any, rhs: Any, keys: list[str]) -> bool:
+        """Whether every key column is numeric or bool (others are hashed locally)."""
+        for f in (lhs, rhs):
+            if f is None:
+                continue
+            for k in keys:
+                if k in f.schema.labels and f.schema.columns[f.schema.index_of(k)].dtype.kind \
+                        not in "biuf":
+                    return False
+        return True
 
 
 def _swap_axes_graph(x: Any) -> Any:
@@ -524,6 +637,23 @@ def _out_shape(op: str, args: list[Any], shapes: list[Any]) -> tuple[int, int] |
     except (TypeError, ValueError):
         return None
 
+
+def _distributed(value: Any) -> bool:
+    return blocks.is_dask(value) or frames.is_partitioned(value)
+
+
+# Lowerings of ops reading a partitioned frame (others gather it and run locally).
+_FRAME_RULES: dict[str, Callable[..., Any]] = {
+    "as.matrix": DaskBackend._frame_to_matrix,
+    "extract": DaskBackend._frame_select,
+    "filter": DaskBackend._frame_select,
+    "rbind": DaskBackend._frame_bind,
+    "cbind": DaskBackend._frame_bind,
+    "groupBy": DaskBackend._frame_group,
+    "groupSum": DaskBackend._frame_group,
+    **dict.fromkeys(frames.JOINS, DaskBackend._frame_join),
+    **dict.fromkeys(("nrow", "ncol", "ncell"), DaskBackend._shape_scalar),
+}
 
 _RULES: dict[str, Callable[..., Any]] = {
     **dict.fromkeys(_GENERATORS, DaskBackend._generate),
