@@ -29,6 +29,7 @@ from daphnelib.engine.values import FrameValue
 # Joins run per hash bucket. Outer joins are not among them: a bucket whose rows all match
 # keeps plain columns where another gets nullable ones, so they run on the gathered frames.
 JOINS = ("innerJoin", "leftSemiJoin", "antiJoin")
+MAX_BUCKETS = 32
 
 
 @dataclass(frozen=True)
@@ -119,6 +120,12 @@ def _pick(buckets: list[FrameValue], b: int) -> FrameValue:
     return buckets[b]
 
 
+def bucket_count(partitions: int) -> int:
+    """Hash buckets for a shuffle: one per partition, at most MAX_BUCKETS (the shuffle makes
+    partitions x buckets pieces)."""
+    return max(1, min(partitions, MAX_BUCKETS))
+
+
 def shuffled(frame: PartitionedFrame, keys: Sequence[str], buckets: int) -> list[Any]:
     """Per bucket a delayed FrameValue holding every row whose key hashes there."""
     cut = dask.delayed(Bucketize(keys, buckets), pure=True)
@@ -131,7 +138,7 @@ def join(op: str, lhs: PartitionedFrame, rhs: PartitionedFrame, keys: tuple) -> 
     """A join kernel on matching hash buckets of both sides."""
     labels = [k for k in keys if isinstance(k, str)]  # a trailing numRowRes is only a hint
     lhs_on, rhs_on = labels[:len(labels) // 2], labels[len(labels) // 2:]
-    buckets = max(len(lhs.parts), len(rhs.parts), 1)
+    buckets = bucket_count(max(len(lhs.parts), len(rhs.parts)))
     run = dask.delayed(BlockKernel(op), pure=True)
     parts = tuple(run(lb, rb, *keys) for lb, rb in zip(shuffled(lhs, lhs_on, buckets),
                                                        shuffled(rhs, rhs_on, buckets),
@@ -140,13 +147,67 @@ def join(op: str, lhs: PartitionedFrame, rhs: PartitionedFrame, keys: tuple) -> 
                             (None,) * buckets)
 
 
-def group(op: str, frame: PartitionedFrame, args: tuple) -> PartitionedFrame:
-    """``groupBy``/``groupSum`` per hash bucket of the group keys (each key in one bucket)."""
-    keys = args[1:1 + args[0]] if op == "groupBy" else args[:-1]
-    buckets = max(len(frame.parts), 1)
+def broadcast_join(op: str, lhs: PartitionedFrame, rhs: FrameValue, keys: tuple
+                   ) -> PartitionedFrame:
+    """A join with a local (small) right side: every partition joins the whole right side, so
+    nothing is shuffled and the rows come in the embedded engine's order."""
     run = dask.delayed(BlockKernel(op), pure=True)
-    parts = tuple(run(b, *args) for b in shuffled(frame, keys, buckets))
-    return PartitionedFrame(parts, BlockKernel(op)(frame.schema, *args), (None,) * buckets)
+    shared = dask.delayed(rhs, pure=True)
+    parts = tuple(run(p, shared, *keys) for p in lhs.parts)
+    return PartitionedFrame(parts, BlockKernel(op)(lhs.schema, take_rows(rhs, slice(0, 0)),
+                                                   *keys), (None,) * len(parts))
+
+
+# Aggregates that combine from per-partition partials: a partial count is summed.
+_COMBINE = {"sum": "sum", "count": "sum", "min": "min", "max": "max"}
+
+
+class Regrouped:
+    """The combining group-by over partial aggregates, relabelled as the one-pass result."""
+
+    __slots__ = ("args", "labels", "op")
+
+    def __init__(self, op: str, args: tuple, labels: Sequence[str]) -> None:
+        self.op, self.args, self.labels = op, args, tuple(labels)
+
+    def __call__(self, frame: FrameValue) -> FrameValue:
+        return BlockKernel("setColLabels")(BlockKernel(self.op)(frame, *self.args), *self.labels)
+
+
+def _combining_args(op: str, args: tuple) -> tuple | None:
+    """groupBy's arguments over the partial aggregates, or None when an aggregate (mean)
+    does not combine."""
+    if op == "groupSum":
+        keys, col = args[:-1], args[-1]
+        return ("groupSum", (*keys, f"SUM({col})"))
+    nkeys, keys, pairs = args[0], args[1:1 + args[0]], args[1 + args[0]:]
+    combined = []
+    for func, col in zip(pairs[::2], pairs[1::2], strict=True):
+        again = _COMBINE.get(str(func).lower())
+        if again is None:
+            return None
+        combined += [again, f"{str(func).upper()}({col})"]
+    return ("groupBy", (nkeys, *keys, *combined))
+
+
+def group(op: str, frame: PartitionedFrame, args: tuple) -> PartitionedFrame:
+    """``groupBy``/``groupSum`` per hash bucket of the group keys (each key in one bucket).
+
+    sum/count/min/max aggregate each partition first (what moves is one row per key and
+    partition), then combine per bucket; mean shuffles the rows themselves.
+    """
+    keys = args[1:1 + args[0]] if op == "groupBy" else args[:-1]
+    schema = BlockKernel(op)(frame.schema, *args)
+    buckets = bucket_count(len(frame.parts))
+    combining = _combining_args(op, args)
+    if combining is not None:
+        frame = per_partition(frame, op, *args, keeps_rows=False)
+        final: Any = Regrouped(*combining, schema.labels)
+    else:
+        final = BlockKernel(op, *args)
+    run = dask.delayed(final, pure=True)
+    parts = tuple(run(b) for b in shuffled(frame, keys, buckets))
+    return PartitionedFrame(parts, schema, (None,) * buckets)
 
 
 def row_counts(frame: PartitionedFrame, compute: Any) -> tuple[int, ...]:
@@ -154,7 +215,7 @@ def row_counts(frame: PartitionedFrame, compute: Any) -> tuple[int, ...]:
     if None not in frame.nrows:
         return tuple(int(n) for n in frame.nrows)
     count = dask.delayed(_nrow, pure=True)
-    return tuple(int(n) for n in compute([count(p) for p in frame.parts]))
+    return tuple(int(n) for n in compute(dask.delayed(list)([count(p) for p in frame.parts])))
 
 
 def _nrow(frame: FrameValue) -> int:

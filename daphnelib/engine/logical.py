@@ -49,6 +49,7 @@ from typing import Any
 
 import numpy as np
 
+
 class _Marker:
     """A label marker compared by identity; unpickles as the same module-level object, so
     records keep their meaning on Dask workers."""

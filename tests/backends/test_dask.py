@@ -288,7 +288,7 @@ def test_from_dask_and_as_dask_hand_over_without_gathering(client: Any) -> None:
     assert_same(embedded_dc.from_dask(da.from_array(INTS[:, 0])).compute(), INTS[:, :1])
     wrapped = embedded_dc.from_numpy(INTS).compute(asDask=True)
     assert isinstance(wrapped, da.Array) and wrapped.numblocks == (1, 1)
-    with pytest.raises(TypeError, match="from_dask needs a dask.array.Array"):
+    with pytest.raises(TypeError, match=r"from_dask needs a dask\.array\.Array"):
         dc.from_dask(INTS)
     with pytest.raises(ValueError, match="1-D or 2-D"):
         dc.from_dask(da.zeros((2, 2, 2)))
@@ -317,9 +317,11 @@ def frame_cases(dc: DaphneContext) -> dict[str, Any]:
         "inner_join": lf.innerJoin(rf, "k", "k2"),
         "left_join_gathered": lf.leftJoin(rf, "k", "k2"),
         "semi_join": lf.semiJoin(rf, "k", "k2"),
+        "broadcast_join_keeps_order": lf.innerJoin(rf[0:4, :], "k", "k2"),
         "anti_join": lf.antiJoin(rf, "k", "k2"),
         "group_by": lf.groupBy("k", {"a": ["sum", "max"], "n": "count"}),
         "group_created": made.groupBy("k", {"v": "sum"}),
+        "group_mean_shuffles_rows": lf.groupBy("k", {"a": "mean", "n": "min"}),
         "nrow": lf.rbind(lf).nrow(),
     }
 
