@@ -4,7 +4,7 @@
 
 1. Larger than memory. One worker process capped by ``memory_limit`` holds a persisted matrix
    1.5 times the cap (generated on the worker by ``rand``), so it spills to disk; column
-   aggregates and ``t(X) @ X`` over it finish. The embedded engine, capped alike (RLIMIT_AS in
+   aggregates, ``t(X) @ X``, a group-by and a join over it finish. The embedded engine, capped alike (RLIMIT_AS in
    a subprocess), raises MemoryError on the same program.
 2. In memory. Median run times of the same programs on the embedded engine and on the Dask
    backend (threads, this machine), and their ratio.
@@ -76,6 +76,17 @@ def larger_than_memory(cap_mb: int) -> None:
             print(f"{name:24s} {time.perf_counter() - t0:6.1f} s   result {np.shape(out)}")
         spilled = client.run(lambda dask_worker: len(getattr(dask_worker.data, "slow", ())))
         print(f"blocks spilled to disk: {sum(spilled.values())} of {x.numblocks[0]}")
+        # A frame over two of X's columns: keys 0..999 and values; group-by and a join.
+        keys = _input(dc, client.persist(
+            backend.execute_lazy((dc.rand(rows, 1, 0, 999, seed=3))._lower())))
+        frame = dc.createFrame([keys, from_dask[:, 1]], ["k", "v"])
+        dim = dc.createFrame([dc.seq(0, 499, 1)], ["id"])
+        for name, node in (("group-by sum, count", frame.groupBy("k", {"v": ["sum", "count"]})),
+                           ("semi-join + nrow", frame.semiJoin(dim, "k", "id").nrow())):
+            t0 = time.perf_counter()
+            out = backend.execute(node._lower())
+            shape = f"{out.nrow} groups" if hasattr(out, "nrow") else f"{int(out)} rows"
+            print(f"{name:24s} {time.perf_counter() - t0:6.1f} s   result {shape}")
     code = textwrap.dedent(f"""
         import resource, numpy as np
         from daphnelib import DaphneContext

@@ -307,7 +307,7 @@ def frame_cases(dc: DaphneContext) -> dict[str, Any]:
     right = pd.DataFrame({"k2": np.arange(-9, 10, 2), "b": np.arange(10) * 1.5})
     lf, rf = dc.from_pandas(left), dc.from_pandas(right)
     y = dc.from_numpy(INTS)
-    made = dc.createFrame([y[:, 0] * 1, y[:, 1] * 2], ["k", "v"])
+    made = dc.createFrame([y[:, 0], y[:, 1] * 2], ["k", "v"])  # a strided column, too
     return {
         "create_then_matrix": made.toMatrix("si64"),
         "columns": lf[:, ["k", "n"]],
