@@ -1,11 +1,11 @@
 """The Dask backend on this machine: larger than memory, distributed/embedded ratios, auto.
 
-    python scripts/bench_dask.py [--cap-mb 300] [--repeat 3]
+    python scripts/bench_dask.py [--cap-mb 256] [--repeat 3]
 
 1. Larger than memory. One worker process capped by ``memory_limit`` holds a persisted matrix
    1.5 times the cap (generated on the worker by ``rand``), so it spills to disk; column
-   aggregates, ``t(X) @ X``, a group-by and a join over it finish. The embedded engine, capped alike (RLIMIT_AS in
-   a subprocess), raises MemoryError on the same program.
+   aggregates, ``t(X) @ X``, a group-by and a join over it finish. The embedded engine,
+   capped alike (RLIMIT_AS in a subprocess), raises MemoryError on ``t(X) @ X``.
 2. In memory. Median run times of the same programs on the embedded engine and on the Dask
    backend (threads, this machine), and their ratio.
 3. ``backend="auto"`` with a 32 MiB budget: which placement each size got and its time
@@ -29,6 +29,7 @@ import numpy as np
 
 from daphnelib import DaphneContext
 from daphnelib.backends.dask import DaskBackend
+from daphnelib.backends.embedded import EmbeddedBackend
 from daphnelib.engine.executor import compile_program, run
 
 COLS = 10
@@ -62,7 +63,7 @@ def larger_than_memory(cap_mb: int) -> None:
     with LocalCluster(n_workers=1, threads_per_worker=2, processes=True,
                       memory_limit=f"{cap_mb}MiB", dashboard_address=None) as cluster, \
             Client(cluster) as client:
-        backend = DaskBackend(client=client, block_rows=1 << 16)
+        backend = DaskBackend(client=client, block_rows=1 << 18)  # 20 MiB blocks
         dc = DaphneContext()
         t0 = time.perf_counter()
         x = client.persist(backend.execute_lazy(dc.rand(rows, COLS, seed=1)._lower()))
@@ -148,21 +149,25 @@ def auto_crossover(repeat: int) -> None:
                       dashboard_address=None) as cluster, \
             Client(cluster, set_as_default=False) as client:
         auto = DaskBackend(client=client, placement="auto", memory_budget=budget)
+        embedded = EmbeddedBackend()  # both compile once and reuse the compiled program
         print(f"{'rows':>9s} {'MiB':>6s} {'placement':>10s} {'embedded':>10s} {'auto':>10s} "
               f"{'auto/emb':>9s}")
         for rows in (10_000, 100_000, 1_000_000):
             x = dc.rand(rows, COLS, seed=2)
             prog = (x.t() @ x).sum()._lower()
             placed = "local" if auto._fits(prog) else "cluster"
-            t_emb = median_time(lambda p=prog: run(compile_program(p)), repeat)
-            t_auto = median_time(lambda p=prog: auto.execute(p), repeat)
+            t_emb = median_time(lambda p=prog: embedded.execute(p), 2 * repeat + 1)
+            t_auto = median_time(lambda p=prog: auto.execute(p), 2 * repeat + 1)
             print(f"{rows:9d} {rows * COLS * 8 / 2**20:6.1f} {placed:>10s} "
                   f"{t_emb * 1e3:8.2f}ms {t_auto * 1e3:8.2f}ms {t_auto / t_emb:8.2f}x")
+        decide = median_time(lambda p=prog: auto._fits(p), 101)
+        print(f"auto's placement decision (shape pass over the program): {decide * 1e6:.0f} us "
+              "per compute")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--cap-mb", type=int, default=300, help="worker memory_limit (MiB)")
+    parser.add_argument("--cap-mb", type=int, default=256, help="worker memory_limit (MiB)")
     parser.add_argument("--repeat", type=int, default=3, help="runs per median")
     args = parser.parse_args()
     larger_than_memory(args.cap_mb)
