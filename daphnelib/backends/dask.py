@@ -303,12 +303,12 @@ class DaskBackend(Backend):
             return DaskBackend._receive_frame
         if op == "createFrame" and any(map(blocks.is_dask, args)):
             return DaskBackend._create_frame
-        if any(isinstance(a, FrameValue) or frames.is_partitioned(a) for a in args) or any(
-            _is_matrix(a) and a.dtype == STRING_DTYPE for a in args
-        ) or any(isinstance(a, str) for a in args if op in _ROW_LOCAL):
+        # Local frames and string cells stay with the embedded engine.
+        if any(isinstance(a, FrameValue) or (_is_matrix(a) and a.dtype == STRING_DTYPE)
+               for a in args):
             return None
         if op in _ROW_LOCAL:
-            return DaskBackend._row_local
+            return None if any(isinstance(a, str) for a in args) else DaskBackend._row_local
         if op.startswith("as."):
             dt, _ = parse_cast(op)
             return DaskBackend._row_local if dt in (None, "matrix") else None
