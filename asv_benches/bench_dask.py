@@ -10,6 +10,8 @@ import numpy as np
 from daphnelib import DaphneContext
 from daphnelib.engine.executor import compile_program, run
 
+from ._config import QUICK
+
 ROWS, COLS = 1 << 20, 8
 
 
@@ -25,7 +27,9 @@ class PerBlockOverhead:
     """Column sums and t(X) @ X over a fixed matrix cut into ever smaller blocks."""
 
     timeout = 300
-    params = ([1 << 13, 1 << 15, 1 << 17, 1 << 20], ["column sums", "t(X) @ X"])
+    # Quick mode (the smoke test in make test): two block sizes, a few blocks each.
+    params = ([1 << 17, 1 << 20] if QUICK else [1 << 13, 1 << 15, 1 << 17, 1 << 20],
+              ["column sums", "t(X) @ X"])
     param_names = ["block_rows", "program"]
 
     def setup(self, block_rows, program):
@@ -85,7 +89,7 @@ class AutoCrossOver:
     below it auto must cost what the embedded engine costs."""
 
     timeout = 300
-    params = [[1 << 14, 1 << 17, 1 << 18, 1 << 20]]
+    params = [[1 << 14, 1 << 20] if QUICK else [1 << 14, 1 << 17, 1 << 18, 1 << 20]]
     param_names = ["rows"]
 
     def setup(self, rows):
