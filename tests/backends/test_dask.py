@@ -355,3 +355,20 @@ def test_frame_ops_run_on_partitions(backend: DaskBackend,
     out = capsys.readouterr().out
     assert "receiveFrame: cluster (4 partitions)" in out
     assert "innerJoin: cluster (4 partitions)" in out
+
+
+def test_as_dask_does_not_combine_with_tensors() -> None:
+    with pytest.raises(ValueError, match="does not combine with asPyTorch"):
+        DaphneContext().from_numpy(INTS).compute(asDask=True, asPyTorch=True)
+
+
+def test_frame_records_survive_pickling() -> None:
+    import pickle
+
+    import pandas as pd
+
+    from daphnelib.interop.pandas import to_pandas
+
+    df = pd.DataFrame({"n": pd.array([1, None], "Int64")})
+    value = embedded(DaphneContext().from_pandas(df))
+    pd.testing.assert_frame_equal(to_pandas(pickle.loads(pickle.dumps(value))), df)

@@ -290,9 +290,12 @@ class Matrix(ElementwiseOps, ShapedNode):
         ``asDask=True`` returns a ``dask.array``: on the Dask backend the distributed result
         itself, not gathered; other backends' results wrapped as one block.
         """
-        if sum((asPyTorch, asTensorFlow, asDask)) > 1:
-            raise ValueError("ask for one of asPyTorch, asTensorFlow and asDask")
+        if asPyTorch and asTensorFlow:
+            raise ValueError("ask for asPyTorch or asTensorFlow, not both")
         if asDask:
+            if asPyTorch or asTensorFlow:
+                raise ValueError("asDask returns a dask array; it does not combine with "
+                                 "asPyTorch or asTensorFlow")
             return self._dask_result(verbose)
         if type not in ("shared memory", "files"):
             raise ValueError(f"type must be 'shared memory' or 'files', got {type!r}")
