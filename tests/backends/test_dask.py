@@ -152,7 +152,7 @@ def test_every_lowered_op_ran_on_the_cluster(backend: DaskBackend,
     assert "gathered 4x4 (128 B)" in out
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow,
                                                                   HealthCheck.function_scoped_fixture])
 @given(
     rows=st.integers(1, 9),
