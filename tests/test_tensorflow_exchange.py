@@ -282,7 +282,7 @@ def test_narrow_dtype_outside_its_range_warns(dc):
 # -- errors ---------------------------------------------------------------------------------
 
 def test_both_tensor_kinds_is_an_error(dc):
-    with pytest.raises(ValueError, match="not both"):
+    with pytest.raises(ValueError, match="not several"):
         dc.from_tensorflow(tf.ones((2, 2))).compute(asPyTorch=True, asTensorFlow=True)
 
 

@@ -346,7 +346,7 @@ def test_int16_out_of_range_keeps_int32(dc):
 # -- errors ---------------------------------------------------------------------------------
 
 def test_both_tensor_kinds_is_an_error(dc):
-    with pytest.raises(ValueError, match="not both"):
+    with pytest.raises(ValueError, match="not several"):
         dc.from_pytorch(torch.ones(2, 2)).compute(asPyTorch=True, asTensorFlow=True)
 
 

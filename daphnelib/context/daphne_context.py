@@ -188,6 +188,28 @@ class DaphneContext:
         value = frame_value_from_pandas(df, keepIndex=keepIndex, verbose=verbose)
         return self._input_node(value, df, shared_memory)
 
+    def from_dask(self, collection: Any, verbose: bool = False) -> Matrix | Frame:
+        """A matrix over a ``dask.array`` (or a frame over a dask DataFrame).
+
+        With the Dask backend the array stays on the cluster: nothing is computed or gathered
+        until a result is asked for. Other backends compute it here (one gather). A dask
+        DataFrame is gathered into pandas and enters as ``from_pandas`` does (frames run
+        locally on every backend).
+        """
+        from daphnelib.interop import dask as dask_interop
+
+        if dask_interop.is_dask_dataframe(collection):
+            return self.from_pandas(collection.compute(), verbose=verbose)
+        arr = dask_interop.matrix_blocks(collection)
+        if self.backend.name == "dask":
+            node = new_node(Matrix, self, "receiveFromNumpy", arr)
+            node._local_data = collection
+            return node
+        if verbose:
+            print(f"daphnelib: gathering a {arr.shape[0]}x{arr.shape[1]} dask array for the "
+                  f"{self.backend.name} backend")
+        return self.from_numpy(np.asarray(arr.compute()), verbose=verbose)
+
     def from_pytorch(
         self, tensor: Any, shared_memory: bool = True, verbose: bool = False,
         return_shape: bool = False,

@@ -282,6 +282,14 @@ class Matrix(ElementwiseOps, ShapedNode):
         OperationNode.__init__(self, self.daphne_context, "insert", (old, rows, cols, value))
 
     # -- I/O ----------------------------------------------------------------------------
+    def _dask_result(self, verbose: bool) -> Any:
+        from daphnelib.interop.dask import to_dask_array
+
+        self._check_alive()
+        lazy = getattr(self.daphne_context.backend, "execute_lazy", None)
+        value = lazy(self._lowered(), verbose=verbose) if lazy else self._evaluate(verbose)
+        return value if hasattr(value, "dask") else to_dask_array(value)
+
     def write(self, file: str) -> OperationNode:
         return new_node(OperationNode, self.daphne_context, "writeMatrix", self, str(file))
 
@@ -293,6 +301,7 @@ class Matrix(ElementwiseOps, ShapedNode):
         asPyTorch: bool = False,
         shape: tuple[int, ...] | None = None,
         asArrow: bool = False,
+        asDask: bool = False,
     ) -> Any:
         """Execute and return a 2-D numpy array (or a tensor, or an Arrow array).
 
@@ -302,9 +311,14 @@ class Matrix(ElementwiseOps, ShapedNode):
         ``asPyTorch``/``asTensorFlow`` return a tensor of ``shape``, by default the tensor
         shape this matrix kept (see the class docstring). ``asArrow`` returns a pyarrow array
         over the result buffer (``__arrow_c_array__`` describes the layout).
+        ``asDask=True`` returns a ``dask.array``: on the Dask backend the distributed result
+        itself, not gathered; other backends' results wrapped as one block.
         """
-        if asPyTorch + asTensorFlow + asArrow > 1:
-            raise ValueError("ask for one of asPyTorch, asTensorFlow and asArrow, not both")
+        if asPyTorch + asTensorFlow + asArrow + asDask > 1:
+            raise ValueError("ask for one of asPyTorch, asTensorFlow, asArrow and asDask, "
+                             "not several")
+        if asDask:
+            return self._dask_result(verbose)
         if type not in ("shared memory", "files"):
             raise ValueError(f"type must be 'shared memory' or 'files', got {type!r}")
         return self._convert(self._evaluate(verbose), type=type, verbose=verbose,
