@@ -9,7 +9,7 @@ PIP := $(PY) -m pip
 STAMP := $(VENV)/.daphnelib-installed
 NATIVE := $(wildcard daphnelib/_native/*.pyx daphnelib/_native/*.pxd daphnelib/_native/*.h)
 
-.PHONY: demo test conformance lint dist bench bench-quick bench-report test-pandas22 install clean
+.PHONY: demo test conformance lint typecheck docs dist bench bench-quick bench-report test-pandas22 install clean
 
 install: $(STAMP)
 
@@ -29,12 +29,21 @@ test: $(STAMP)
 	$(MAKE) conformance
 	$(PY) -m pytest -q -p no:cacheprovider
 	$(MAKE) lint
+	$(MAKE) typecheck
+	$(MAKE) docs
 	$(MAKE) dist
 	$(MAKE) bench-quick
 
 # Fails when tests/conformance differs from what scripts/conformance_cases/ generate.
 conformance: $(STAMP)
 	$(PY) scripts/gen_conformance.py --check
+
+# What a user's type checker sees: mypy --strict and pyright (strict, see pyproject.toml) on
+# the examples and a typed user script, which then runs.
+typecheck: $(STAMP)
+	$(PY) -m mypy --strict examples tests/typing
+	$(VENV)/bin/pyright --pythonpath $(PY)
+	$(PY) tests/typing/user_script.py
 
 # What a pip user gets: the sdist, a wheel built from that sdist (with the pinned build
 # tools of $(VENV): an isolated build environment would install them twice more), the wheel installed with its required dependencies only

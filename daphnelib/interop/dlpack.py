@@ -38,13 +38,13 @@ from __future__ import annotations
 import ctypes
 import importlib
 import sys
-import warnings
 from collections.abc import Iterable
 from types import ModuleType
 from typing import Any
 
 import numpy as np
 
+from daphnelib._diagnostics import note, warn
 from daphnelib.interop.numpy import as_matrix_shape, to_engine
 
 LOGICAL_KEY = "logical"
@@ -84,8 +84,7 @@ def import_optional(module: str, extra: str, what: str) -> ModuleType:
 
 def note_copy(verbose: bool, what: str, reason: str) -> None:
     """The ``verbose`` line announcing the one copy a layout or dtype makes unavoidable."""
-    if verbose:
-        sys.stdout.write(f"daphnelib: copying {what} once ({reason})\n")
+    note(verbose, f"copying {what} once ({reason})")
 
 
 def on_host(tensor: Any) -> bool:
@@ -195,12 +194,9 @@ def restore_dtype(arr: np.ndarray, *, verbose: bool = False) -> tuple[np.ndarray
         return arr, None
     narrow = _narrow(arr, logical)
     if narrow is None:
-        warnings.warn(
-            f"the result holds values that {logical} cannot represent exactly, so it keeps "
-            f"the engine dtype {arr.dtype} instead of the input's {logical}",
-            LogicalDtypeWarning,
-            stacklevel=4,
-        )
+        warn(f"the result holds values that {logical} cannot represent exactly, so it keeps "
+             f"the engine dtype {arr.dtype} instead of the input's {logical}",
+             LogicalDtypeWarning)
         return arr, None
     note_copy(verbose, "result", f"dtype {arr.dtype} -> {logical}")
     return narrow, logical

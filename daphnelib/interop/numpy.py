@@ -7,10 +7,9 @@ Egress: the result reader (``_native.buffers``) hands out arrays over the engine
 
 from __future__ import annotations
 
-import sys
-
 import numpy as np
 
+from daphnelib._diagnostics import note
 from daphnelib.engine.valuetypes import STRING_DTYPE, WIDENED
 
 _HELD = frozenset("?bBiIlLqQfd")  # dtype chars the engine holds as they are
@@ -50,8 +49,7 @@ def to_engine(arr: np.ndarray, *, verbose: bool = False, what: str = "array") ->
             reasons.append(f"dtype {arr.dtype} -> {target}")
         if not arr.flags.c_contiguous:
             reasons.append("not C-contiguous")
-        if verbose:
-            sys.stdout.write(f"daphnelib: copying {what} once ({', '.join(reasons)})\n")
+        note(verbose, f"copying {what} once ({', '.join(reasons)})")
         if arr.dtype.kind == "U" and not arr.dtype.isnative:
             arr = arr.astype(arr.dtype.newbyteorder("="))  # numpy cannot cast it to strings
         with aligned_allocation():

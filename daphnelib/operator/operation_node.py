@@ -6,13 +6,17 @@ import sys
 import time
 import weakref
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from daphnelib.engine.program import Instr, Kind, Program, Var
+from daphnelib.operator import inspect as _inspect
 
 if TYPE_CHECKING:
     from daphnelib.context.daphne_context import DaphneContext
     from daphnelib.engine.executor import Step
+    from daphnelib.operator.nodes.scalar import Scalar
+
+_N = TypeVar("_N", bound="OperationNode")
 
 # Literal argument types a node may hold besides other nodes (engine inputs, index specs).
 _LITERALS = (bool, int, float, str, slice, type(None))
@@ -33,7 +37,10 @@ class OperationNode:
         "_deleted",
         "_local_data",
         "_op",
+        "_origin",
+        "_origins",
         "_steps",
+        "_type",
         "daphne_context",
     )
     _kind: ClassVar[Kind] = Kind.NONE
@@ -63,13 +70,32 @@ class OperationNode:
         self._steps: list[Step] | None = None
         self._consumers: weakref.WeakValueDictionary[int, OperationNode] | None = None
         self._deleted = False
+        self._origins: tuple[_inspect.Origin, ...] = ()
+        self._origin = _inspect.user_origin(operation)
+        # (rows, cols, value type), each None when not known before running; raises on
+        # shapes that cannot combine (A @ B with 3x4 and 5x2), as the op would at run time.
+        self._type = _inspect.infer(operation, args, local_data)
 
     # -- lifetime ---------------------------------------------------------------------------
 
     def delete(self) -> None:
-        """Release what this node holds (input data, compiled program).
+        """Release what this node holds (input data, compiled program) now.
 
-        Computing this node, or a node built on it, afterwards raises a RuntimeError.
+        Computing this node, or a node built on it, afterwards raises a RuntimeError;
+        arrays already returned by ``compute()`` stay valid (they own their buffers).
+
+        Returns
+        -------
+        None
+
+        Examples
+        --------
+        >>> X = dc.from_numpy(np.ones((2, 2)))
+        >>> X.delete()
+        >>> X.sum().compute()
+        Traceback (most recent call last):
+        ...
+        RuntimeError: this Matrix node was deleted (delete()) and cannot be used any more
         """
         self._local_data = None
         self._args = ()
@@ -108,6 +134,7 @@ class OperationNode:
         ids: dict[int, int] = dict(bound) if bound else {}
         base = len(ids)
         instrs: list[Instr] = []
+        origins: list[_inspect.Origin] = []
         stack: list[tuple[OperationNode, bool]] = [(self, False)]
         while stack:
             node, ready = stack.pop()
@@ -123,6 +150,9 @@ class OperationNode:
             args = tuple(_lowered_arg(a, ids) for a in node._args)
             ids[id(node)] = base + len(instrs)
             instrs.append(Instr(base + len(instrs), node._op, args, node._kind))
+            origins.append(node._origin)
+        if not bound:
+            self._origins = tuple(origins)
         return Program(tuple(instrs))
 
     def _compiled(self) -> list[Step]:
@@ -136,34 +166,73 @@ class OperationNode:
         """Run the sub-DAG under this node and return the engine value of its root."""
         from daphnelib.engine.executor import run
 
-        if not verbose:
-            return run(self._compiled())
-        from daphnelib.script_building.dsl import render
+        try:
+            if not verbose:
+                return run(self._compiled())
+            from daphnelib.script_building.dsl import render
 
-        t0 = time.perf_counter()
-        steps = self._compiled()
-        t1 = time.perf_counter()
-        out = sys.stdout
-        out.write(render(self._lower()))
-        value = run(steps)
-        t2 = time.perf_counter()
-        out.write(f"lower+compile: {1e3 * (t1 - t0):.3f} ms\nexecute: {1e3 * (t2 - t1):.3f} ms\n")
-        return value
+            t0 = time.perf_counter()
+            steps = self._compiled()
+            t1 = time.perf_counter()
+            # DaphneLib prints the generated script and the timings on stdout, and so do we.
+            out = sys.stdout
+            out.write(render(self._lower()))
+            value = run(steps)
+            t2 = time.perf_counter()
+            out.write(f"lower+compile: {1e3 * (t1 - t0):.3f} ms\n"
+                      f"execute: {1e3 * (t2 - t1):.3f} ms\n")
+            return value
+        except Exception as exc:
+            _inspect.point_at_origin(exc, self._origins)
+            raise
 
     def _invalidate(self) -> None:
         self._steps = None
 
     def script(self) -> str:
-        """The DaphneDSL script this node corresponds to."""
+        """The DaphneDSL script this node corresponds to.
+
+        Returns
+        -------
+        str
+            One DaphneDSL statement per operation of the node's sub-DAG, in execution
+            order; nothing is computed.
+
+        Examples
+        --------
+        >>> print(dc.fill(1.0, 2, 2).sum().script(), end="")
+        V0 = fill(1.0, 2, 2);
+        V1 = sum(V0);
+        saveDaphneLibResult(as.matrix(V1));
+        """
         from daphnelib.script_building.dsl import render
 
         return render(self._lower())
 
     def compute(self, *args: Any, **kwargs: Any) -> Any:
-        """Execute a side-effect node (print, write, registerView); returns None."""
+        """Execute a side-effect node (``print``, ``write``, ``registerView``).
+
+        Parameters
+        ----------
+        verbose : bool, optional
+            Print the generated DaphneDSL script and log the timings.
+
+        Returns
+        -------
+        None
+        """
         verbose = kwargs.get("verbose", False)
         self._evaluate(verbose)
         return None
+
+    # -- inspection -------------------------------------------------------------------------
+
+    def __repr__(self) -> str:
+        return _inspect.node_repr(self)
+
+    def _repr_html_(self) -> str:
+        """The plan (one DaphneDSL statement per op) for Jupyter, like a lazy frame's."""
+        return _inspect.plan_html(self)
 
 
 class ValueNode(OperationNode):
@@ -172,7 +241,19 @@ class ValueNode(OperationNode):
     __slots__ = ()
 
     def print(self) -> OperationNode:
-        """A node that prints this value in DAPHNE's format when computed."""
+        """A node that prints this value in DAPHNE's format when computed.
+
+        Returns
+        -------
+        OperationNode
+            A side-effect node; ``compute()`` writes exactly what DAPHNE's ``print`` writes.
+
+        Examples
+        --------
+        >>> dc.fill(7, 1, 1).print().compute()
+        DenseMatrix(1x1, int64_t)
+        7
+        """
         return new_node(OperationNode, self.daphne_context, "print", self)
 
 
@@ -181,21 +262,54 @@ class ShapedNode(ValueNode):
 
     __slots__ = ()
 
-    def _scalar(self, op: str, *args: Any) -> Any:
+    def _scalar(self, op: str, *args: Any) -> Scalar:
         from daphnelib.operator.nodes.scalar import Scalar
 
         return new_node(Scalar, self.daphne_context, op, self, *args)
 
-    def nrow(self) -> Any:
-        """The number of rows (a Scalar of DAPHNE's index type)."""
+    def nrow(self) -> Scalar:
+        """The number of rows.
+
+        Returns
+        -------
+        Scalar
+            A lazy scalar of DAPHNE's index type; ``compute()`` gives a ``numpy.uint64``.
+
+        Examples
+        --------
+        >>> dc.fill(0.0, 3, 2).nrow().compute()
+        np.uint64(3)
+        """
         return self._scalar("nrow")
 
-    def ncol(self) -> Any:
-        """The number of columns."""
+    def ncol(self) -> Scalar:
+        """The number of columns.
+
+        Returns
+        -------
+        Scalar
+            A lazy scalar of DAPHNE's index type; ``compute()`` gives a ``numpy.uint64``.
+
+        Examples
+        --------
+        >>> dc.fill(0.0, 3, 2).ncol().compute()
+        np.uint64(2)
+        """
         return self._scalar("ncol")
 
-    def ncell(self) -> Any:
-        """rows x columns."""
+    def ncell(self) -> Scalar:
+        """The number of cells, rows x columns.
+
+        Returns
+        -------
+        Scalar
+            A lazy scalar of DAPHNE's index type; ``compute()`` gives a ``numpy.uint64``.
+
+        Examples
+        --------
+        >>> dc.fill(0.0, 3, 2).ncell().compute()
+        np.uint64(6)
+        """
         return self._scalar("ncell")
 
 
@@ -219,6 +333,6 @@ def _lowered_arg(arg: Any, ids: dict[int, int]) -> Any:
     return arg
 
 
-def new_node(cls: type[OperationNode], ctx: DaphneContext, op: str, *args: Any) -> Any:
+def new_node(cls: type[_N], ctx: DaphneContext, op: str, *args: Any) -> _N:
     """Build a node of ``cls`` for ``op(args)``; the one constructor path used internally."""
     return cls(ctx, op, args)
