@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     import torch
     from typing_extensions import Self
 
+    from daphnelib.backends.base import Backend
     from daphnelib.operator.control_flow import MultiReturn
     from daphnelib.operator.nodes.elementwise import Value
 
@@ -45,11 +46,22 @@ def _check_count(name: str, value: Any) -> None:
 
 
 class DaphneContext:
-    """Where every pipeline starts: creates the input nodes (data in, generators, SQL).
+    """Where every pipeline starts: creates the input nodes (data in, generators, SQL) and
+    owns the backend that runs them.
 
-    Takes no arguments and needs no DAPHNE installation. A context is also a context
-    manager: leaving the ``with`` block (or calling :meth:`close`) removes its private
-    temporary files; nodes built from it stay valid where they need no files.
+    Parameters
+    ----------
+    backend : str or Backend, default "embedded"
+        ``"embedded"``: daphnelib's own engine, no DAPHNE install needed; another backend's
+        name (``"daphne"``, ``"dask"``, ``"auto"``) or a
+        :class:`~daphnelib.backends.base.Backend`.
+    **backend_options
+        Passed to that backend.
+
+    Notes
+    -----
+    A context is a context manager: leaving the ``with`` block (or calling :meth:`close`)
+    closes the backend and removes the context's private temporary files.
 
     Examples
     --------
@@ -58,7 +70,11 @@ class DaphneContext:
     3.0
     """
 
-    def __init__(self) -> None:
+    def __init__(self, backend: str | Backend = "embedded", **backend_options: Any) -> None:
+        from daphnelib.backends import resolve_backend
+
+        self.backend: Backend = resolve_backend(backend, **backend_options)
+        self._close_backend = weakref.finalize(self, self.backend.close)
         self._functions: dict[str, Any] = {}
         self._tmpdir: str | None = None
         self._cleanup: weakref.finalize[Any, Any] | None = None
@@ -67,15 +83,17 @@ class DaphneContext:
 
     # -- lifetime ---------------------------------------------------------------------------
     def close(self) -> None:
-        """Remove this context's temporary files now (otherwise: when it is garbage).
+        """Close the backend and remove this context's temporary files now (otherwise: when
+        the context is garbage).
 
-        Closing twice is harmless; a later call that needs files makes a new directory.
+        Closing twice is harmless.
 
         Examples
         --------
         >>> ctx = DaphneContext()
         >>> ctx.close()
         """
+        self._close_backend()  # a finalizer runs its function once
         if self._cleanup is not None:
             self._cleanup()
             self._cleanup = None
@@ -89,7 +107,8 @@ class DaphneContext:
         self.close()
 
     def __repr__(self) -> str:
-        return f"<DaphneContext: embedded engine, {len(self._views)} registered view(s)>"
+        return (f"<DaphneContext: backend {type(self.backend).__name__}, "
+                f"{len(self._views)} registered view(s)>")
 
     # -- private temporary files (the "files" transfer path) --------------------------------
     def _temp_path(self, stem: str) -> str:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-import time
 import weakref
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
@@ -13,7 +11,6 @@ from daphnelib.operator import inspect as _inspect
 
 if TYPE_CHECKING:
     from daphnelib.context.daphne_context import DaphneContext
-    from daphnelib.engine.executor import Step
     from daphnelib.operator.nodes.scalar import Scalar
 
 _N = TypeVar("_N", bound="OperationNode")
@@ -39,7 +36,7 @@ class OperationNode:
         "_op",
         "_origin",
         "_origins",
-        "_steps",
+        "_program",
         "_type",
         "daphne_context",
     )
@@ -67,7 +64,7 @@ class OperationNode:
         self._op = operation
         self._args = args
         self._local_data = local_data  # keeps input buffers alive as long as the node
-        self._steps: list[Step] | None = None
+        self._program: Program | None = None  # lowered once; the backend caches its compilation
         self._consumers: weakref.WeakValueDictionary[int, OperationNode] | None = None
         self._deleted = False
         self._origins: tuple[_inspect.Origin, ...] = ()
@@ -106,7 +103,7 @@ class OperationNode:
         seen = {id(self)}
         while stack:
             node = stack.pop()
-            node._steps = None
+            node._program = None
             if node._consumers is not None:
                 fresh = [c for c in node._consumers.values() if id(c) not in seen]
                 seen.update(map(id, fresh))
@@ -155,39 +152,20 @@ class OperationNode:
             self._origins = tuple(origins)
         return Program(tuple(instrs))
 
-    def _compiled(self) -> list[Step]:
-        from daphnelib.engine.executor import compile_program
-
-        if self._steps is None:
-            self._steps = compile_program(self._lower())
-        return self._steps
+    def _lowered(self) -> Program:
+        if self._program is None:
+            self._program = self._lower()
+        return self._program
 
     def _evaluate(self, verbose: bool = False) -> Any:
-        """Run the sub-DAG under this node and return the engine value of its root."""
-        from daphnelib.engine.executor import run
-
+        """Run the sub-DAG under this node on the context's backend; the engine value of its
+        root. A failure names the user's line that built the failing node."""
+        self._check_alive()
         try:
-            if not verbose:
-                return run(self._compiled())
-            from daphnelib.script_building.dsl import render
-
-            t0 = time.perf_counter()
-            steps = self._compiled()
-            t1 = time.perf_counter()
-            # DaphneLib prints the generated script and the timings on stdout, and so do we.
-            out = sys.stdout
-            out.write(render(self._lower()))
-            value = run(steps)
-            t2 = time.perf_counter()
-            out.write(f"lower+compile: {1e3 * (t1 - t0):.3f} ms\n"
-                      f"execute: {1e3 * (t2 - t1):.3f} ms\n")
-            return value
+            return self.daphne_context.backend.execute(self._lowered(), verbose=verbose)
         except Exception as exc:
             _inspect.point_at_origin(exc, self._origins)
             raise
-
-    def _invalidate(self) -> None:
-        self._steps = None
 
     def script(self) -> str:
         """The DaphneDSL script this node corresponds to.

@@ -29,9 +29,10 @@ def _check_frame(op: str, other: Any) -> None:
 
 def _split_frame_key(key: Any) -> tuple[Any, Any]:
     if not isinstance(key, tuple) or len(key) != 2:
-        hint = f' (use F[:, {key!r}] for that column)' if isinstance(key, str) else ""
-        raise TypeError(f"index a frame with exactly two keys: F[rows, cols] (use : for all)"
-                        f"{hint}")
+        if isinstance(key, str):
+            raise TypeError(f"index a frame with two keys, F[rows, cols]: F[:, {key!r}] selects "
+                            f"column {key!r}")
+        raise TypeError("index a frame with exactly two keys: F[rows, cols] (use : for all)")
     return key[0], key[1]
 
 
