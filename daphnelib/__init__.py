@@ -10,11 +10,21 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
-__all__ = ["DaphneContext", "Frame", "Matrix", "SQLError", "Scalar", "__version__"]
+__all__ = [
+    "DaphneContext",
+    "Frame",
+    "LogicalDtypeWarning",
+    "Matrix",
+    "SQLError",
+    "Scalar",
+    "__version__",
+    "show_versions",
+]
 
 if TYPE_CHECKING:
     from daphnelib.context.daphne_context import DaphneContext
     from daphnelib.engine.kernels.sql import SQLError
+    from daphnelib.interop.dlpack import LogicalDtypeWarning
     from daphnelib.operator.nodes.frame import Frame
     from daphnelib.operator.nodes.matrix import Matrix
     from daphnelib.operator.nodes.scalar import Scalar
@@ -25,7 +35,39 @@ _LAZY = {
     "Frame": "daphnelib.operator.nodes.frame",
     "Scalar": "daphnelib.operator.nodes.scalar",
     "SQLError": "daphnelib.engine.kernels.sql",
+    "LogicalDtypeWarning": "daphnelib.interop.dlpack",
 }
+
+# Distributions show_versions() reports: required, build, then each optional extra's.
+_REPORTED = ("numpy", "pandas", "Cython", "torch", "tensorflow", "tensorflow-cpu", "pyarrow",
+             "polars", "duckdb", "sqlglot", "dask", "distributed")
+
+
+def show_versions() -> None:
+    """Print daphnelib's version, Python's, the platform's and those of its dependencies.
+
+    For bug reports, like ``pandas.show_versions()``. Optional libraries that are not
+    installed show as "not installed"; nothing is imported.
+
+    Examples
+    --------
+    >>> import daphnelib
+    >>> daphnelib.show_versions()  # doctest: +ELLIPSIS
+    daphnelib      : ...
+    """
+    import platform
+    import sys
+    from importlib.metadata import PackageNotFoundError, version
+
+    rows = [("daphnelib", __version__), ("python", sys.version.split()[0]),
+            ("platform", platform.platform()), ("machine", platform.machine())]
+    for name in _REPORTED:
+        try:
+            rows.append((name, version(name)))
+        except PackageNotFoundError:
+            rows.append((name, "not installed"))
+    width = max(len(name) for name, _ in rows)
+    print("\n".join(f"{name:<{width}} : {value}" for name, value in rows))
 
 
 def __getattr__(name: str) -> Any:

@@ -15,6 +15,7 @@ import daphnelib
 from daphnelib import DaphneContext, Frame, Matrix, Scalar
 
 MODULES = (
+    "daphnelib",
     "daphnelib.context.daphne_context",
     "daphnelib.operator.operation_node",
     "daphnelib.operator.nodes.elementwise",

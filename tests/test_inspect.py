@@ -50,7 +50,8 @@ def test_asarray_computes(dc: DaphneContext) -> None:
 
 def test_frame_indexing_error_says_frame(dc: DaphneContext) -> None:
     F = dc.from_pandas(pd.DataFrame({"a": [1], "b": [2]}))
-    with pytest.raises(TypeError, match=r"index a frame with two keys, F\[rows, cols\]: F\[:, 'b'\] selects column 'b'"):
+    with pytest.raises(TypeError, match=r"index a frame with two keys, F\[rows, cols\]: "
+                                        r"F\[:, 'b'\] selects column 'b'"):
         F["b"]  # type: ignore[index]
 
 
