@@ -45,6 +45,11 @@ typecheck: $(STAMP)
 	$(VENV)/bin/pyright --pythonpath $(PY)
 	$(PY) tests/typing/user_script.py
 
+# The docs site (build/docs/index.html): the API reference from the numpydoc docstrings and
+# the user guide from docs/*.md. Any Sphinx warning fails the build.
+docs: $(STAMP)
+	$(PY) -m sphinx -W --keep-going -q -b html docs build/docs
+
 # What a pip user gets: the sdist, a wheel built from that sdist (with the pinned build
 # tools of $(VENV): an isolated build environment would install them twice more), the wheel installed with its required dependencies only
 # in a fresh venv (no site packages; pip's cache is reused), and the examples that need no
