@@ -276,8 +276,10 @@ def _index_columns(
             record, how = None, "range"
         else:
             arr = values.array
-            if isinstance(arr, pd.arrays.NumpyExtensionArray):
-                arr = arr.to_numpy()  # the Index's own ndarray, no copy
+            # The Index's own ndarray, no copy; not for its subclasses (python-storage strings,
+            # which would lose their dtype and come back as an object index).
+            if type(arr) is pd.arrays.NumpyExtensionArray:
+                arr = arr.to_numpy()
             col, record = conv.column(arr, label)
         cols.append(col)
         labels.append(label)

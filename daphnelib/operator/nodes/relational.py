@@ -334,7 +334,7 @@ def _type_name(obj: Any) -> str:
 
 
 def _require_sql_extra() -> None:
-    missing = [m for m in ("duckdb", "sqlglot") if importlib.util.find_spec(m) is None]
+    missing = [m for m in ("duckdb", "sqlglot", "pyarrow") if importlib.util.find_spec(m) is None]
     if missing:
         raise ImportError(f"sql() needs {' and '.join(missing)}: install the extra with "
                           "pip install 'daphnelib[sql]'")
