@@ -171,7 +171,14 @@ def run_command(argv: Sequence[str]) -> int:
         if show_ir:
             sys.stdout.write(explain(lowered))
             return 0
-        execute(lowered)
+        from daphnelib import progress
+
+        watched = progress.start(f"daphnelib run {os.path.basename(script)}")
+        try:
+            execute(lowered)
+        finally:
+            if watched:
+                progress.stop()
     except DaphneDSLError as exc:
         sys.stdout.flush()
         sys.stderr.write(f"[error]: {exc.stage}: {exc}\n")

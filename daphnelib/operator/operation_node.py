@@ -6,6 +6,7 @@ import weakref
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
+from daphnelib import progress
 from daphnelib.engine.program import Instr, Kind, Program, Var
 from daphnelib.operator import inspect as _inspect
 
@@ -161,11 +162,15 @@ class OperationNode:
         """Run the sub-DAG under this node on the context's backend; the engine value of its
         root. A failure names the user's line that built the failing node."""
         self._check_alive()
+        watched = progress.start("compute()")
         try:
             return self.daphne_context.backend.execute(self._lowered(), verbose=verbose)
         except Exception as exc:
             _inspect.point_at_origin(exc, self._origins)
             raise
+        finally:
+            if watched:
+                progress.stop()
 
     def script(self) -> str:
         """The DaphneDSL script this node corresponds to.
