@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from daphnelib._diagnostics import user_frame
+from daphnelib.engine.program import Kind
+from daphnelib.engine.valuetypes import most_general
 
 if TYPE_CHECKING:
     from daphnelib.operator.operation_node import OperationNode
@@ -90,15 +92,22 @@ def _literal_vt(value: Any) -> str | None:
     return None
 
 
+_MOST_GENERAL: dict[tuple[str, str], str] = {}
+
+
 def _common_vt(a: Any, b: Any) -> str | None:
     """The operands' most general value type, DAPHNE's result type of elementwise ops."""
-    from daphnelib.engine.valuetypes import most_general
-
     va = _type_of(a)[2] if hasattr(a, "_type") else _literal_vt(a)
     vb = _type_of(b)[2] if hasattr(b, "_type") else _literal_vt(b)
-    if va is None or vb is None or "str" in (va, vb) or "bool" in (va, vb):
+    if va is None or vb is None or va in ("str", "bool") or vb in ("str", "bool"):
         return None
-    return most_general(va, vb)
+    if va == vb:
+        return va
+    key = (va, vb)
+    vt = _MOST_GENERAL.get(key)
+    if vt is None:
+        vt = _MOST_GENERAL[key] = most_general(va, vb)
+    return vt
 
 
 def _array_type(buf: Any) -> NodeType:
@@ -137,9 +146,14 @@ def _shape_error(op: str, what: str, a: NodeType, b: NodeType) -> ValueError:
                       f"{_dims(b[0], b[1])}")
 
 
+_MATRIX, _FRAME = Kind.MATRIX, Kind.FRAME  # module globals: enum attribute access is slow
+
+
 def _matrix_args(args: tuple[Any, ...]) -> bool:
-    return all(getattr(a, "_kind", None) is not None and a._kind.name == "MATRIX"
-               for a in args)
+    for a in args:  # a loop, not all(<generator>): this runs for every node built
+        if getattr(a, "_kind", None) is not _MATRIX:
+            return False
+    return True
 
 
 def infer(op: str, args: tuple[Any, ...], local_data: Any = None) -> NodeType:
@@ -216,7 +230,7 @@ def describe(node: OperationNode) -> str:
         return f"{name}(deleted)"
     rows, cols, vt = node._type
     parts = []
-    if node._kind.name in ("MATRIX", "FRAME") and (rows, cols) != (None, None):
+    if node._kind in (_MATRIX, _FRAME) and (rows, cols) != (None, None):
         parts.append(_dims(rows, cols))
     if vt is not None:
         parts.append(vt)
