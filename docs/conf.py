@@ -8,11 +8,11 @@ import sys
 
 sys.path.insert(0, os.path.abspath(".."))
 
-import daphnelib  # noqa: E402
+import daphnelib
 
 project = "daphnelib"
 author = "The daphnelib developers"
-copyright = "The daphnelib developers, Apache-2.0"  # noqa: A001 - Sphinx's name
+copyright = "The daphnelib developers, Apache-2.0"
 version = release = daphnelib.__version__
 
 extensions = ["sphinx.ext.autodoc", "numpydoc", "myst_parser"]
