@@ -8,7 +8,7 @@ and the generated C never lands in a distribution.
 import numpy as np
 from setuptools import Extension, setup
 
-NATIVE_MODULES = ("buffers", "kernels", "relational")
+NATIVE_MODULES = ("buffers", "kernels", "relational", "foreign")
 
 setup(
     ext_modules=[
