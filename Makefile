@@ -60,7 +60,7 @@ bench-quick: $(STAMP)
 #     object); fails when an `ours` case of the cold-start or execute families (GATE) is
 #     slower by more than FACTOR, and prints the table of the gated benchmarks.
 #   scripts/check_bench_gate.py proves the gate fails on a commit with an injected sleep.
-HISTORY := $(ASV) --config asv.history.json
+HISTORY := PIP_CONSTRAINT=$(CURDIR)/constraints.txt $(ASV) --config asv.history.json
 BENCH_TOOLS := $(VENV)/.daphnelib-bench-tools
 N ?= 10
 BRANCH ?= main
