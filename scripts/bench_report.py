@@ -226,6 +226,9 @@ def write_plots(runs: list[Run], order: list[str], out: pathlib.Path) -> list[pa
 
     matplotlib.use("Agg")
     from matplotlib import pyplot as plt
+    from matplotlib.ticker import FuncFormatter
+
+    as_ratio = FuncFormatter(lambda v, _: f"{v:g}x")
 
     out.mkdir(parents=True, exist_ok=True)
     position = {commit: i for i, commit in enumerate(order)}
@@ -241,6 +244,9 @@ def write_plots(runs: list[Run], order: list[str], out: pathlib.Path) -> list[pa
             ax.plot(xs, [points[commits[i]] for i in xs], marker="o", label=name)
         if positive:
             ax.set_yscale("log")
+        ax.yaxis.set_major_formatter(as_ratio)
+        ax.yaxis.set_minor_formatter(as_ratio)
+        ax.tick_params(axis="y", which="minor", labelsize=7)
         ax.axhline(1.0, color="black", linewidth=0.8, linestyle="--")
         ax.set_xticks(range(len(commits)), [c[:8] for c in commits], rotation=45,
                       ha="right", fontsize=8)
