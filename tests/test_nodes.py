@@ -35,7 +35,8 @@ def test_compute_is_repeatable_and_cached(dc):
     X = dc.from_numpy(np.arange(4.0).reshape(2, 2))
     Y = (X * 2.0).sum()
     assert Y.compute() == 12.0
-    assert Y._steps is not None
+    assert Y._program is not None
+    assert dc.backend.compiled(Y._program) is dc.backend.compiled(Y._program)
     assert Y.compute() == 12.0
 
 

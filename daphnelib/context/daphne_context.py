@@ -20,6 +20,8 @@ from daphnelib.operator.operation_node import OperationNode, new_node
 if TYPE_CHECKING:
     import pandas as pd
 
+    from daphnelib.backends.base import Backend
+
 Number = int | float | np.number
 
 
@@ -37,9 +39,18 @@ def _check_count(name: str, value: Any) -> None:
 
 
 class DaphneContext:
-    """Creates the input nodes of a pipeline. Takes no arguments, needs no DAPHNE install."""
+    """Creates the input nodes of a pipeline and owns the backend that runs them.
 
-    def __init__(self) -> None:
+    ``backend`` is ``"embedded"`` (the default: daphnelib's own engine, no DAPHNE install
+    needed), another backend's name (``"daphne"``, ``"dask"``, ``"auto"``) or a
+    :class:`~daphnelib.backends.base.Backend`; ``backend_options`` go to that backend.
+    """
+
+    def __init__(self, backend: str | Backend = "embedded", **backend_options: Any) -> None:
+        from daphnelib.backends import resolve_backend
+
+        self.backend: Backend = resolve_backend(backend, **backend_options)
+        weakref.finalize(self, self.backend.close)
         self._functions: dict[str, Any] = {}
         self._tmpdir: str | None = None
         self._file_ids = itertools.count()

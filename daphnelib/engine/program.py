@@ -37,8 +37,11 @@ class Instr:
     kind: Kind
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False, weakref_slot=True)
 class Program:
+    """A lowered program. Compared and hashed by identity, and weak-referenceable, so a
+    backend can cache what it compiled from it for exactly as long as the program lives."""
+
     instrs: tuple[Instr, ...]
 
     @property

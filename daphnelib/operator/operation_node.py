@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-import time
 import weakref
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -12,7 +10,6 @@ from daphnelib.engine.program import Instr, Kind, Program, Var
 
 if TYPE_CHECKING:
     from daphnelib.context.daphne_context import DaphneContext
-    from daphnelib.engine.executor import Step
 
 # Literal argument types a node may hold besides other nodes (engine inputs, index specs).
 _LITERALS = (bool, int, float, str, slice, type(None))
@@ -33,7 +30,7 @@ class OperationNode:
         "_deleted",
         "_local_data",
         "_op",
-        "_steps",
+        "_program",
         "daphne_context",
     )
     _kind: ClassVar[Kind] = Kind.NONE
@@ -60,7 +57,7 @@ class OperationNode:
         self._op = operation
         self._args = args
         self._local_data = local_data  # keeps input buffers alive as long as the node
-        self._steps: list[Step] | None = None
+        self._program: Program | None = None  # lowered once; the backend caches its compilation
         self._consumers: weakref.WeakValueDictionary[int, OperationNode] | None = None
         self._deleted = False
 
@@ -80,7 +77,7 @@ class OperationNode:
         seen = {id(self)}
         while stack:
             node = stack.pop()
-            node._steps = None
+            node._program = None
             if node._consumers is not None:
                 fresh = [c for c in node._consumers.values() if id(c) not in seen]
                 seen.update(map(id, fresh))
@@ -125,33 +122,16 @@ class OperationNode:
             instrs.append(Instr(base + len(instrs), node._op, args, node._kind))
         return Program(tuple(instrs))
 
-    def _compiled(self) -> list[Step]:
-        from daphnelib.engine.executor import compile_program
-
-        if self._steps is None:
-            self._steps = compile_program(self._lower())
-        return self._steps
+    def _lowered(self) -> Program:
+        if self._program is None:
+            self._program = self._lower()
+        return self._program
 
     def _evaluate(self, verbose: bool = False) -> Any:
-        """Run the sub-DAG under this node and return the engine value of its root."""
-        from daphnelib.engine.executor import run
-
-        if not verbose:
-            return run(self._compiled())
-        from daphnelib.script_building.dsl import render
-
-        t0 = time.perf_counter()
-        steps = self._compiled()
-        t1 = time.perf_counter()
-        out = sys.stdout
-        out.write(render(self._lower()))
-        value = run(steps)
-        t2 = time.perf_counter()
-        out.write(f"lower+compile: {1e3 * (t1 - t0):.3f} ms\nexecute: {1e3 * (t2 - t1):.3f} ms\n")
-        return value
-
-    def _invalidate(self) -> None:
-        self._steps = None
+        """Run the sub-DAG under this node on the context's backend; the engine value of its
+        root."""
+        self._check_alive()
+        return self.daphne_context.backend.execute(self._lowered(), verbose=verbose)
 
     def script(self) -> str:
         """The DaphneDSL script this node corresponds to."""
