@@ -81,6 +81,7 @@ class NumpyRoundTrip:
         dc = DaphneContext()
         a = np.ones((n // 1000, 1000))
         self.fn = a.copy if engine == "copy" else lambda: dc.from_numpy(a).compute()
+        self.fn()  # first-use costs (lazy imports, compiled programs) out of the timing
 
     def time_round_trip(self, n, engine):
         self.fn()
