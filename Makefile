@@ -70,6 +70,8 @@ FACTOR ?= 1.2
 BENCH ?=
 GIANT ?= 0
 GATE ?= ^(bench_core\.(ColdStart|ComputeOverhead)|bench_pipelines)\.(?!.*'(numpy|pandas|pyarrow|duckdb|polars|copy)')
+# Table rows of the references GATE leaves out (run on neither side): not printed.
+NOT_RUN := ^\|[ ]+\| n/a[ ]+\| n/a[ ]+\| n/a
 GIANT_ENV := $(if $(filter 1,$(GIANT)),,DAPHNELIB_BENCH_QUICK=1)
 # A fresh clone has BRANCH only as origin/BRANCH; asv's dashboard follows a local branch.
 LOCAL_BRANCH = git rev-parse -q --verify refs/heads/$(BRANCH) >/dev/null \
@@ -86,15 +88,17 @@ bench-history: $(BENCH_TOOLS)
 	$(HISTORY) machine --yes >/dev/null
 	status=0; $(GIANT_ENV) $(HISTORY) run --skip-existing --show-stderr \
 		$(if $(BENCH),-b "$(BENCH)") HASHFILE:.asv/history-commits.txt || status=$$?; \
-	$(HISTORY) publish && echo "dashboard: $(HISTORY) preview" && exit $$status
+	$(HISTORY) publish && echo "view the dashboard: $(ASV) --config asv.history.json preview" && exit $$status
 
 bench-compare: $(BENCH_TOOLS)
 	@$(LOCAL_BRANCH)
-	$(HISTORY) machine --yes >/dev/null
+	mkdir -p .asv && $(HISTORY) machine --yes >/dev/null
 	head="$(HEAD)"; [ -n "$$head" ] || head=$$(git stash create); [ -n "$$head" ] || head=HEAD; \
 	echo "comparing $(BASE) -> $$head (factor $(FACTOR))"; \
-	$(GIANT_ENV) $(HISTORY) continuous --factor $(FACTOR) --no-only-changed --show-stderr \
-		-b "$(GATE)" $(BASE) $$head
+	{ $(GIANT_ENV) $(HISTORY) continuous --factor $(FACTOR) --interleave-rounds \
+		--no-only-changed --show-stderr -b "$(GATE)" $(BASE) $$head 2>&1; \
+	  echo $$? > .asv/compare-status; } | grep --line-buffered -v -E "$(NOT_RUN)"; \
+	exit $$(cat .asv/compare-status)
 
 # asv's HTML dashboard (docs/bench/html, not committed; view it with `asv preview`), beside
 # it the ratio plots (docs/bench/html/ratios: ours / each reference across the commits of
@@ -103,7 +107,7 @@ bench-report: $(BENCH_TOOLS)
 	@$(LOCAL_BRANCH)
 	$(HISTORY) publish
 	$(PY) scripts/bench_report.py --branch $(BRANCH) --plots docs/bench/html/ratios
-	@echo "view: $(HISTORY) preview  (serves docs/bench/html; ratio plots under /ratios/)"
+	@echo "view: $(ASV) --config asv.history.json preview  (serves docs/bench/html; ratio plots under /ratios/)"
 
 lint: $(STAMP)
 	$(PY) -m ruff check daphnelib tests scripts asv_benches examples
