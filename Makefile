@@ -112,7 +112,7 @@ bench-report: $(BENCH_TOOLS)
 lint: $(STAMP)
 	$(PY) -m ruff check daphnelib tests scripts asv_benches examples
 	PATH="$(abspath $(VENV))/bin:$$PATH" cython-lint daphnelib/_native
-	$(VENV)/bin/hadolint containers/Dockerfile
+	$(VENV)/bin/hadolint containers/Dockerfile containers/Dockerfile.daphne
 	$(PY) scripts/check_pins.py
 
 # The pandas/frame/conformance tests on the oldest stack we support: pandas 2.2 + numpy 2.1

@@ -22,7 +22,7 @@ from __future__ import annotations
 import difflib
 import json
 import os
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,6 +38,9 @@ from daphnelib.engine.program import Instr, Kind, Program, Var
 _KIND_OF = {"matrix": Kind.MATRIX, "frame": Kind.FRAME, "scalar": Kind.SCALAR,
             "none": Kind.NONE, "list": Kind.MATRIX}
 _MISSING = object()
+# What receiveFromNumpy reads: live arrays by address, or a resolver
+# ``(address, rows, cols, value_type_code) -> array`` that reads the memory itself.
+Buffers = Mapping[int, np.ndarray] | Callable[[int, int, int, int], np.ndarray]
 _RETURN = "#return"  # hidden variables #return0, #return1, ... hold a function's results
 
 
@@ -136,10 +139,11 @@ def lower_script(
     *,
     args: Mapping[str, str] | None = None,
     import_paths: Mapping[str, Sequence[str]] | None = None,
-    buffers: Mapping[int, np.ndarray] | None = None,
+    buffers: Buffers | None = None,
 ) -> Lowered:
     """Lower a parsed script. ``import_paths`` is the ``daphnedsl_import_paths`` of a DAPHNE
-    config; ``buffers`` maps addresses to live arrays for ``receiveFromNumpy``."""
+    config; ``buffers`` maps addresses to live arrays for ``receiveFromNumpy`` (or is a
+    resolver that builds them from the builtin's constant arguments)."""
     return Lowerer(script, args, import_paths, buffers).run()
 
 
@@ -255,7 +259,7 @@ def _ew_kind(*kinds: Kind | None) -> Kind | None:
 class Lowerer:
     def __init__(self, script: ast.Script, args: Mapping[str, str] | None,
                  import_paths: Mapping[str, Sequence[str]] | None,
-                 buffers: Mapping[int, np.ndarray] | None) -> None:
+                 buffers: Buffers | None) -> None:
         self.script = script
         self.args = dict(args or {})
         self.import_paths = {k: list(v) for k, v in (import_paths or {}).items()}
@@ -855,12 +859,18 @@ class Lowerer:
 
     def builtin_receiveFromNumpy(self, e: ast.Call, args: list[Value]) -> Value:
         address = args[0].operand
-        if self.buffers is None or type(address) is Var or int(address) not in self.buffers:
+        shape = tuple(int(a.operand) for a in args[1:3] if type(a.operand) is not Var)
+        constant = all(type(a.operand) is not Var for a in args)
+        if callable(self.buffers) and constant and len(args) == 4:
+            # A resolver reads the memory itself, as DAPHNE does (the libdaphnelib test double).
+            arr = self.buffers(int(address), *shape, int(args[3].operand))
+        elif (self.buffers is None or callable(self.buffers) or type(address) is Var
+                or int(address) not in self.buffers):
             raise self.error("receiveFromNumpy reads the memory of a Python process; a script "
                              "can use it only when run from Python with the live arrays "
                              "(daphnelib.dsl.run_script(..., buffers={address: array}))", e)
-        arr = self.buffers[int(address)]
-        shape = tuple(int(a.operand) for a in args[1:3] if type(a.operand) is not Var)
+        else:
+            arr = self.buffers[int(address)]
         if len(shape) == 2 and arr.shape != shape:
             arr = arr.reshape(shape)  # a frame column (1-D) read as an n x 1 matrix: a view
         return Value(self.region.emit("receiveFromNumpy", (arr,), Kind.MATRIX, self.where(e)),

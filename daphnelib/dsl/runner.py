@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from daphnelib.dsl.errors import CompileError, DaphneDSLError, ExecutionError
-from daphnelib.dsl.lowering import Lowered, lower_script
+from daphnelib.dsl.lowering import Buffers, Lowered, lower_script
 from daphnelib.dsl.parser import parse
 from daphnelib.engine.control import Block, FunctionGroup
 from daphnelib.engine.program import Program, Var
@@ -28,7 +28,7 @@ def compile_script(
     path: str | os.PathLike[str] | None = None,
     args: Mapping[str, str] | None = None,
     import_paths: Mapping[str, Sequence[str]] | None = None,
-    buffers: Mapping[int, np.ndarray] | None = None,
+    buffers: Buffers | None = None,
 ) -> Lowered:
     """Parse and lower a script (text, or the file at ``path``) and check that the engine
     has a kernel for every builtin it uses. ``args`` are script arguments as literal texts

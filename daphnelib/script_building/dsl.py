@@ -13,7 +13,7 @@ import numpy as np
 
 from daphnelib.engine.program import Instr, Kind, Program, Var
 from daphnelib.engine.values import FrameValue
-from daphnelib.engine.valuetypes import CODE_OF_VT, vt_of_dtype
+from daphnelib.engine.valuetypes import CODE_OF_VT, UI8, vt_of_dtype
 from daphnelib.script_building.structured import (
     RENDERED_OPS,
     render_structured,
@@ -61,7 +61,8 @@ def literal(value: object) -> str:
 
 def _receive(arr: np.ndarray) -> str:
     rows, cols = arr.shape if arr.ndim == 2 else (arr.shape[0], 1)
-    vtc = CODE_OF_VT.get(vt_of_dtype(arr.dtype), -1)
+    # DAPHNE has no code for bool: a bool buffer is sent as its bytes, ui8.
+    vtc = UI8 if arr.dtype == np.bool_ else CODE_OF_VT.get(vt_of_dtype(arr.dtype), -1)
     return f"receiveFromNumpy({arr.ctypes.data}, {rows}, {cols}, {vtc})"
 
 
@@ -112,11 +113,11 @@ def render(program: Program, *, files_path: str | None = None) -> str:
     root = program.result
     v = f"V{root.out}"
     if root.kind is Kind.SCALAR:
-        lines.append(f"saveDaphneLibResult(as.matrix({v}));")
-    elif root.kind in (Kind.MATRIX, Kind.FRAME):
+        v = f"as.matrix({v})"  # a scalar travels as a 1 x 1 matrix
+    if root.kind is not Kind.NONE:
         if files_path is None:
             lines.append(f"saveDaphneLibResult({v});")
         else:
-            writer = "writeMatrix" if root.kind is Kind.MATRIX else "writeFrame"
+            writer = "writeFrame" if root.kind is Kind.FRAME else "writeMatrix"
             lines.append(f"{writer}({v}, {quote(files_path)});")
     return "\n".join(lines) + "\n"
