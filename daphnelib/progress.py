@@ -20,8 +20,8 @@ from types import FrameType
 
 #: Seconds a run must last before progress appears (``DAPHNELIB_PROGRESS_DELAY``).
 DELAY = float(os.environ.get("DAPHNELIB_PROGRESS_DELAY", "2.0"))
-#: Seconds between two updates.
-INTERVAL = 0.25
+#: Seconds between two updates (``DAPHNELIB_PROGRESS_INTERVAL``).
+INTERVAL = float(os.environ.get("DAPHNELIB_PROGRESS_INTERVAL", "0.25"))
 
 _setting: bool | None = None
 _lock = threading.Lock()
