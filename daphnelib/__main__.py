@@ -5,20 +5,27 @@
     daphnelib run script.daphne [name=value ...] [--args k=v,k2=v2] [DAPHNE options]
     daphnelib [DAPHNE options] script.daphne [name=value ...]     # DAPHNE's command line
     daphnelib --explain script.daphne [name=value ...]           # print the IR, do not run
+    daphnelib --explain kernels script.daphne      # run; our IR to stderr, as DAPHNE's IR
     daphnelib compat program.py [args ...]   # an unmodified DaphneLib program on daphnelib
 
 Exit status as DAPHNE: 0 success, 1 parser error, 2 compile error, 3 execution error; errors
 go to stderr as ``[error]: <stage>: <message>``, so stdout holds exactly what the script
-prints. DAPHNE's performance and representation options (``--vec``,
-``--select-matrix-repr``, ``--columnar``, ``--libdir=DIR``, ``--num-threads=N``, ...) are
-accepted and ignored; ``--config=FILE`` contributes its ``daphnedsl_import_paths``.
+prints, and ``stop(reason)``'s ``system stopped: reason`` line (stdout, as DAPHNE).
+DAPHNE's performance and representation options (``--vec``, ``--select-matrix-repr``,
+``--columnar``, ``--libdir=DIR``, ``--num-threads=N``, ...) are accepted and ignored;
+``--config=FILE`` is checked as DAPHNE checks it and contributes its
+``daphnedsl_import_paths``; ``--kernel-ext file.json[:priority]`` makes the extension's
+kernels valid kernel hints.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 USAGE = """\
 usage: daphnelib run script.daphne [name=value ...] [--args k=v,k2=v2] [DAPHNE options]
@@ -30,7 +37,7 @@ usage: daphnelib run script.daphne [name=value ...] [--args k=v,k2=v2] [DAPHNE o
 _VALUE_OPTIONS = frozenset((
     "args", "config", "libdir", "num-threads", "partitioning", "queue_layout",
     "victim_selection", "grain-size", "dist_backend", "log-level-limit", "max-distr-chunk-size",
-    "fpgaopencl", "vec-type", "explain-kernels",
+    "fpgaopencl", "vec-type", "explain-kernels", "kernel-ext",
 ))
 
 
@@ -70,36 +77,100 @@ def _script_arg(item: str, args: dict[str, str]) -> None:
     args[name] = value
 
 
-def parse_command(argv: Sequence[str]) -> tuple[str, dict[str, str], str | None, bool]:
-    """(script, script args, config file, explain) of a DAPHNE-style command line."""
+# DAPHNE's --explain values (the IR stages it can print).
+EXPLAIN_VALUES = frozenset((
+    "parsing", "parsing_simplified", "property_inference", "select_matrix_repr", "sql",
+    "phy_op_selection", "type_adaptation", "vectorized", "obj_ref_mgnt", "kernels", "llvm",
+    "mlir_codegen", "mlir_codegen_sparsity_exploiting", "mlir_codegen_daphneir_to_mlir",
+    "mlir_codegen_mlir_specific"))
+_INT32 = range(-(2**31), 2**31)
+
+
+@dataclass
+class Command:
+    """A DAPHNE-style command line, parsed."""
+
+    script: str
+    args: dict[str, str] = field(default_factory=dict)
+    config: str | None = None
+    # None: no --explain; "": bare --explain (print our IR, do not run); else DAPHNE's
+    # comma-separated stages (run, and print our IR to stderr, where DAPHNE prints its IR).
+    explain: str | None = None
+    kernel_ext: list[tuple[str, int]] = field(default_factory=list)  # (JSON file, priority)
+
+
+def _explain_value(value: str | None) -> bool:
+    """Whether ``value`` is a list of --explain stages (else --explain stands alone)."""
+    return value is not None and all(v in EXPLAIN_VALUES for v in value.split(","))
+
+
+def _kernel_ext(value: str) -> tuple[str, int]:
+    """``file.json`` or ``file.json:priority``; DAPHNE refuses any priority that is not a
+    (32-bit) integer, even when the extension exists."""
+    path, sep, prio = value.rpartition(":")
+    if not sep:
+        return value, 0
+    if not re.fullmatch(r"[+-]?[0-9]+", prio) or int(prio) not in _INT32:
+        raise UsageError(f"--kernel-ext {value}: the priority after ':' must be an integer "
+                         f"(32 bits), got {prio!r}")
+    return path, int(prio)
+
+
+def parse_command(argv: Sequence[str]) -> Command:
+    """The script, its arguments and the options of a DAPHNE-style command line."""
     script = None
-    args: dict[str, str] = {}
-    config = None
-    explain = False
-    it = iter(argv)
-    for item in it:
+    cmd = Command("")
+    i = 0
+    while i < len(argv):
+        item = argv[i]
+        i += 1
         if item.startswith("-") and item != "-":
             name, sep, value = item.lstrip("-").partition("=")
             if name == "explain":
-                explain = True
+                if not sep:  # "--explain stages" takes the next argument if it is stages
+                    nxt = argv[i] if i < len(argv) else None
+                    value, i = (nxt, i + 1) if _explain_value(nxt) else ("", i)
+                elif not _explain_value(value):
+                    raise UsageError(f"unknown --explain value {value!r} (DAPHNE's are "
+                                     f"{', '.join(sorted(EXPLAIN_VALUES))})")
+                cmd.explain = value
                 continue
             if name in _VALUE_OPTIONS and not sep:
-                value = next(it, None)
-                if value is None:
+                if i == len(argv):
                     raise UsageError(f"option {item} needs a value")
+                value = argv[i]
+                i += 1
             if name == "args":
                 for part in _split_args(value):
-                    _script_arg(part, args)
+                    _script_arg(part, cmd.args)
             elif name == "config":
-                config = value
+                cmd.config = value
+            elif name == "kernel-ext":
+                cmd.kernel_ext.append(_kernel_ext(value))
             continue  # performance/representation options: accepted, no effect here
         if script is None:
             script = item
         else:
-            _script_arg(item, args)
+            _script_arg(item, cmd.args)
     if script is None:
         raise UsageError("no script given")
-    return script, args, config, explain
+    cmd.script = script
+    return cmd
+
+
+def _register_kernel_extensions(extensions: list[tuple[str, int]]) -> None:
+    """Read each extension's JSON: its kernels become valid kernel hints. Their code (C++
+    libraries for DAPHNE) cannot run here, so our own kernels compute the results."""
+    from daphnelib.dsl.errors import ParseError
+    from daphnelib.dsl.hints import register_extension_kernels
+
+    for path, _priority in extensions:
+        try:
+            with open(path, encoding="utf-8") as f:
+                kernels = json.load(f)
+            register_extension_kernels(str(k["kernelFuncName"]) for k in kernels)
+        except (OSError, ValueError, TypeError, KeyError) as exc:
+            raise ParseError(f"cannot read the kernel extension {path!r}: {exc}") from None
 
 
 def run_command(argv: Sequence[str]) -> int:
@@ -107,18 +178,22 @@ def run_command(argv: Sequence[str]) -> int:
     from daphnelib.dsl.errors import DaphneDSLError, ParseError
 
     try:
-        script, args, config, show_ir = parse_command(argv)
+        cmd = parse_command(argv)
         try:
-            import_paths = read_import_paths(config) if config else None
-        except (OSError, ValueError) as exc:  # ValueError: not JSON
-            raise ParseError(f"cannot read the configuration {config!r}: {exc}") from None
+            import_paths = read_import_paths(cmd.config) if cmd.config else None
+        except (OSError, ValueError) as exc:  # ValueError: not JSON, or not DAPHNE's keys
+            raise ParseError(f"cannot read the configuration {cmd.config!r}: {exc}") from None
+        _register_kernel_extensions(cmd.kernel_ext)
         try:
-            lowered = compile_script(path=script, args=args, import_paths=import_paths)
+            lowered = compile_script(path=cmd.script, args=cmd.args, import_paths=import_paths)
         except OSError as exc:
-            raise ParseError(f"cannot read script {script!r}: {exc.strerror or exc}") from None
-        if show_ir:
+            raise ParseError(f"cannot read script {cmd.script!r}: {exc.strerror or exc}"
+                             ) from None
+        if cmd.explain == "":
             sys.stdout.write(explain(lowered))
             return 0
+        if cmd.explain is not None:
+            sys.stderr.write(explain(lowered))
         execute(lowered)
     except DaphneDSLError as exc:
         return report_error(exc)
@@ -134,14 +209,17 @@ def report_error(exc: Exception) -> int:
     stage and status; a file that cannot be read is a parser error (1), as DAPHNE reports an
     unreadable script; anything else is an execution error (3), never a Python traceback.
     """
-    from daphnelib.dsl.errors import DaphneDSLError, ExecutionError, ParseError
+    from daphnelib.dsl.errors import DaphneDSLError, ExecutionError, ParseError, StoppedError
 
     if isinstance(exc, OSError) and exc.filename is not None:
         exc = ParseError(f"cannot read {exc.filename!r}: {exc.strerror or exc}")
     elif not isinstance(exc, DaphneDSLError):
         exc = ExecutionError(f"{type(exc).__name__}: {exc}")
-    sys.stdout.flush()
-    sys.stderr.write(f"[error]: {exc.stage}: {exc}\n")
+    if isinstance(exc, StoppedError):
+        sys.stdout.write(f"{exc}\n")
+    else:
+        sys.stdout.flush()
+        sys.stderr.write(f"[error]: {exc.stage}: {exc}\n")
     return exc.exit_status
 
 

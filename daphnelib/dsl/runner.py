@@ -12,7 +12,7 @@ import numpy as np
 
 from daphnelib.dsl.checks import check_static
 from daphnelib.dsl.checks import located as _located
-from daphnelib.dsl.errors import CompileError, ExecutionError, ParseError
+from daphnelib.dsl.errors import CompileError, ExecutionError, ParseError, StoppedError
 from daphnelib.dsl.lowering import Buffers, Lowered, lower_script
 from daphnelib.dsl.parser import parse
 from daphnelib.engine.control import Block, FunctionGroup
@@ -98,7 +98,8 @@ def execute(lowered: Lowered) -> Any:
     try:
         return run(steps)
     except StopExecution as exc:
-        raise ExecutionError(str(exc)) from None
+        # DAPHNE writes this line to stdout (after what the script printed) and exits with 3.
+        raise StoppedError(str(exc)) from None
     except BrokenPipeError:
         raise  # the reader of stdout went away: not the script's fault
     except RecursionError:
