@@ -334,8 +334,13 @@ def _sql_problems(tree: Any, views: dict[str, tuple[str, ...] | None]) -> list[s
         sources: dict[str, tuple[str, ...] | None] = {}
         for table in select.find_all(exp.Table):
             if table.parent_select is select:
+                alias = table.alias_or_name.lower()
+                if alias in sources:
+                    problems.append(f"table {table.alias_or_name!r} appears twice in one FROM "
+                                    "list; give one of them another name (FROM t, t AS u)")
                 names = views.get(table.name) if table.name not in ctes else None
-                sources[table.alias_or_name.lower()] = names
+                sources[alias] = names
+        problems += _ungrouped_columns(select)
         aliases = {e.alias.lower() for e in select.expressions if isinstance(e, exp.Alias)}
         for column in select.find_all(exp.Column):
             if column.parent_select is not select or isinstance(column.this, exp.Star):
@@ -352,6 +357,30 @@ def _sql_problems(tree: Any, views: dict[str, tuple[str, ...] | None]) -> list[s
                 known = sorted({lbl for lbls in candidates for lbl in lbls})
                 problems.append(f"unknown column {column.sql()!r} (the view has the columns "
                                 f"{known})")
+    return problems
+
+
+def _ungrouped_columns(select: Any) -> list[str]:
+    """Select items that name a column neither grouped nor aggregated, in a grouped query
+    (``*`` and ``t.*`` items are left to planning, which gives them DAPHNE's meaning)."""
+    from sqlglot import exp
+
+    group = select.args.get("group")
+    if group is None:
+        return []
+    keys = {k.sql().lower() for k in group.expressions}
+    star_tables = {k.table.lower() for k in group.expressions
+                   if isinstance(k, exp.Column) and isinstance(k.this, exp.Star)}
+    if any(isinstance(k, exp.Star) for k in group.expressions):
+        return []
+    problems = []
+    for item in select.expressions:
+        column = item.this if isinstance(item, exp.Alias) else item
+        if not isinstance(column, exp.Column) or isinstance(column.this, exp.Star):
+            continue
+        if column.sql().lower() not in keys and column.table.lower() not in star_tables:
+            problems.append(f"column {column.sql()!r} is selected but neither in the GROUP BY "
+                            "list nor inside an aggregation")
     return problems
 
 
