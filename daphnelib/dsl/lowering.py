@@ -766,6 +766,8 @@ class Lowerer:
         if nresults > 1 and builtin.results != nresults:
             raise self.error(f"{e.name} has {builtin.results} result(s), but {nresults} "
                              "variables are assigned", e)
+        if nresults == 1 and builtin.kinds == ("none",):
+            raise self.error(f"{e.name} returns no value, so it cannot be used as one", e)
         if nresults == 1 and builtin.results > 1:
             targets = ", ".join(f"r{i}" for i in range(builtin.results))
             raise self.error(f"{e.name} has {builtin.results} results; receive them with "
