@@ -22,10 +22,10 @@ from daphnelib.dsl.config import SCHEDULING_SCHEMES, SCHEMA, check_user_config
     "if (2 > 1) { y = 1; print(y); } else { y = [1]; print(y); }",
     # a loop may change a variable's value type; the pass does not guess
     "x = 1; for (i in 1:3) { x = x / 2.0; } if (x > 0) { x = x * 2; } print(x);",
-    # a typed parameter given a value whose type the pass does not infer (the result of an
-    # untyped function, a loop-carried value): cast at run time. DAPHNE specialises g and
-    # would refuse f(g(2)); docs/compatibility.md lists this gap.
-    "def f(a: f64) { print(a); }\ndef g(b) { return b; }\nf(g(2));",
+    # a typed parameter given a value whose type the pass does not infer (a loop-carried
+    # value, a recursive function's result): cast at run time
+    "def f(a: f64) { print(a); }\ndef g(b) { if (b < 1) return b; return g(b - 1); }\n"
+    "f(g(2));",
     "def f(a: f64) { print(a); }\nx = 1;\nfor (i in 1:2) x = x + i;\nf(as.f64(x));",
     # a matrix parameter without value type takes any matrix; frames take any frame
     "def f(m: matrix) { print(sum(m)); }\nf([1, 2]);\nf([0.5]);",
@@ -45,6 +45,11 @@ def test_scripts_the_static_pass_accepts(source: str, capsys: pytest.CaptureFixt
     ("def f(a: matrix<si64>) { print(1); }\nf(as.matrix<f32>([1]));", ParseError,
      "(matrix<f32>)"),
     ("def f(a: scalar) { print(1); }\nf(createFrame([1], \"a\"));", ParseError, "(frame)"),
+    # an untyped function is specialised per call, as in DAPHNE: g(2) is si64
+    ("def f(a: f64) { print(a); }\ndef g(b) { return b; }\nf(g(2));", ParseError, "(si64)"),
+    ('f = createFrame([1], "a");\nregisterView("t", f);\nr = sql("SELECT t.a AS b FROM t;");'
+     '\nregisterView("s", r);\nq = sql("SELECT s.a FROM s;");', CompileError,
+     "unknown column 's.a'"),
     ("X = [1];\nif (2 > 1) { X = 3; } else { X = [4]; }", ParseError,
      "is a scalar after the then-branch but a matrix after the else-branch"),
     ('f = createFrame([1], "a");\nregisterView("t", f);\nr = sql("SELECT t.A, t.zz FROM t;");',

@@ -13,8 +13,9 @@ for every value, and checks
 - ``sql`` queries: every table is a registered view and every column of a view with known
   labels exists (DAPHNE's SQL lowering, a compiler pass: exit status 2).
 
-Types it cannot know (a loop that changes a variable, a function without declared results)
-are unknown, and unknown never fails a check: the run-time checks remain. Errors are
+A function without declared results is specialised per call (its body walked with the
+argument types), as DAPHNE does. Types it cannot know (a loop that changes a variable, a
+recursive call) are unknown, and unknown never fails a check: the run-time checks remain. Errors are
 collected, and the one of the earliest stage is raised, as DAPHNE stops at the first stage
 that fails. The pass runs for DaphneDSL scripts (``compile_script``), never for programs of
 the Python API.
@@ -135,6 +136,7 @@ class _Checker:
     def __init__(self, lowered: Lowered) -> None:
         self.lowered = lowered
         self.errors: list[DaphneDSLError] = []
+        self.specialisations: dict[tuple[int, tuple[Static, ...]], list[Static]] = {}
 
     def fail(self, cls: type[DaphneDSLError], message: str, program: Program, out: int) -> None:
         self.errors.append(located(cls, message, self.lowered, program, out))
@@ -176,8 +178,7 @@ class _Checker:
             i = args[1]
             return multi[i] if isinstance(multi, list) and i < len(multi) else UNKNOWN
         if op == "sql":
-            self.sql(program, out, args, types)
-            return Static("frame")
+            return Static("frame", labels=self.sql(program, out, args, types))
         return self.builtin(op, args, types)
 
     def if_(self, program: Program, out: int, args: tuple, types: list[Static]
@@ -221,8 +222,27 @@ class _Checker:
             got = ", ".join(map(str, types))
             self.fail(ParseError, f"no definition of function {group.name!r} takes arguments "
                       f"of types ({got}); defined: {sigs}", program, out)
-        results = self.declared_results(fitting or arity)
+        chosen = fitting or arity
+        results = self.declared_results(chosen)
+        if not results and len(chosen) == 1:
+            results = self.specialised(chosen[0], types)
         return results[0] if nresults == 1 and results else results
+
+    def specialised(self, overload: Overload, types: list[Static]) -> list[Static]:
+        """The result types of a function without declared results, for these argument types
+        (DAPHNE specialises such a function per call). Errors in its body are reported by the
+        check of the body itself, not once per call; a recursive call is unknown."""
+        params = tuple(t if s is None else _declared(s)
+                       for s, t in zip(overload.param_types, types, strict=True))
+        key = (id(overload), params)
+        if key not in self.specialisations:
+            self.specialisations[key] = []  # while the body is walked: a recursive call
+            saved, self.errors = self.errors, []
+            try:
+                self.specialisations[key] = self.program(overload.block.program, list(params))
+            finally:
+                self.errors = saved
+        return self.specialisations[key]
 
     @staticmethod
     def declared_results(overloads: list[Overload]) -> list[Static]:
@@ -297,25 +317,27 @@ class _Checker:
 
     # -- SQL ----------------------------------------------------------------------------------
 
-    def sql(self, program: Program, out: int, args: tuple, types: list[Static]) -> None:
+    def sql(self, program: Program, out: int, args: tuple, types: list[Static]
+            ) -> tuple[str, ...] | None:
+        """Check a query; the labels of its result when they are known."""
         query = args[0]
         if not isinstance(query, str):
-            return
-        try:
-            from daphnelib.sql.dialect import parse
-        except ImportError:  # pragma: no cover - without the sql extra the kernel reports it
-            return
+            return None
         from daphnelib.errors import SQLError
+        from daphnelib.sql.dialect import parse
 
         views = {name: t.labels for name, t in zip(args[1::2], types[2::2], strict=False)}
         try:
             tree = parse(query)
-        except (SQLError, ImportError) as exc:
-            if isinstance(exc, SQLError):
-                self.fail(CompileError, str(exc), program, out)
-            return
-        for message in _sql_problems(tree, views):
+        except SQLError as exc:
+            self.fail(CompileError, str(exc), program, out)
+            return None
+        except ImportError:  # without the sql extra, the kernel says which extra to install
+            return None
+        problems = _sql_problems(tree, views)
+        for message in problems:
             self.fail(CompileError, f"{message}\n  in query: {query}", program, out)
+        return None if problems else _result_labels(tree)
 
 
 def _sql_problems(tree: Any, views: dict[str, tuple[str, ...] | None]) -> list[str]:
@@ -358,6 +380,23 @@ def _sql_problems(tree: Any, views: dict[str, tuple[str, ...] | None]) -> list[s
                 problems.append(f"unknown column {column.sql()!r} (the view has the columns "
                                 f"{known})")
     return problems
+
+
+def _result_labels(tree: Any) -> tuple[str, ...] | None:
+    """The labels of a query's result when its items are columns (``t.a``) or aliased."""
+    from sqlglot import exp
+
+    if not isinstance(tree, exp.Select):
+        return None
+    labels = []
+    for item in tree.expressions:
+        if isinstance(item, exp.Alias):
+            labels.append(item.alias)
+        elif isinstance(item, exp.Column) and not isinstance(item.this, exp.Star):
+            labels.append(f"{item.table}.{item.name}" if item.table else item.name)
+        else:
+            return None
+    return tuple(labels)
 
 
 def _ungrouped_columns(select: Any) -> list[str]:
