@@ -59,8 +59,8 @@ def _mnemonics(name: str) -> tuple[str, ...]:
 def check_hint(name: str, hint: Token, error: Callable[[str, Token], ParseError]) -> None:
     """Check the kernel hint ``hint`` given for the builtin or operator ``name``."""
     if name not in BUILTINS and name not in _MNEMONICS:
-        raise error(f"a kernel hint can only be given for a builtin function or an operator, "
-                    f"not for the user-defined function {name!r}", hint)
+        raise error(f"a kernel hint can only be given for a builtin function or an operator; "
+                    f"{name!r} is not a builtin (user-defined functions take no hints)", hint)
     if hint.text in _extension_kernels:
         return
     mnemonic = hint.text[1:].split("__", 1)[0] if hint.text.startswith("_") else None
