@@ -29,7 +29,8 @@ from dataclasses import dataclass, field
 
 USAGE = """\
 usage: daphnelib run script.daphne [name=value ...] [--args k=v,k2=v2] [DAPHNE options]
-       daphnelib --explain script.daphne [name=value ...]
+       daphnelib --explain script.daphne [name=value ...]       (print our IR, do not run)
+       daphnelib --explain kernels,sql script.daphne ...        (run; our IR to stderr)
        daphnelib compat program.py [args ...]
 """
 
