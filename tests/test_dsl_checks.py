@@ -30,6 +30,13 @@ from daphnelib.dsl.config import SCHEDULING_SCHEMES, SCHEMA, check_user_config
     # a matrix parameter without value type takes any matrix; frames take any frame
     "def f(m: matrix) { print(sum(m)); }\nf([1, 2]);\nf([0.5]);",
     "def f(t: frame) { print(nrow(t)); }\nf(createFrame([1], \"a\"));",
+    # grouped queries: keys by alias, by position, qualified or not
+    *(f'f = createFrame([0, 1, 1], [5, 4, 5], "a", "b");\nregisterView("f", f);\n'
+      f'print(sql("{q}"));' for q in (
+          "SELECT f.a AS k, sum(f.b) FROM f GROUP BY k;",
+          "SELECT f.a, sum(f.b) FROM f GROUP BY 1;",
+          "SELECT a, sum(f.b) FROM f GROUP BY f.a;",
+          "SELECT f.a, sum(f.b) AS s FROM f GROUP BY a ORDER BY s;")),
     # overloads: one fits
     "def f(a: si64) { print(1); }\ndef f(a: f64) { print(2); }\nf(1);\nf(1.0);",
 ])

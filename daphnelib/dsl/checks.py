@@ -408,16 +408,21 @@ def _ungrouped_columns(select: Any) -> list[str]:
     if group is None:
         return []
     keys = {k.sql().lower() for k in group.expressions}
+    key_columns = [(k.table.lower(), k.name.lower()) for k in group.expressions
+                   if isinstance(k, exp.Column)]
     star_tables = {k.table.lower() for k in group.expressions
                    if isinstance(k, exp.Column) and isinstance(k.this, exp.Star)}
-    if any(isinstance(k, exp.Star) for k in group.expressions):
-        return []
+    if any(isinstance(k, (exp.Star, exp.Literal)) for k in group.expressions):
+        return []  # GROUP BY * or by position: left to planning and DuckDB
     problems = []
     for item in select.expressions:
         column = item.this if isinstance(item, exp.Alias) else item
         if not isinstance(column, exp.Column) or isinstance(column.this, exp.Star):
             continue
-        if column.sql().lower() not in keys and column.table.lower() not in star_tables:
+        table, name = column.table.lower(), column.name.lower()
+        grouped = any(n == name and (not t or not table or t == table) for t, n in key_columns)
+        aliased = isinstance(item, exp.Alias) and item.alias.lower() in keys
+        if not (grouped or aliased or table in star_tables):
             problems.append(f"column {column.sql()!r} is selected but neither in the GROUP BY "
                             "list nor inside an aggregation")
     return problems
