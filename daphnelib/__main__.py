@@ -11,15 +11,17 @@
 Exit status as DAPHNE: 0 success, 1 parser error, 2 compile error, 3 execution error; errors
 go to stderr as ``[error]: <stage>: <message>``, so stdout holds exactly what the script
 prints, and ``stop(reason)``'s ``system stopped: reason`` line (stdout, as DAPHNE).
-DAPHNE's performance and representation options (``--vec``, ``--select-matrix-repr``,
-``--columnar``, ``--libdir=DIR``, ``--num-threads=N``, ...) are accepted and ignored;
-``--config=FILE`` is checked as DAPHNE checks it and contributes its
+DAPHNE's performance and representation options on an explicit allow-list (``--vec``,
+``--select-matrix-repr``, ``--columnar``, ``--libdir=DIR``, ``--num-threads=N``, ...;
+``daphnelib run --help`` lists them) are accepted and ignored; any other option is a usage
+error (status 1). ``--config=FILE`` is checked as DAPHNE checks it and contributes its
 ``daphnedsl_import_paths``; ``--kernel-ext file.json[:priority]`` makes the extension's
-kernels valid kernel hints.
+kernels valid kernel hints. ``daphnelib --version`` prints the version.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import re
@@ -27,23 +29,104 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-USAGE = """\
-usage: daphnelib run script.daphne [name=value ...] [--args k=v,k2=v2] [DAPHNE options]
-       daphnelib --explain script.daphne [name=value ...]       (print our IR, do not run)
-       daphnelib --explain kernels,sql script.daphne ...        (run; our IR to stderr)
-       daphnelib compat program.py [args ...]
-"""
+# DAPHNE's own options that the embedded engine accepts and ignores: performance and
+# representation choices that do not change a script's output. Anything else is an error.
+DAPHNE_FLAGS = (
+    "vec", "select-matrix-repr", "columnar", "cuda", "distributed", "timing", "statistics",
+    "pin-workers", "hyperthreading", "debug-mt", "mlir-codegen", "no-obj-ref-mgnt",
+    "no-ipa-const-propa", "no-phy-op-selection", "use-cell-column-reference",
+)
+DAPHNE_VALUE_OPTIONS = (
+    "libdir", "num-threads", "partitioning", "queue_layout", "victim_selection", "grain-size",
+    "dist_backend", "log-level-limit", "max-distr-chunk-size", "fpgaopencl", "vec-type",
+    "explain-kernels",
+)
 
-# DAPHNE options that take a value; given without "=", the value is the next argument.
-_VALUE_OPTIONS = frozenset((
-    "args", "config", "libdir", "num-threads", "partitioning", "queue_layout",
-    "victim_selection", "grain-size", "dist_backend", "log-level-limit", "max-distr-chunk-size",
-    "fpgaopencl", "vec-type", "explain-kernels", "kernel-ext",
-))
+
+# DAPHNE's --explain values (the IR stages it can print).
+EXPLAIN_VALUES = frozenset((
+    "parsing", "parsing_simplified", "property_inference", "select_matrix_repr", "sql",
+    "phy_op_selection", "type_adaptation", "vectorized", "obj_ref_mgnt", "kernels", "llvm",
+    "mlir_codegen", "mlir_codegen_sparsity_exploiting", "mlir_codegen_daphneir_to_mlir",
+    "mlir_codegen_mlir_specific"))
+_INT32 = range(-(2**31), 2**31)
 
 
 class UsageError(Exception):
     pass
+
+
+class _Parser(argparse.ArgumentParser):
+    """Usage errors exit with status 1 (DAPHNE's parser-error status), not argparse's 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(f"{message}\n{self.format_usage()}")
+
+
+def _version() -> str:
+    from daphnelib import __version__
+
+    return f"daphnelib {__version__}"
+
+
+_RUN_DESCRIPTION = (
+    "Run a DaphneDSL script with DAPHNE's command line and output. Exit status: 0 success, "
+    "1 parser error, 2 compile error, 3 execution error; errors go to stderr as "
+    "'[error]: <stage>: <message>'.")
+
+
+def _add_run_arguments(run: argparse.ArgumentParser) -> None:
+    run.add_argument("script", help="the .daphne file")
+    run.add_argument("assignments", nargs="*", metavar="name=value",
+                     help="script arguments ($name in the script): literals only")
+    run.add_argument("--args", action="append", default=[], metavar="k=v,k2=v2",
+                     help="more script arguments, comma-separated (quotes protect commas)")
+    run.add_argument("--config", metavar="FILE",
+                     help="a DAPHNE configuration file; its daphnedsl_import_paths are used")
+    run.add_argument("--explain", nargs="?", const="", metavar="STAGES",
+                     help="alone: print the lowered IR instead of running the script; with "
+                          "DAPHNE's stages (kernels,sql,...): run, and print the IR to stderr")
+    run.add_argument("--kernel-ext", action="append", default=[], metavar="FILE[:PRIORITY]",
+                     help="a DAPHNE kernel extension (JSON): its kernels become valid kernel "
+                          "hints; the priority must be a 32-bit integer")
+    daphne = run.add_argument_group(
+        "DAPHNE options",
+        "accepted for compatibility with DAPHNE's command line; they tune DAPHNE's own "
+        "runtime and have no effect on the embedded engine: "
+        + ", ".join(f"--{f}" for f in DAPHNE_FLAGS) + "; with a value: "
+        + ", ".join(f"--{o}=VALUE" for o in DAPHNE_VALUE_OPTIONS))
+    for flag in DAPHNE_FLAGS:
+        daphne.add_argument(f"--{flag}", action="store_true", help=argparse.SUPPRESS)
+    for option in DAPHNE_VALUE_OPTIONS:
+        daphne.add_argument(f"--{option}", metavar="VALUE", help=argparse.SUPPRESS)
+
+
+def _run_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="daphnelib run", allow_abbrev=False, description=_RUN_DESCRIPTION)
+    _add_run_arguments(parser)
+    return parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="daphnelib", allow_abbrev=False,
+        description="Run DaphneDSL scripts and DaphneLib programs on daphnelib's embedded "
+                    "engine (no DAPHNE installation needed).",
+        epilog="Without a subcommand, the arguments are DAPHNE's command line: "
+               "daphnelib [DAPHNE options] script.daphne [name=value ...]")
+    parser.add_argument("--version", action="version", version=_version())
+    sub = parser.add_subparsers(dest="command", metavar="{run,compat}", parser_class=_Parser)
+    run = sub.add_parser(
+        "run", allow_abbrev=False, help="run a .daphne script", description=_RUN_DESCRIPTION)
+    _add_run_arguments(run)
+    compat = sub.add_parser(
+        "compat", help="run an unmodified DaphneLib program on daphnelib",
+        description="Run a Python program written for DaphneLib (importing "
+                    "daphne.context.daphne_context) on daphnelib.")
+    compat.add_argument("program", help="the Python file")
+    compat.add_argument("program_args", nargs=argparse.REMAINDER, metavar="...",
+                        help="arguments passed to the program")
+    return parser
 
 
 def _split_args(text: str) -> list[str]:
@@ -78,18 +161,9 @@ def _script_arg(item: str, args: dict[str, str]) -> None:
     args[name] = value
 
 
-# DAPHNE's --explain values (the IR stages it can print).
-EXPLAIN_VALUES = frozenset((
-    "parsing", "parsing_simplified", "property_inference", "select_matrix_repr", "sql",
-    "phy_op_selection", "type_adaptation", "vectorized", "obj_ref_mgnt", "kernels", "llvm",
-    "mlir_codegen", "mlir_codegen_sparsity_exploiting", "mlir_codegen_daphneir_to_mlir",
-    "mlir_codegen_mlir_specific"))
-_INT32 = range(-(2**31), 2**31)
-
-
 @dataclass
 class Command:
-    """A DAPHNE-style command line, parsed."""
+    """A ``run`` command line, parsed."""
 
     script: str
     args: dict[str, str] = field(default_factory=dict)
@@ -105,6 +179,24 @@ def _explain_value(value: str | None) -> bool:
     return value is not None and all(v in EXPLAIN_VALUES for v in value.split(","))
 
 
+def _explain_arguments(argv: Sequence[str]) -> list[str]:
+    """``--explain STAGES`` takes the next argument only when it is a list of DAPHNE's stages,
+    so ``--explain script.daphne`` keeps its script (argparse would take it as the value)."""
+    out: list[str] = []
+    i = 0
+    while i < len(argv):
+        item = argv[i]
+        i += 1
+        if item == "--explain":
+            nxt = argv[i] if i < len(argv) else None
+            if _explain_value(nxt):
+                item, i = f"--explain={nxt}", i + 1
+            else:
+                item = "--explain="
+        out.append(item)
+    return out
+
+
 def _kernel_ext(value: str) -> tuple[str, int]:
     """``file.json`` or ``file.json:priority``; DAPHNE refuses any priority that is not a
     (32-bit) integer, even when the extension exists."""
@@ -113,49 +205,23 @@ def _kernel_ext(value: str) -> tuple[str, int]:
         return value, 0
     if not re.fullmatch(r"[+-]?[0-9]+", prio) or int(prio) not in _INT32:
         raise UsageError(f"--kernel-ext {value}: the priority after ':' must be an integer "
-                         f"(32 bits), got {prio!r}")
+                         f"(32 bits), got {prio!r}\n")
     return path, int(prio)
 
 
 def parse_command(argv: Sequence[str]) -> Command:
-    """The script, its arguments and the options of a DAPHNE-style command line."""
-    script = None
-    cmd = Command("")
-    i = 0
-    while i < len(argv):
-        item = argv[i]
-        i += 1
-        if item.startswith("-") and item != "-":
-            name, sep, value = item.lstrip("-").partition("=")
-            if name == "explain":
-                if not sep:  # "--explain stages" takes the next argument if it is stages
-                    nxt = argv[i] if i < len(argv) else None
-                    value, i = (nxt, i + 1) if _explain_value(nxt) else ("", i)
-                elif not _explain_value(value):
-                    raise UsageError(f"unknown --explain value {value!r} (DAPHNE's are "
-                                     f"{', '.join(sorted(EXPLAIN_VALUES))})")
-                cmd.explain = value
-                continue
-            if name in _VALUE_OPTIONS and not sep:
-                if i == len(argv):
-                    raise UsageError(f"option {item} needs a value")
-                value = argv[i]
-                i += 1
-            if name == "args":
-                for part in _split_args(value):
-                    _script_arg(part, cmd.args)
-            elif name == "config":
-                cmd.config = value
-            elif name == "kernel-ext":
-                cmd.kernel_ext.append(_kernel_ext(value))
-            continue  # performance/representation options: accepted, no effect here
-        if script is None:
-            script = item
-        else:
-            _script_arg(item, cmd.args)
-    if script is None:
-        raise UsageError("no script given")
-    cmd.script = script
+    """The script, its arguments and the options of a ``run`` command line."""
+    ns = _run_parser().parse_intermixed_args(_explain_arguments(argv))
+    if ns.explain and not _explain_value(ns.explain):
+        raise UsageError(f"unknown --explain value {ns.explain!r} (DAPHNE's are "
+                         f"{', '.join(sorted(EXPLAIN_VALUES))})\n")
+    cmd = Command(ns.script, config=ns.config, explain=ns.explain,
+                  kernel_ext=[_kernel_ext(v) for v in ns.kernel_ext])
+    for text in ns.args:
+        for part in _split_args(text):
+            _script_arg(part, cmd.args)
+    for item in ns.assignments:
+        _script_arg(item, cmd.args)
     return cmd
 
 
@@ -195,7 +261,14 @@ def run_command(argv: Sequence[str]) -> int:
             return 0
         if cmd.explain is not None:
             sys.stderr.write(explain(lowered))
-        execute(lowered)
+        from daphnelib import progress
+
+        watched = progress.start(f"daphnelib run {os.path.basename(cmd.script)}")
+        try:
+            execute(lowered)
+        finally:
+            if watched:
+                progress.stop()
     except DaphneDSLError as exc:
         return report_error(exc)
     finally:
@@ -209,6 +282,7 @@ def report_error(exc: Exception) -> int:
     The one place the command line turns an exception into output: DSL errors carry their
     stage and status; a file that cannot be read is a parser error (1), as DAPHNE reports an
     unreadable script; anything else is an execution error (3), never a Python traceback.
+    ``stop()`` is DAPHNE's exception: its ``system stopped: <reason>`` line goes to stdout.
     """
     from daphnelib.dsl.errors import DaphneDSLError, ExecutionError, ParseError, StoppedError
 
@@ -226,21 +300,22 @@ def report_error(exc: Exception) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv or argv[0] in ("-h", "--help", "help"):
-        (sys.stdout if argv else sys.stderr).write(USAGE)
-        return 0 if argv else 1
     try:
-        if argv[0] == "compat":
-            if len(argv) < 2:
-                raise UsageError("compat needs the DaphneLib program to run")
+        if not argv:
+            raise UsageError(f"no script given\n{_run_parser().format_usage()}"
+                             "(daphnelib --help lists the subcommands)\n")
+        if argv[0] not in ("run", "compat", "-h", "--help", "--version"):
+            argv = ["run", *argv]  # DAPHNE's command line: daphnelib [options] script ...
+        if argv[0] == "run" and not any(a in ("-h", "--help") for a in argv[1:]):
+            return run_command(argv[1:])
+        ns = build_parser().parse_args(argv)  # --help, --version, compat
+        if ns.command == "compat":
             from daphnelib.compat import run_path
 
-            return run_path(argv[1], argv[2:])
-        if argv[0] == "run":
-            argv = argv[1:]
-        return run_command(argv)
+            return run_path(ns.program, ns.program_args)
+        return 0
     except UsageError as exc:
-        sys.stderr.write(f"daphnelib: {exc}\n{USAGE}")
+        sys.stderr.write(f"daphnelib: {exc}")
         return 1
     except BrokenPipeError:
         # stdout was closed early (| head): stop quietly, as the shell expects.
