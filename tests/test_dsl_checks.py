@@ -58,7 +58,7 @@ def test_scripts_the_static_pass_accepts(source: str, capsys: pytest.CaptureFixt
      '\nregisterView("s", r);\nq = sql("SELECT s.a FROM s;");', CompileError,
      "unknown column 's.a'"),
     ("X = [1];\nif (2 > 1) { X = 3; } else { X = [4]; }", ParseError,
-     "is a scalar after the then-branch but a matrix after the else-branch"),
+     "variable 'X' is a scalar after the then-branch but a matrix after the else-branch"),
     ('f = createFrame([1], "a");\nregisterView("t", f);\nr = sql("SELECT t.A, t.zz FROM t;");',
      CompileError, "unknown column 't.zz'"),
     ('f = createFrame([1], "a");\nregisterView("t", f);\nr = sql("SELEC t.a FROM t;");',
@@ -129,3 +129,9 @@ def test_kernel_extension_priorities_of_32_bits(priority: int) -> None:
 def test_other_kernel_extension_priorities_are_refused(priority: str) -> None:
     with pytest.raises(UsageError, match="must be an integer"):
         _kernel_ext(f"k.json:{priority}")
+
+
+def test_a_function_result_that_depends_on_the_branch() -> None:
+    with pytest.raises(ParseError, match="the function's result is a matrix after the "
+                                         "then-branch but a scalar after the else-branch"):
+        compile_script("def f(a) {\n  if (a > 0) return [1];\n  else return 2;\n}\nprint(f(1));")

@@ -189,14 +189,16 @@ class _Checker:
         after_then = self.block(then, params) or before
         after_else = self.block(other, params) or before
         merged = []
+        names = self.lowered.carried.get((id(program), out), ())
         for i, (t, e) in enumerate(zip(after_then, after_else, strict=False)):
             if t.data is not None and e.data is not None and t.data != e.data:
                 paths = ("after the then-branch", "after the else-branch") if other else (
                     "when the then-branch runs", "when it does not")
-                self.fail(ParseError, f"variable #{i + 1} that this if statement assigns is a "
-                          f"{t.data} {paths[0]} but a {e.data} {paths[1]}: its data type "
-                          "(matrix, frame or scalar) must not depend on the branch",
-                          program, out)
+                name = names[i] if i < len(names) else f"#{i + 1}"
+                what = "the function's result" if name.startswith("#") else f"variable {name!r}"
+                self.fail(ParseError, f"{what} is a {t.data} {paths[0]} but a {e.data} "
+                          f"{paths[1]}: its data type (matrix, frame or scalar) must not "
+                          "depend on the branch", program, out)
             merged.append(_join(t, e))
         return merged
 

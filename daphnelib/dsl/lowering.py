@@ -102,6 +102,7 @@ class Region:
         self.nparams = nparams
         self.instrs: list[Instr] = []
         self.locations: dict[int, Location] = {}
+        self.carried: dict[int, tuple[str, ...]] = {}  # out of a construct -> its variables
         self.scope = scope
 
     def emit(self, op: str, args: Sequence[Any], kind: Kind | None, where: Location) -> Var:
@@ -130,6 +131,8 @@ class Lowered:
     locations: dict[tuple[int, int], Location]  # (id(program), out) -> source location
     functions: list[FunctionGroup]
     sources: dict[str, list[str]] = field(default_factory=dict)  # file -> its lines
+    # (id(program), out) of an if/for/while -> the names of the variables it assigns
+    carried: dict[tuple[int, int], tuple[str, ...]] = field(default_factory=dict)
 
     def location(self, program: Program, out: int) -> Location | None:
         return self.locations.get((id(program), out))
@@ -274,6 +277,7 @@ class Lowerer:
         self.importing: list[str] = [os.path.abspath(script.file)]
         self.imported_stems: dict[str, str] = {}  # import name -> absolute path
         self.locations: dict[tuple[int, int], Location] = {}
+        self.carried: dict[tuple[int, int], tuple[str, ...]] = {}
         self.groups: list[FunctionGroup] = []
         self.nresults: dict[int, int] = {}  # id(overload) -> number of results
         self.sources = {script.file: self.module.lines}
@@ -293,13 +297,16 @@ class Lowerer:
         program = Program(tuple(region.instrs))
         for out, loc in region.locations.items():
             self.locations[(id(program), out)] = loc
+        for out, names in region.carried.items():
+            self.carried[(id(program), out)] = names
         return program
 
     # -- entry --------------------------------------------------------------------------------
 
     def run(self) -> Lowered:
         self.lower_module(self.script.body)
-        return Lowered(self.finish(self.region), self.locations, self.groups, self.sources)
+        program = self.finish(self.region)
+        return Lowered(program, self.locations, self.groups, self.sources, self.carried)
 
     def lower_module(self, body: list[ast.Stmt]) -> None:
         """Lower a file's top level: register its functions, run its statements, then lower
@@ -491,6 +498,7 @@ class Lowerer:
                                                            stmt)
         args = [cond.operand, then, other, len(carried), *self.state_args(carried, captured)]
         out = self.region.emit("if", args, Kind.NONE, self.where(stmt))
+        self.region.carried[out.id] = tuple(carried)
         self.rebind(out, carried, stmt)
 
     def while_stmt(self, stmt: ast.While) -> None:
