@@ -229,15 +229,16 @@ def _register_kernel_extensions(extensions: list[tuple[str, int]]) -> None:
     """Read each extension's JSON: its kernels become valid kernel hints. Their code (C++
     libraries for DAPHNE) cannot run here, so our own kernels compute the results."""
     from daphnelib.dsl.errors import ParseError
-    from daphnelib.dsl.hints import register_extension_kernels
+    from daphnelib.dsl.hints import use_extension_kernels
 
+    names: list[str] = []
     for path, _priority in extensions:
         try:
             with open(path, encoding="utf-8") as f:
-                kernels = json.load(f)
-            register_extension_kernels(str(k["kernelFuncName"]) for k in kernels)
+                names += [str(k["kernelFuncName"]) for k in json.load(f)]
         except (OSError, ValueError, TypeError, KeyError) as exc:
             raise ParseError(f"cannot read the kernel extension {path!r}: {exc}") from None
+    use_extension_kernels(names)
 
 
 def run_command(argv: Sequence[str]) -> int:

@@ -43,8 +43,10 @@ _MNEMONICS: dict[str, tuple[str, ...]] = {
 _extension_kernels: set[str] = set()
 
 
-def register_extension_kernels(names: Iterable[str]) -> None:
-    """Kernel names a ``--kernel-ext`` extension provides (valid hints for any op)."""
+def use_extension_kernels(names: Iterable[str]) -> None:
+    """The kernel names the ``--kernel-ext`` extensions of this run provide (valid hints for
+    any op); replaces those of an earlier run in the same process."""
+    _extension_kernels.clear()
     _extension_kernels.update(names)
 
 
