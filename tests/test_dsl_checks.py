@@ -135,3 +135,16 @@ def test_a_function_result_that_depends_on_the_branch() -> None:
     with pytest.raises(ParseError, match="the function's result is a matrix after the "
                                          "then-branch but a scalar after the else-branch"):
         compile_script("def f(a) {\n  if (a > 0) return [1];\n  else return 2;\n}\nprint(f(1));")
+
+
+def test_kernel_extension_hints_hold_for_one_run(tmp_path, capsys) -> None:
+    from daphnelib.__main__ import run_command
+
+    ext = tmp_path / "k.json"
+    ext.write_text('[{"opMnemonic": "sumAll", "kernelFuncName": "mySumAll"}]')
+    script = tmp_path / "s.daphne"
+    script.write_text("print(sum::mySumAll([1.5]));")
+    assert run_command(["--kernel-ext", f"{ext}:2", str(script)]) == 0
+    assert run_command([str(script)]) == 2  # a later run without the extension
+    out, err = capsys.readouterr()
+    assert out == "1.5\n" and "names no kernel of 'sum'" in err
