@@ -10,15 +10,16 @@ for every value, and checks
   DAPHNE's parser does (exit status 1);
 - ``if`` statements: a variable must have the same data type (matrix, frame, scalar) after
   either branch (parser, exit status 1);
-- ``sql`` queries: every table is a registered view and every column of a view with known
-  labels exists (DAPHNE's SQL lowering, a compiler pass: exit status 2).
+- ``sql`` queries: every table is a registered view, named once per FROM list, every column
+  of a view with known labels exists, and a grouped query selects only grouped or
+  aggregated columns (DAPHNE's SQL lowering, a compiler pass: exit status 2).
 
 A function without declared results is specialised per call (its body walked with the
 argument types), as DAPHNE does. Types it cannot know (a loop that changes a variable, a
-recursive call) are unknown, and unknown never fails a check: the run-time checks remain. Errors are
-collected, and the one of the earliest stage is raised, as DAPHNE stops at the first stage
-that fails. The pass runs for DaphneDSL scripts (``compile_script``), never for programs of
-the Python API.
+recursive call) are unknown, and unknown never fails a check: the run-time checks remain.
+Errors are collected, and the one of the earliest stage is raised, as DAPHNE stops at the
+first stage that fails. The pass runs for DaphneDSL scripts (``compile_script``), never for
+programs of the Python API.
 """
 
 from __future__ import annotations
