@@ -37,6 +37,8 @@ from daphnelib.dsl.config import SCHEDULING_SCHEMES, SCHEMA, check_user_config
           "SELECT f.a, sum(f.b) FROM f GROUP BY 1;",
           "SELECT a, sum(f.b) FROM f GROUP BY f.a;",
           "SELECT f.a, sum(f.b) AS s FROM f GROUP BY a ORDER BY s;")),
+    # ?: with a scalar condition and values of one type; a matrix condition broadcasts
+    'x = 3;\nprint(x > 2 ? 0.5 : 1.5);\nprint(1 ? [1] : [2]);\nprint([1, 0] ? [1, 2] : 3);',
     # overloads: one fits
     "def f(a: si64) { print(1); }\ndef f(a: f64) { print(2); }\nf(1);\nf(1.0);",
 ])

@@ -9,7 +9,8 @@ for every value, and checks
   ``1`` is an error; a ``matrix`` parameter without value type takes any matrix), as
   DAPHNE's parser does (exit status 1);
 - ``if`` statements: a variable must have the same data type (matrix, frame, scalar) after
-  either branch (parser, exit status 1);
+  either branch, and ``c ? a : b`` with a scalar condition needs ``a`` and ``b`` of one type
+  (parser, exit status 1);
 - ``sql`` queries: every table is a registered view, named once per FROM list, every column
   of a view with known labels exists, and a grouped query selects only grouped or
   aggregated columns (DAPHNE's SQL lowering, a compiler pass: exit status 2).
@@ -180,7 +181,20 @@ class _Checker:
             return multi[i] if isinstance(multi, list) and i < len(multi) else UNKNOWN
         if op == "sql":
             return Static("frame", labels=self.sql(program, out, args, types))
+        if op == "?:":
+            self.cond(program, out, types)
         return self.builtin(op, args, types)
+
+    def cond(self, program: Program, out: int, types: list[Static]) -> None:
+        """``c ? a : b`` with a scalar condition picks one value: DAPHNE requires ``a`` and
+        ``b`` of the same data and value type (its test expressions/cond_success_1)."""
+        cond, a, b = types
+        if cond.data != "scalar":
+            return
+        if (a.data and b.data and a.data != b.data) or (
+                a.data == b.data and a.vt and b.vt and a.vt != b.vt):
+            self.fail(ParseError, f"the two values of '?:' with a scalar condition must have "
+                      f"the same type, got {a} and {b} (cast one of them)", program, out)
 
     def if_(self, program: Program, out: int, args: tuple, types: list[Static]
             ) -> list[Static]:
