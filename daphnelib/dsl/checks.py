@@ -8,9 +8,9 @@ for every value, and checks
   must have the parameter's data type, and the same value type (an ``f64`` parameter given
   ``1`` is an error; a ``matrix`` parameter without value type takes any matrix), as
   DAPHNE's parser does (exit status 1);
-- ``if`` statements: a variable must have the same data type (matrix, frame, scalar) after
-  either branch, and ``c ? a : b`` with a scalar condition needs ``a`` and ``b`` of one type
-  (parser, exit status 1);
+- ``if`` statements and loops: a variable must have the same data type (matrix, frame,
+  scalar) after either branch and before and after a loop body, and ``c ? a : b`` with a
+  scalar condition needs ``a`` and ``b`` of one type (parser, exit status 1);
 - ``sql`` queries: every table is a registered view, named once per FROM list, every column
   of a view with known labels exists, and a grouped query selects only grouped or
   aggregated columns (DAPHNE's SQL lowering, a compiler pass: exit status 2).
@@ -172,7 +172,7 @@ class _Checker:
         if op == "if":
             return self.if_(program, out, args, types)
         if op in ("for", "while", "do-while"):
-            return self.loop(op, args, types)
+            return self.loop(program, out, op, args, types)
         if op == "call":
             return self.call(program, out, args[0], args[1], types[2:])
         if op == "item":
@@ -217,17 +217,25 @@ class _Checker:
             merged.append(_join(t, e))
         return merged
 
-    def loop(self, op: str, args: tuple, types: list[Static]) -> list[Static]:
+    def loop(self, program: Program, out: int, op: str, args: tuple, types: list[Static]
+             ) -> list[Static]:
         if op == "for":
             body, ncarried, state = args[3], args[4], types[5:]
-            after = self.block(body, [Static("scalar"), *state])
+            after = self.block(body, [Static("scalar"), *state]) or state
         else:
             cond, body, ncarried, state = args[0], args[1], args[2], types[3:]
             self.block(cond, state)
-            after = self.block(body, state)
-        # A variable the body changes may change type in a later iteration: keep only what
-        # the initial value and one pass of the body agree on.
-        return [_join(a, b) for a, b in zip(state[:ncarried], after or state, strict=False)]
+            after = self.block(body, state) or state
+        names = self.lowered.carried.get((id(program), out), ())
+        for i, (before, t) in enumerate(zip(state[:ncarried], after, strict=False)):
+            if before.data is not None and t.data is not None and before.data != t.data:
+                name = names[i] if i < len(names) else f"#{i + 1}"
+                self.fail(ParseError, f"variable {name!r} is a {before.data} before the loop "
+                          f"but a {t.data} after its body: its data type (matrix, frame or "
+                          "scalar) must not change in a loop", program, out)
+        # A variable the body changes may change value type in a later iteration: keep only
+        # what the initial value and one pass of the body agree on.
+        return [_join(a, b) for a, b in zip(state[:ncarried], after, strict=False)]
 
     def call(self, program: Program, out: int, group: FunctionGroup, nresults: int,
              types: list[Static]) -> Any:

@@ -509,6 +509,7 @@ class Lowerer:
         args = [cond, body, len(carried), *self.state_args(carried, captured)]
         out = self.region.emit("do-while" if stmt.do else "while", args, Kind.NONE,
                                self.where(stmt))
+        self.region.carried[out.id] = tuple(carried)
         self.rebind(out, carried, stmt)
 
     def for_stmt(self, stmt: ast.For) -> None:
@@ -526,6 +527,7 @@ class Lowerer:
         args = [start.operand, end.operand, step, body, len(carried),
                 *self.state_args(carried, captured)]
         out = self.region.emit("for", args, Kind.NONE, self.where(stmt))
+        self.region.carried[out.id] = tuple(carried)
         self.rebind(out, carried, stmt)
 
     def no_return_in_loop(self, body: ast.Stmt) -> None:
