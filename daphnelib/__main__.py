@@ -5,23 +5,29 @@
     daphnelib run script.daphne [name=value ...] [--args k=v,k2=v2] [DAPHNE options]
     daphnelib [DAPHNE options] script.daphne [name=value ...]     # DAPHNE's command line
     daphnelib --explain script.daphne [name=value ...]           # print the IR, do not run
+    daphnelib --explain kernels script.daphne      # run; our IR to stderr, as DAPHNE's IR
     daphnelib compat program.py [args ...]   # an unmodified DaphneLib program on daphnelib
 
 Exit status as DAPHNE: 0 success, 1 parser error, 2 compile error, 3 execution error; errors
 go to stderr as ``[error]: <stage>: <message>``, so stdout holds exactly what the script
-prints. DAPHNE's performance and representation options on an explicit allow-list
-(``--vec``, ``--select-matrix-repr``, ``--columnar``, ``--libdir=DIR``, ``--num-threads=N``,
-...; ``daphnelib run --help`` lists them) are accepted and ignored; any other option is a
-usage error (status 1). ``--config=FILE`` contributes its ``daphnedsl_import_paths``.
-``daphnelib --version`` prints the version.
+prints, and ``stop(reason)``'s ``system stopped: reason`` line (stdout, as DAPHNE).
+DAPHNE's performance and representation options on an explicit allow-list (``--vec``,
+``--select-matrix-repr``, ``--columnar``, ``--libdir=DIR``, ``--num-threads=N``, ...;
+``daphnelib run --help`` lists them) are accepted and ignored; any other option is a usage
+error (status 1). ``--config=FILE`` is checked as DAPHNE checks it and contributes its
+``daphnedsl_import_paths``; ``--kernel-ext file.json[:priority]`` makes the extension's
+kernels valid kernel hints. ``daphnelib --version`` prints the version.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import re
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 # DAPHNE's own options that the embedded engine accepts and ignores: performance and
 # representation choices that do not change a script's output. Anything else is an error.
@@ -35,6 +41,15 @@ DAPHNE_VALUE_OPTIONS = (
     "dist_backend", "log-level-limit", "max-distr-chunk-size", "fpgaopencl", "vec-type",
     "explain-kernels",
 )
+
+
+# DAPHNE's --explain values (the IR stages it can print).
+EXPLAIN_VALUES = frozenset((
+    "parsing", "parsing_simplified", "property_inference", "select_matrix_repr", "sql",
+    "phy_op_selection", "type_adaptation", "vectorized", "obj_ref_mgnt", "kernels", "llvm",
+    "mlir_codegen", "mlir_codegen_sparsity_exploiting", "mlir_codegen_daphneir_to_mlir",
+    "mlir_codegen_mlir_specific"))
+_INT32 = range(-(2**31), 2**31)
 
 
 class UsageError(Exception):
@@ -68,8 +83,12 @@ def _add_run_arguments(run: argparse.ArgumentParser) -> None:
                      help="more script arguments, comma-separated (quotes protect commas)")
     run.add_argument("--config", metavar="FILE",
                      help="a DAPHNE configuration file; its daphnedsl_import_paths are used")
-    run.add_argument("--explain", action="store_true",
-                     help="print the lowered IR instead of running the script")
+    run.add_argument("--explain", nargs="?", const="", metavar="STAGES",
+                     help="alone: print the lowered IR instead of running the script; with "
+                          "DAPHNE's stages (kernels,sql,...): run, and print the IR to stderr")
+    run.add_argument("--kernel-ext", action="append", default=[], metavar="FILE[:PRIORITY]",
+                     help="a DAPHNE kernel extension (JSON): its kernels become valid kernel "
+                          "hints; the priority must be a 32-bit integer")
     daphne = run.add_argument_group(
         "DAPHNE options",
         "accepted for compatibility with DAPHNE's command line; they tune DAPHNE's own "
@@ -142,16 +161,84 @@ def _script_arg(item: str, args: dict[str, str]) -> None:
     args[name] = value
 
 
-def parse_command(argv: Sequence[str]) -> tuple[str, dict[str, str], str | None, bool]:
-    """(script, script args, config file, explain) of a ``run`` command line."""
-    ns = _run_parser().parse_intermixed_args(list(argv))
-    args: dict[str, str] = {}
+@dataclass
+class Command:
+    """A ``run`` command line, parsed."""
+
+    script: str
+    args: dict[str, str] = field(default_factory=dict)
+    config: str | None = None
+    # None: no --explain; "": bare --explain (print our IR, do not run); else DAPHNE's
+    # comma-separated stages (run, and print our IR to stderr, where DAPHNE prints its IR).
+    explain: str | None = None
+    kernel_ext: list[tuple[str, int]] = field(default_factory=list)  # (JSON file, priority)
+
+
+def _explain_value(value: str | None) -> bool:
+    """Whether ``value`` is a list of --explain stages (else --explain stands alone)."""
+    return value is not None and all(v in EXPLAIN_VALUES for v in value.split(","))
+
+
+def _explain_arguments(argv: Sequence[str]) -> list[str]:
+    """``--explain STAGES`` takes the next argument only when it is a list of DAPHNE's stages,
+    so ``--explain script.daphne`` keeps its script (argparse would take it as the value)."""
+    out: list[str] = []
+    i = 0
+    while i < len(argv):
+        item = argv[i]
+        i += 1
+        if item == "--explain":
+            nxt = argv[i] if i < len(argv) else None
+            if _explain_value(nxt):
+                item, i = f"--explain={nxt}", i + 1
+            else:
+                item = "--explain="
+        out.append(item)
+    return out
+
+
+def _kernel_ext(value: str) -> tuple[str, int]:
+    """``file.json`` or ``file.json:priority``; DAPHNE refuses any priority that is not a
+    (32-bit) integer, even when the extension exists."""
+    path, sep, prio = value.rpartition(":")
+    if not sep:
+        return value, 0
+    if not re.fullmatch(r"[+-]?[0-9]+", prio) or int(prio) not in _INT32:
+        raise UsageError(f"--kernel-ext {value}: the priority after ':' must be an integer "
+                         f"(32 bits), got {prio!r}\n")
+    return path, int(prio)
+
+
+def parse_command(argv: Sequence[str]) -> Command:
+    """The script, its arguments and the options of a ``run`` command line."""
+    ns = _run_parser().parse_intermixed_args(_explain_arguments(argv))
+    if ns.explain and not _explain_value(ns.explain):
+        raise UsageError(f"unknown --explain value {ns.explain!r} (DAPHNE's are "
+                         f"{', '.join(sorted(EXPLAIN_VALUES))})\n")
+    cmd = Command(ns.script, config=ns.config, explain=ns.explain,
+                  kernel_ext=[_kernel_ext(v) for v in ns.kernel_ext])
     for text in ns.args:
         for part in _split_args(text):
-            _script_arg(part, args)
+            _script_arg(part, cmd.args)
     for item in ns.assignments:
-        _script_arg(item, args)
-    return ns.script, args, ns.config, ns.explain
+        _script_arg(item, cmd.args)
+    return cmd
+
+
+def _register_kernel_extensions(extensions: list[tuple[str, int]]) -> None:
+    """Read each extension's JSON: its kernels become valid kernel hints. Their code (C++
+    libraries for DAPHNE) cannot run here, so our own kernels compute the results."""
+    from daphnelib.dsl.errors import ParseError
+    from daphnelib.dsl.hints import use_extension_kernels
+
+    names: list[str] = []
+    for path, _priority in extensions:
+        try:
+            with open(path, encoding="utf-8") as f:
+                names += [str(k["kernelFuncName"]) for k in json.load(f)]
+        except (OSError, ValueError, TypeError, KeyError) as exc:
+            raise ParseError(f"cannot read the kernel extension {path!r}: {exc}") from None
+    use_extension_kernels(names)
 
 
 def run_command(argv: Sequence[str]) -> int:
@@ -159,21 +246,25 @@ def run_command(argv: Sequence[str]) -> int:
     from daphnelib.dsl.errors import DaphneDSLError, ParseError
 
     try:
-        script, args, config, show_ir = parse_command(argv)
+        cmd = parse_command(argv)
         try:
-            import_paths = read_import_paths(config) if config else None
-        except (OSError, ValueError) as exc:  # ValueError: not JSON
-            raise ParseError(f"cannot read the configuration {config!r}: {exc}") from None
+            import_paths = read_import_paths(cmd.config) if cmd.config else None
+        except (OSError, ValueError) as exc:  # ValueError: not JSON, or not DAPHNE's keys
+            raise ParseError(f"cannot read the configuration {cmd.config!r}: {exc}") from None
+        _register_kernel_extensions(cmd.kernel_ext)
         try:
-            lowered = compile_script(path=script, args=args, import_paths=import_paths)
+            lowered = compile_script(path=cmd.script, args=cmd.args, import_paths=import_paths)
         except OSError as exc:
-            raise ParseError(f"cannot read script {script!r}: {exc.strerror or exc}") from None
-        if show_ir:
+            raise ParseError(f"cannot read script {cmd.script!r}: {exc.strerror or exc}"
+                             ) from None
+        if cmd.explain == "":
             sys.stdout.write(explain(lowered))
             return 0
+        if cmd.explain is not None:
+            sys.stderr.write(explain(lowered))
         from daphnelib import progress
 
-        watched = progress.start(f"daphnelib run {os.path.basename(script)}")
+        watched = progress.start(f"daphnelib run {os.path.basename(cmd.script)}")
         try:
             execute(lowered)
         finally:
@@ -192,15 +283,19 @@ def report_error(exc: Exception) -> int:
     The one place the command line turns an exception into output: DSL errors carry their
     stage and status; a file that cannot be read is a parser error (1), as DAPHNE reports an
     unreadable script; anything else is an execution error (3), never a Python traceback.
+    ``stop()`` is DAPHNE's exception: its ``system stopped: <reason>`` line goes to stdout.
     """
-    from daphnelib.dsl.errors import DaphneDSLError, ExecutionError, ParseError
+    from daphnelib.dsl.errors import DaphneDSLError, ExecutionError, ParseError, StoppedError
 
     if isinstance(exc, OSError) and exc.filename is not None:
         exc = ParseError(f"cannot read {exc.filename!r}: {exc.strerror or exc}")
     elif not isinstance(exc, DaphneDSLError):
         exc = ExecutionError(f"{type(exc).__name__}: {exc}")
-    sys.stdout.flush()
-    sys.stderr.write(f"[error]: {exc.stage}: {exc}\n")
+    if isinstance(exc, StoppedError):
+        sys.stdout.write(f"{exc}\n")
+    else:
+        sys.stdout.flush()
+        sys.stderr.write(f"[error]: {exc.stage}: {exc}\n")
     return exc.exit_status
 
 

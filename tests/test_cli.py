@@ -81,10 +81,11 @@ def test_exit_statuses(script) -> None:
     compile_error = run("run", script("x = 1 % 0;"))
     assert compile_error.returncode == 2 and "Can't compute mod 0" in compile_error.stderr
     stop = run("run", script('print("before");\nstop("custom reason");\nprint("after");'))
-    assert (stop.returncode, stop.stdout) == (3, "before\n")
-    assert stop.stderr == "[error]: Execution error: system stopped: custom reason\n"
+    # DAPHNE's line for stop() is on stdout, after what the script printed.
+    assert (stop.returncode, stop.stdout) == (3, "before\nsystem stopped: custom reason\n")
+    assert stop.stderr == ""
     stop_plain = run("run", script("stop();"))
-    assert "system stopped: unspecified reason" in stop_plain.stderr
+    assert (stop_plain.returncode, stop_plain.stdout) == (3, "system stopped: unspecified reason\n")
     runtime = run("run", script("X = fill(1, 2, 3);\nprint(1);\nY = X @ X;"))
     assert (runtime.returncode, runtime.stdout) == (3, "1\n")
     assert "s.daphne:3:7:" in runtime.stderr and "'@'" in runtime.stderr
@@ -165,3 +166,118 @@ def test_version_help_and_unknown_options(script) -> None:
     # Options may follow the script, as on DAPHNE's command line.
     proc = run(path, "--vec", "--num-threads", "2")
     assert (proc.returncode, proc.stdout, proc.stderr) == (0, "1\n", "")
+
+
+# -- errors at DAPHNE's stage: --config, imports, --explain and --kernel-ext values --------
+
+_DAPHNE_CONFIG = {  # the keys of DAPHNE's own example user config
+    "use_cuda": False, "use_vectorized_exec": False, "use_obj_ref_mgnt": True,
+    "cuda_fuse_any": False, "vectorized_single_queue": False, "debug_llvm": False,
+    "explain_kernels": False, "explain_llvm": False, "explain_parsing": False,
+    "explain_parsing_simplified": False, "explain_property_inference": False,
+    "explain_sql": False, "explain_vectorized": False, "explain_obj_ref_mgnt": False,
+    "taskPartitioningScheme": "STATIC", "numberOfThreads": -1, "minimumTaskSize": 1,
+    "library_paths": [],
+}
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ({}, None),
+    ({"taskPartitioningScheme": "GSS", "numberOfThreads": 2.0}, None),
+    ({"unknown_key": True}, "unexpected key 'unknown_key'"),
+    ({"use_Cuda": False}, "unexpected key 'use_Cuda'"),
+    ({"explain_kernels": 9}, "'explain_kernels' in"),
+    ({"taskPartitioningScheme": "TMP"}, "must be one of"),
+    ({"taskPartitioningScheme": 0}, "must be one of"),
+    ({"library_paths": "my/path"}, "must be a list of strings"),
+    ({"daphnedsl_import_paths": {"default_dirs": "lib"}}, "must be an object mapping"),
+])
+def test_config_is_checked_as_daphne_does(tmp_path: Path, script, change: dict,
+                                          message: str | None) -> None:
+    config = tmp_path / "UserConfig.json"
+    config.write_text(json.dumps({**_DAPHNE_CONFIG, **change}))
+    proc = run("run", "--config", str(config), script('print("ran");'))
+    if message is None:
+        assert (proc.returncode, proc.stdout, proc.stderr) == (0, "ran\n", "")
+    else:
+        assert (proc.returncode, proc.stdout) == (1, "")
+        assert proc.stderr.startswith("[error]: Parser error: cannot read the configuration")
+        assert message in proc.stderr
+
+
+def test_config_that_is_no_json_object(tmp_path: Path, script) -> None:
+    for text in ("[1]", "{bad", "use_cuda = true"):
+        config = tmp_path / "c.json"
+        config.write_text(text)
+        proc = run("run", f"--config={config}", script("print(1);"))
+        assert (proc.returncode, proc.stdout) == (1, "")
+
+
+def test_import_dirs_of_the_config_are_relative_to_the_working_directory(
+        tmp_path: Path) -> None:
+    (tmp_path / "proj" / "sandbox").mkdir(parents=True)
+    (tmp_path / "proj" / "sandbox" / "b.daphne").write_text("x = 7;\n")
+    (tmp_path / "proj" / "sandbox" / "c.daphne").write_text("x = 8;\n")
+    (tmp_path / "proj" / "scripts").mkdir()
+    (tmp_path / "proj" / "scripts" / "c.daphne").write_text("x = 9;\n")
+    (tmp_path / "conf").mkdir()
+    config = tmp_path / "conf" / "UserConfig.json"
+    config.write_text(json.dumps({"daphnedsl_import_paths": {"default_dirs": ["sandbox"]}}))
+    main = tmp_path / "proj" / "scripts" / "main.daphne"
+    main.write_text('import "b.daphne";\nprint(b.x);\n')
+    ok = run("run", f"--config={config}", str(main), cwd=tmp_path / "proj")
+    assert (ok.returncode, ok.stdout, ok.stderr) == (0, "7\n", "")
+    # Resolved against the config file's directory, "sandbox" would not exist.
+    elsewhere = run("run", f"--config={config}", str(main), cwd=tmp_path)
+    assert elsewhere.returncode == 1 and "cannot import 'b.daphne'" in elsewhere.stderr
+    # c.daphne is next to the script and in default_dirs: an ambiguous import.
+    main.write_text('import "c.daphne";\nprint(c.x);\n')
+    ambiguous = run("run", f"--config={config}", str(main), cwd=tmp_path / "proj")
+    assert (ambiguous.returncode, ambiguous.stdout) == (1, "")
+    assert "ambiguous import 'c.daphne'" in ambiguous.stderr
+
+
+def test_explain_takes_daphne_stages_without_swallowing_the_script(script) -> None:
+    path = script("print(sum([1, 2]));")
+    for args in (["--explain", "parsing_simplified"], ["--explain=kernels,sql"],
+                 ["--explain", "kernels,llvm"]):
+        proc = run(*args, path)
+        # The script runs; our IR goes to stderr, where DAPHNE prints its IR.
+        assert (proc.returncode, proc.stdout) == (0, "3\n"), args
+        assert "V1 = sum(V0)  : scalar" in proc.stderr
+    bad = run("--explain=nonsense", path)
+    assert (bad.returncode, bad.stdout) == (1, "")
+    assert "unknown --explain value 'nonsense'" in bad.stderr
+
+
+@pytest.mark.parametrize("priority", ["", ":0", ":1", ":-1"])
+def test_kernel_extension_with_a_valid_priority(tmp_path: Path, script, priority: str) -> None:
+    ext = tmp_path / "myKernels.json"
+    ext.write_text(json.dumps([{"opMnemonic": "sumAll", "kernelFuncName": "mySumAll",
+                                "resTypes": ["float"], "argTypes": ["DenseMatrix<float>"],
+                                "backend": "CPP", "libPath": "libMyKernels.so"}]))
+    path = script("print(sum::mySumAll(as.matrix<f32>([1, 1])));")
+    proc = run("--kernel-ext", f"{ext}{priority}", path)
+    assert (proc.returncode, proc.stdout, proc.stderr) == (0, "2\n", "")
+    # Without the extension, the hint names no kernel of sum.
+    assert run(path).returncode == 2
+
+
+@pytest.mark.parametrize("priority", [":", ":0.1", ":abc", ":123abc", ":99999999999999999999"])
+def test_kernel_extension_with_an_invalid_priority(tmp_path: Path, script,
+                                                   priority: str) -> None:
+    ext = tmp_path / "myKernels.json"
+    ext.write_text("[]")
+    proc = run("--kernel-ext", f"{ext}{priority}", script("print(1);"))
+    assert (proc.returncode, proc.stdout) == (1, "")
+    assert "the priority after ':' must be an integer" in proc.stderr
+
+
+def test_python_api_does_not_run_the_static_pass() -> None:
+    # The pass is for DaphneDSL scripts; a Python API program never imports it.
+    code = ("import sys, numpy as np; from daphnelib import DaphneContext; "
+            "dc = DaphneContext(); print(dc.from_numpy(np.ones((2, 2))).sum().compute()); "
+            "print('daphnelib.dsl.checks' in sys.modules)")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120)
+    assert (proc.returncode, proc.stdout, proc.stderr) == (0, "4.0\nFalse\n", "")

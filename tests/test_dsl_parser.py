@@ -171,9 +171,11 @@ def test_statement_forms() -> None:
     assert [k for k, _ in call.kwargs] == ["value", "numRows", "numCols"]
 
 
-def test_kernel_hint_is_ignored() -> None:
-    call = expr_of("sum::mySumKernel(X)")
+def test_kernel_hint_is_checked_then_dropped() -> None:
+    call = expr_of("sum::_sumAll__double__DenseMatrix_double(X)")
     assert isinstance(call, ast.Call) and call.name == "sum"
+    binary = expr_of("X +::_ewAdd__DenseMatrix_double__DenseMatrix_double__double 1")
+    assert isinstance(binary, ast.Binary) and binary.op == "+"
 
 
 def test_script_arguments() -> None:

@@ -61,8 +61,6 @@ def test_result_of_a_generated_script() -> None:
     ("if ([1, 2]) print(1);", 1, 1, "must be a single value"),
     ("for (i in 1:5:0) print(i);", 1, 1, "step must not be 0"),
     ("X = fill(1, 2, 2);\nprint(X[5, 0]);", 2, 8, ""),
-    ("def g(a: matrix<f64>) { print(a); }\ng(1);", 2, 1,
-     "no definition of function 'g' accepts (si64); defined: g(a: matrix<f64>)"),
     ('l = createList([1.0], [2]);', 1, 5, "same value type"),
 ])
 def test_execution_errors_point_at_the_script(source: str, line: int, col: int,

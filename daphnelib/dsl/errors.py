@@ -56,3 +56,8 @@ class ExecutionError(DaphneDSLError):
 
     exit_status = 3
     stage = "Execution error"
+
+
+class StoppedError(ExecutionError):
+    """The script called ``stop()``. DAPHNE writes ``system stopped: <reason>`` to stdout,
+    after what the script printed, and exits with status 3."""

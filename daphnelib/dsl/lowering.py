@@ -30,6 +30,7 @@ import numpy as np
 
 from daphnelib.dsl import ast
 from daphnelib.dsl.builtins import BUILTINS, Builtin
+from daphnelib.dsl.config import check_user_config
 from daphnelib.dsl.errors import CompileError, DaphneDSLError, ParseError
 from daphnelib.dsl.parser import parse
 from daphnelib.engine.control import Block, FunctionGroup, Overload, TypeSpec
@@ -101,6 +102,7 @@ class Region:
         self.nparams = nparams
         self.instrs: list[Instr] = []
         self.locations: dict[int, Location] = {}
+        self.carried: dict[int, tuple[str, ...]] = {}  # out of a construct -> its variables
         self.scope = scope
 
     def emit(self, op: str, args: Sequence[Any], kind: Kind | None, where: Location) -> Var:
@@ -129,6 +131,8 @@ class Lowered:
     locations: dict[tuple[int, int], Location]  # (id(program), out) -> source location
     functions: list[FunctionGroup]
     sources: dict[str, list[str]] = field(default_factory=dict)  # file -> its lines
+    # (id(program), out) of an if/for/while -> the names of the variables it assigns
+    carried: dict[tuple[int, int], tuple[str, ...]] = field(default_factory=dict)
 
     def location(self, program: Program, out: int) -> Location | None:
         return self.locations.get((id(program), out))
@@ -152,25 +156,14 @@ def lower_script(
 
 
 def read_import_paths(config_file: str) -> dict[str, list[str]]:
-    """``daphnedsl_import_paths`` of a DAPHNE user config JSON (``--config=FILE``)."""
+    """``daphnedsl_import_paths`` of a DAPHNE user config JSON (``--config=FILE``), after
+    checking the whole file as DAPHNE does (ValueError). Relative directories are relative to
+    the working directory, as in DAPHNE."""
     with open(config_file, encoding="utf-8") as f:
         config = json.load(f)
-    # ValueError for JSON of the wrong shape, as for text that is not JSON.
-    if not isinstance(config, dict):
-        raise ValueError(f"the configuration must be a JSON object, got {type(config).__name__}")
+    check_user_config(config, config_file)
     paths = config.get("daphnedsl_import_paths", {})
-    if not isinstance(paths, dict):
-        raise ValueError("daphnedsl_import_paths must be an object mapping a prefix to a "
-                         f"directory or a list of directories, got {type(paths).__name__}")
-    base = os.path.dirname(os.path.abspath(config_file))
-    out: dict[str, list[str]] = {}
-    for key, dirs in paths.items():
-        dirs = [dirs] if isinstance(dirs, str) else dirs
-        if not isinstance(dirs, list) or not all(isinstance(d, str) for d in dirs):
-            raise ValueError(f"daphnedsl_import_paths[{key!r}] must be a directory or a list of "
-                             f"directories, got {dirs!r}")
-        out[key] = [d if os.path.isabs(d) else os.path.join(base, d) for d in dirs]
-    return out
+    return {key: [os.path.abspath(d) for d in dirs] for key, dirs in paths.items()}
 
 
 # -- syntax-tree queries ----------------------------------------------------------------------
@@ -284,6 +277,7 @@ class Lowerer:
         self.importing: list[str] = [os.path.abspath(script.file)]
         self.imported_stems: dict[str, str] = {}  # import name -> absolute path
         self.locations: dict[tuple[int, int], Location] = {}
+        self.carried: dict[tuple[int, int], tuple[str, ...]] = {}
         self.groups: list[FunctionGroup] = []
         self.nresults: dict[int, int] = {}  # id(overload) -> number of results
         self.sources = {script.file: self.module.lines}
@@ -303,13 +297,16 @@ class Lowerer:
         program = Program(tuple(region.instrs))
         for out, loc in region.locations.items():
             self.locations[(id(program), out)] = loc
+        for out, names in region.carried.items():
+            self.carried[(id(program), out)] = names
         return program
 
     # -- entry --------------------------------------------------------------------------------
 
     def run(self) -> Lowered:
         self.lower_module(self.script.body)
-        return Lowered(self.finish(self.region), self.locations, self.groups, self.sources)
+        program = self.finish(self.region)
+        return Lowered(program, self.locations, self.groups, self.sources, self.carried)
 
     def lower_module(self, body: list[ast.Stmt]) -> None:
         """Lower a file's top level: register its functions, run its statements, then lower
@@ -501,6 +498,7 @@ class Lowerer:
                                                            stmt)
         args = [cond.operand, then, other, len(carried), *self.state_args(carried, captured)]
         out = self.region.emit("if", args, Kind.NONE, self.where(stmt))
+        self.region.carried[out.id] = tuple(carried)
         self.rebind(out, carried, stmt)
 
     def while_stmt(self, stmt: ast.While) -> None:
@@ -511,6 +509,7 @@ class Lowerer:
         args = [cond, body, len(carried), *self.state_args(carried, captured)]
         out = self.region.emit("do-while" if stmt.do else "while", args, Kind.NONE,
                                self.where(stmt))
+        self.region.carried[out.id] = tuple(carried)
         self.rebind(out, carried, stmt)
 
     def for_stmt(self, stmt: ast.For) -> None:
@@ -528,6 +527,7 @@ class Lowerer:
         args = [start.operand, end.operand, step, body, len(carried),
                 *self.state_args(carried, captured)]
         out = self.region.emit("for", args, Kind.NONE, self.where(stmt))
+        self.region.carried[out.id] = tuple(carried)
         self.rebind(out, carried, stmt)
 
     def no_return_in_loop(self, body: ast.Stmt) -> None:
@@ -607,14 +607,20 @@ class Lowerer:
         candidates = [os.path.join(here, stmt.path)]
         candidates += [os.path.join(d, stmt.path)
                        for d in self.import_paths.get("default_dirs", [])]
-        for path in candidates:
-            if os.path.isfile(path):
-                path = os.path.abspath(path)
-                stem = os.path.splitext(os.path.basename(path))[0]
-                name = stmt.alias or stem
-                if stmt.alias is None and self.imported_stems.get(name, path) != path:
-                    name = f"{os.path.basename(os.path.dirname(path))}.{stem}"
-                return [(name, path)]
+        found = list(dict.fromkeys(os.path.abspath(c) for c in candidates if os.path.isfile(c)))
+        if len(found) > 1:
+            raise self.error(f"ambiguous import {stmt.path!r}: it names the files "
+                             f"{', '.join(map(repr, found))}", stmt)
+        if found:
+            path = found[0]
+            stem = os.path.splitext(os.path.basename(path))[0]
+            name = stmt.alias or stem
+            if stmt.alias is not None and name in self.imported_stems:
+                raise self.error(f"import alias {name!r} is already the name of the import of "
+                                 f"{self.imported_stems[name]!r}", stmt)
+            if self.imported_stems.get(name, path) != path:
+                name = f"{os.path.basename(os.path.dirname(path))}.{stem}"
+            return [(name, path)]
         searched = ", ".join(os.path.dirname(c) or "." for c in candidates)
         raise self.error(f"cannot import {stmt.path!r}: no such file in {searched} (more "
                          "directories can be given in --config=FILE under "
@@ -624,6 +630,8 @@ class Lowerer:
         for name, path in self.resolve_import(stmt):
             if path in self.importing:
                 raise self.error(f"circular import of {path!r}", stmt)
+            if path in self.imported_stems.values():
+                raise self.error(f"{path!r} is already imported by this file", stmt)
             self.imported_stems[name] = path
             with open(path, encoding="utf-8") as f:
                 source = f.read()
@@ -723,6 +731,8 @@ class Lowerer:
                                       self.where(e)), obj.kind)
 
     def matrix_literal(self, e: ast.MatrixLit) -> Value:
+        if not e.elems:
+            raise self.error("a matrix literal needs at least one element ([] is empty)", e)
         elems = [self.expr(x).operand for x in e.elems]
         rows = cols = None
         if e.shape is not None:
@@ -766,6 +776,8 @@ class Lowerer:
         if nresults > 1 and builtin.results != nresults:
             raise self.error(f"{e.name} has {builtin.results} result(s), but {nresults} "
                              "variables are assigned", e)
+        if nresults == 1 and builtin.kinds == ("none",):
+            raise self.error(f"{e.name} returns no value, so it cannot be used as one", e)
         if nresults == 1 and builtin.results > 1:
             targets = ", ".join(f"r{i}" for i in range(builtin.results))
             raise self.error(f"{e.name} has {builtin.results} results; receive them with "

@@ -16,6 +16,7 @@ import numpy as np
 
 from daphnelib.dsl import ast
 from daphnelib.dsl.errors import ParseError
+from daphnelib.dsl.hints import check_hint
 from daphnelib.dsl.lexer import DATA_TYPES, VALUE_TYPES, Lexer, Token
 
 _BINARY_LEVELS: tuple[tuple[str, ...], ...] = (
@@ -325,6 +326,8 @@ class Parser:
             if level < min_level:
                 return node
             self.next()
+            if self.accept("::"):  # X +::kernel Y: a kernel hint on an operator
+                check_hint(tok.text, self.ident("for the kernel hint after '::'"), self.error)
             rhs = self.binary(level + 1)
             node = ast.Binary(tok.line, tok.col, tok.text, node, rhs)
 
@@ -428,7 +431,7 @@ class Parser:
         if tok.kind == "id":
             name, _ = self.dotted("")
             if self.accept("::"):
-                self.ident("for the kernel hint after '::'")  # a kernel hint: ignored
+                check_hint(name, self.ident("for the kernel hint after '::'"), self.error)
                 if not self.at("("):
                     raise self.error("expected '(' after the kernel hint")
             if self.at("("):

@@ -10,7 +10,9 @@ from typing import Any
 
 import numpy as np
 
-from daphnelib.dsl.errors import CompileError, DaphneDSLError, ExecutionError, ParseError
+from daphnelib.dsl.checks import check_static
+from daphnelib.dsl.checks import located as _located
+from daphnelib.dsl.errors import CompileError, ExecutionError, ParseError, StoppedError
 from daphnelib.dsl.lowering import Buffers, Lowered, lower_script
 from daphnelib.dsl.parser import parse
 from daphnelib.engine.control import Block, FunctionGroup
@@ -30,9 +32,9 @@ def compile_script(
     import_paths: Mapping[str, Sequence[str]] | None = None,
     buffers: Buffers | None = None,
 ) -> Lowered:
-    """Parse and lower a script (text, or the file at ``path``) and check that the engine
-    has a kernel for every builtin it uses. ``args`` are script arguments as literal texts
-    (``{"n": "10", "s": '"text"'}``)."""
+    """Parse and lower a script (text, or the file at ``path``), run the static checks
+    (``dsl/checks.py``) and check that the engine has a kernel for every builtin it uses.
+    ``args`` are script arguments as literal texts (``{"n": "10", "s": '"text"'}``)."""
     if source is None:
         if path is None:
             raise TypeError("compile_script needs the script text or a path")
@@ -45,6 +47,7 @@ def compile_script(
     file = "<script>" if path is None else os.fspath(path)
     lowered = lower_script(parse(source, file, args), args=args, import_paths=import_paths,
                            buffers=buffers)
+    check_static(lowered)  # errors DAPHNE's parser and compiler passes find (exit 1, 2)
     check_kernels(lowered)
     return lowered
 
@@ -81,17 +84,6 @@ def check_kernels(lowered: Lowered) -> None:
                 raise _located(CompileError, str(exc), lowered, program, ins.out) from None
 
 
-def _located(cls: type[DaphneDSLError], message: str, lowered: Lowered, program: Program,
-             out: int | None) -> DaphneDSLError:
-    """An error pointing at the script line of instruction ``out`` of ``program``."""
-    loc = None if out is None else lowered.location(program, out)
-    if loc is None:
-        return cls(message)
-    lines = lowered.sources.get(loc.file, [])
-    src = lines[loc.line - 1] if 0 < loc.line <= len(lines) else None
-    return cls(message, loc.file, loc.line, loc.col, src)
-
-
 def execute(lowered: Lowered) -> Any:
     """Run a lowered script. Kernel failures become :class:`ExecutionError` s that point at
     the script line of the failing operation."""
@@ -106,7 +98,8 @@ def execute(lowered: Lowered) -> Any:
     try:
         return run(steps)
     except StopExecution as exc:
-        raise ExecutionError(str(exc)) from None
+        # DAPHNE writes this line to stdout (after what the script printed) and exits with 3.
+        raise StoppedError(str(exc)) from None
     except BrokenPipeError:
         raise  # the reader of stdout went away: not the script's fault
     except RecursionError:

@@ -37,8 +37,17 @@ def read_frame(filename: str, logical: tuple | None = None) -> FrameValue:
 
 @kernel("writeMatrix", "writeFrame", "write")
 def write(arg: np.ndarray | FrameValue, filename: str) -> None:
+    import os
+
     from daphnelib.engine import fileio
 
+    # DAPHNE picks the writer by the file extension, and fails before writing anything when
+    # it has none for it; our one writer is CSV's.
+    ext = os.path.splitext(str(filename))[1]
+    if ext != ".csv":
+        found = f"the extension {ext!r}" if ext else "no extension"
+        raise ValueError(f"cannot write {str(filename)!r}: the file has {found}; daphnelib "
+                         "writes matrices and frames as .csv (with a .meta file)")
     if isinstance(arg, FrameValue):
         fileio.write_frame(arg, filename)
     else:
