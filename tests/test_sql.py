@@ -121,6 +121,23 @@ def test_group_by_star_and_aggregate_types(dc):
     np.testing.assert_array_equal(grouped["f.b"], np.array([2.5, 1.5, 3.5], np.float32))
 
 
+def test_stars_under_group_by_stand_for_the_grouping_columns(dc, capsys):
+    """DAPHNE's select_asterisk_4/5 and group_4: the non-grouped columns a star covers are
+    left out (DuckDB would reject them); an explicit non-grouped column is still an error."""
+    frame(dc, a=[0, 1, 2, 3], b=[5, 4, 5, 2]).registerView("f")
+    frame(dc, a=[3, 2, 1, 0], c=["w", "x", "y", "z"]).registerView("g")
+    out = printed(dc.sql("SELECT *, count(*) FROM f JOIN g ON f.a = g.a GROUP BY f.b"), capsys)
+    assert out == "Frame(3x2, [f.b:int64_t, count(*):int64_t])\n2 1\n4 1\n5 2\n"
+    out = printed(dc.sql("SELECT g.*, f.* FROM f JOIN g ON f.a = g.a GROUP BY g.c, f.b"),
+                  capsys)
+    assert out == ("Frame(4x2, [g.c:std::string, f.b:int64_t])\n"
+                   "w 2\nx 5\ny 4\nz 5\n")
+    out = printed(dc.sql("SELECT f.* FROM f GROUP BY f.*"), capsys)
+    assert out == "Frame(4x2, [f.a:int64_t, f.b:int64_t])\n0 5\n1 4\n2 5\n3 2\n"
+    with pytest.raises(SQLError, match="must appear in the GROUP BY"):
+        dc.sql("SELECT g.* FROM f JOIN g ON f.a = g.a GROUP BY f.b").compute()
+
+
 def test_integer_division_truncates_like_daphne(dc):
     frame(dc, a=[7, -7, 9]).registerView("f")
     out = dc.sql("SELECT f.a / 2 AS q, f.a / 2.0 AS r, -7 / 2 AS c FROM f").compute()
