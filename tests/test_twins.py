@@ -26,6 +26,8 @@ TWINS: dict[str, tuple[str, tuple[tuple[str, ...], ...], tuple[str, ...]]] = {
     "data_transfer_torch": ("bytes", ((),), ("torch",)),
     "data_transfer_tensorflow": ("bytes", ((),), ("tensorflow",)),
     "frame_ops": ("bytes", ((),), ()),
+    "indexing_and_casts": ("bytes", ((),), ()),
+    "data_generation": ("bytes", ((),), ()),
     "random_matrix": ("bytes", ((),), ()),
     "scalar_ops": ("bytes", ((),), ()),
     "matrix_ops": ("bytes", ((),), ()),
