@@ -272,7 +272,9 @@ def test_one_hot_string_codes_match_a_per_column_dictionary(cells: np.ndarray) -
      (m([[NAN]]), m([[3]], np.int64), ValueError, "nan"),
      (m([[1.0]]), m([[-2]], np.int64), ValueError, "-1, 0 or positive"),
      (m([[1.0, 2.0]]), m([[2]], np.int64), ValueError, "1x2 row"),
-     (m([[1.0]]), m([[2.0]]), TypeError, "integer info")],
+     (m([[1.0]]), m([[2.0]]), TypeError, "integer info"),
+     (m([[1.0, 2.0]]), m([[0, 0]], np.int64), ValueError, "at least one non-zero entry"),
+     (np.empty((2, 0)), np.empty((1, 0), np.int64), ValueError, "at least one non-zero")],
 )
 def test_one_hot_errors(x: np.ndarray, info: np.ndarray, exc: type, match: str) -> None:
     with pytest.raises(exc, match=match):

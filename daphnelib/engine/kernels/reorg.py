@@ -235,6 +235,9 @@ def one_hot(arg: Any, info: Any) -> np.ndarray:
     spec = info[0].astype(np.int64)
     if (spec < -1).any():
         raise ValueError(f"oneHot: info values must be -1, 0 or positive, got {spec.min()}")
+    if not spec.any():
+        raise ValueError("oneHot: info needs at least one non-zero entry (DAPHNE rejects a "
+                         "result without columns)")
     widths = np.where(spec == -1, 1, spec)
     starts = np.cumsum(widths) - widths
     out = np.zeros((arg.shape[0], int(widths.sum())), dtype=arg.dtype)
