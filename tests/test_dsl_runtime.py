@@ -64,6 +64,11 @@ def test_result_of_a_generated_script() -> None:
     ("def g(a: matrix<f64>) { print(a); }\ng(1);", 2, 1,
      "no definition of function 'g' accepts (si64); defined: g(a: matrix<f64>)"),
     ('l = createList([1.0], [2]);', 1, 5, "same value type"),
+    ('f = createFrame([1], "a");\nx = 1 ? f : [1];', 2, 7, "needs a frame as the other"),
+    ('f = createFrame([1], "a");\nx = [1, 0] ? f : f;', 2, 12, "needs a scalar condition"),
+    ('x = oneHot(["a", "b", "c"], [2](1, 1));', 1, 5, "value 2 at (2, 0)"),
+    ('f = createFrame([1], "a");\nk, t = semiJoin(f, f, "a", "b");', 2, 8,
+     "the right frame has no column 'b'"),
 ])
 def test_execution_errors_point_at_the_script(source: str, line: int, col: int,
                                               text: str) -> None:
