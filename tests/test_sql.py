@@ -11,6 +11,8 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from daphnelib import DaphneContext, SQLError
 
@@ -136,6 +138,27 @@ def test_stars_under_group_by_stand_for_the_grouping_columns(dc, capsys):
     assert out == "Frame(4x2, [f.a:int64_t, f.b:int64_t])\n0 5\n1 4\n2 5\n3 2\n"
     with pytest.raises(SQLError, match="must appear in the GROUP BY"):
         dc.sql("SELECT g.* FROM f JOIN g ON f.a = g.a GROUP BY f.b").compute()
+
+
+@settings(max_examples=25, deadline=None)
+@given(rows=st.lists(st.tuples(*[st.integers(0, 2)] * 3), max_size=12),
+       keys=st.lists(st.sampled_from("abc"), min_size=1, max_size=4))
+def test_a_star_under_group_by_equals_selecting_the_keys(rows, keys):
+    """``SELECT * ... GROUP BY keys`` is DuckDB's ``SELECT keys ... GROUP BY keys`` in key
+    order (a repeated key appears once)."""
+    import duckdb
+
+    dc = DaphneContext()
+    df = pd.DataFrame(rows or np.empty((0, 3), np.int64), columns=list("abc")).astype(np.int64)
+    dc.from_pandas(df).registerView("f")
+    out = dc.sql(f"SELECT * FROM f GROUP BY {', '.join('f.' + k for k in keys)}").compute()
+    distinct = list(dict.fromkeys(keys))
+    assert list(out.columns) == [f"f.{k}" for k in distinct]
+    cols = ", ".join(distinct)
+    con = duckdb.connect()
+    con.register("f", df)
+    want = con.execute(f"SELECT {cols} FROM f GROUP BY {cols} ORDER BY {cols}").fetchall()
+    assert [tuple(r) for r in out.itertuples(index=False)] == want
 
 
 def test_integer_division_truncates_like_daphne(dc):

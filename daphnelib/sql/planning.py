@@ -394,17 +394,19 @@ def _star_scope(expr: Any) -> str | None:
 
 
 def _key_columns(keys: list[Any], sources: list[_Source]) -> list[tuple[str, Any]]:
-    """(source alias, qualified column) of each GROUP BY key that names one view column."""
+    """(source alias, qualified column) of each GROUP BY key that names one view column, once
+    per column."""
     from sqlglot import exp
 
-    out = []
+    out, seen = [], set()
     for key in keys:
         if not isinstance(key, exp.Column) or isinstance(key.this, exp.Star):
             continue
         hits = [(s.alias, s.view.columns[j]) for s in sources if s.view is not None
                 and (not key.table or s.alias.lower() == key.table.lower())
                 and (j := s.view.column(key.name)) is not None]
-        if len(hits) == 1:
+        if len(hits) == 1 and hits[0] not in seen:
+            seen.add(hits[0])
             alias, name = hits[0]
             out.append((alias, exp.column(name, table=alias, quoted=True)))
     return out
