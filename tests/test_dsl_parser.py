@@ -244,6 +244,8 @@ def error_of(source: str, cls: type = ParseError, **kw: object) -> ParseError:
     ("def f(a) { if (a) { return 1; } }", 1, 1, "does not return a value on every path"),
     ("def f(a) { return a, 2; } x = map([1], f);", 1, 31, "returns one value"),
     ("def f(a) { if (a) { return 1; } return 1, 2; }", 1, 1, "different numbers of values"),
+    ("def f(a: si64) -> si64 { return a; }\ndef f(b: si64) { return b, b; }", 2, 1,
+     "defined twice with the same parameter types but 1 and 2 results"),
     ("def f() -> si64 { return 1, 2; }", 1, 1, "declares 1 result type(s)"),
     ("def f(a) { return g; }", 1, 19, "a function sees only its parameters"),
     ("if (1) { def f() { } }", 1, 10, "only be defined at the top level"),

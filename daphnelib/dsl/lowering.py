@@ -556,6 +556,11 @@ class Lowerer:
             self.groups.append(group)
         returns = None if fn.returns is None else [_type_spec(t) for t in fn.returns]
         overload = Overload(fn.name, names, [_type_spec(p.type) for p in fn.params], returns)
+        clash = next((o for o in group.overloads if o.param_types == overload.param_types
+                      and self.nresults[id(o)] != nresults), None)
+        if clash is not None:  # a call could not tell how many results it gets
+            raise self.error(f"function {fn.name!r} is defined twice with the same parameter "
+                             f"types but {self.nresults[id(clash)]} and {nresults} results", fn)
         group.overloads.append(overload)
         self.nresults[id(overload)] = nresults
         self.module.defs.append((fn, overload))
