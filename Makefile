@@ -1,5 +1,7 @@
 # Two commands a user needs: `make demo` and `make test`. Both create .venv if it is missing
 # and install the package with every optional extra through the pinned constraints file.
+# TORCH_INDEX_URL=<PyTorch CPU wheel index> installs torch (still the pinned version) from it.
+TORCH_INDEX_URL ?=
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -7,14 +9,15 @@ PIP := $(PY) -m pip
 STAMP := $(VENV)/.daphnelib-installed
 NATIVE := $(wildcard daphnelib/_native/*.pyx daphnelib/_native/*.pxd daphnelib/_native/*.h)
 
-.PHONY: demo test conformance lint bench bench-quick bench-report test-pandas22 test-nopyarrow \
-	install clean
+.PHONY: demo test conformance lint typecheck docs dist bench bench-quick bench-report \
+	test-pandas22 test-nopyarrow install clean
 
 install: $(STAMP)
 
 $(STAMP): pyproject.toml setup.py constraints.txt $(NATIVE)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install -q -c constraints.txt pip setuptools wheel Cython numpy
+	$(if $(TORCH_INDEX_URL),$(PIP) install -q -c constraints.txt --index-url $(TORCH_INDEX_URL) torch)
 	$(PIP) install -q -c constraints.txt --no-build-isolation -e ".[all,dev]"
 	touch $@
 
@@ -28,11 +31,47 @@ test: $(STAMP)
 	$(PY) -m pytest -q -p no:cacheprovider
 	$(MAKE) test-nopyarrow
 	$(MAKE) lint
+	$(MAKE) typecheck
+	$(MAKE) docs
+	$(MAKE) dist
 	$(MAKE) bench-quick
 
 # Fails when tests/conformance differs from what scripts/conformance_cases/ generate.
 conformance: $(STAMP)
 	$(PY) scripts/gen_conformance.py --check
+
+# What a user's type checker sees: mypy --strict and pyright (strict, see pyproject.toml) on
+# the examples and a typed user script, which then runs.
+typecheck: $(STAMP)
+	$(PY) -m mypy --strict examples tests/typing
+	$(VENV)/bin/pyright --pythonpath $(PY)
+	$(PY) tests/typing/user_script.py
+
+# The docs site (build/docs/index.html): the API reference from the numpydoc docstrings and
+# the user guide from docs/*.md. Any Sphinx warning fails the build.
+docs: $(STAMP)
+	$(PY) -m sphinx -W --keep-going -q -b html docs build/docs
+
+# What a pip user gets: the sdist, a wheel built from that sdist (with the pinned build
+# tools of $(VENV): an isolated build environment would install them twice more), the wheel installed with its required dependencies only
+# in a fresh venv (no site packages; pip's cache is reused), and the examples that need no
+# optional extra run from outside the tree so that they import the installed package.
+DIST_VENV := build/dist-venv
+DIST_EXAMPLES := demo.py numpy_zero_copy.py pandas_index.py pandas_kinds.py \
+	joins_groupby.py lifetimes.py
+dist: $(STAMP)
+	rm -rf dist $(DIST_VENV) && mkdir -p build
+	$(PY) -m build --no-isolation --outdir dist . >build/dist.log 2>&1 \
+		|| { tail -30 build/dist.log; exit 1; }
+	$(PY) scripts/check_dist.py dist
+	$(PY) -m venv $(DIST_VENV)
+	$(DIST_VENV)/bin/python -m pip install -q -c constraints.txt dist/*.whl
+	cd $(DIST_VENV) && for example in $(DIST_EXAMPLES); do \
+		bin/python $(abspath examples)/$$example >/dev/null || exit 1; done
+	cd $(DIST_VENV) && bin/daphnelib run $(abspath examples/analysis.daphne) n=5 >/dev/null
+	cd $(DIST_VENV) && bin/python -c 'import daphnelib, sys; \
+		assert daphnelib.__file__.startswith(sys.prefix), daphnelib.__file__; \
+		print("dist: installed", daphnelib.__version__, "from", daphnelib.__file__)'
 
 # asv runs in the installed environment (environment_type "existing"), offline. Results are
 # saved under .asv/results for the checked-out commit (asv saves none for --python=same
@@ -106,4 +145,4 @@ test-nopyarrow: $(STAMP)
 	$(NOPYARROW) ../examples/pandas_index.py >/dev/null
 
 clean:
-	rm -rf build $(VENV) $(VENV22) $(VENVNA) daphnelib/_native/*.so daphnelib/_native/*.c
+	rm -rf build dist $(VENV) $(VENV22) $(VENVNA) daphnelib/_native/*.so daphnelib/_native/*.c
