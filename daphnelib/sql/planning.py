@@ -429,7 +429,7 @@ def grouped_stars(tree: Any, st: _Planning) -> Any:
     columns = _key_columns(keys, sources)
     old = select.expressions
     texts = _item_texts(st.query, len(old))
-    items, new_texts = [], []
+    items, new_texts, changed = [], [], False
     for k, expr in enumerate(old):
         scope = _star_scope(expr)
         chosen = [s for s in sources if scope is not None
@@ -442,7 +442,8 @@ def grouped_stars(tree: Any, st: _Planning) -> Any:
             continue
         items.extend(picked)
         new_texts.extend(c.sql() for c in picked)  # columns are labelled table.col anyway
-    if len(items) != len(old) or any(a is not b for a, b in zip(items, old, strict=True)):
+        changed = True
+    if changed:
         select.set("expressions", items)
         st.texts = new_texts if texts is not None else None
     return tree

@@ -522,7 +522,7 @@ def if_else(cond: Value, then: Value, other: Value) -> Value:
     """
     frames = [isinstance(v, FrameValue) for v in (then, other)]
     if any(frames):
-        if isinstance(cond, np.ndarray) or isinstance(cond, FrameValue):
+        if isinstance(cond, (np.ndarray, FrameValue)):
             raise TypeError("'?:' with frame operands needs a scalar condition")
         if not all(frames):
             raise TypeError("'?:' with a frame operand needs a frame as the other operand too "

@@ -2,8 +2,8 @@
 
 Registered here: ``leftOuterJoin``, ``rightOuterJoin``, ``fullOuterJoin``, ``leftSemiJoin``,
 ``antiJoin`` (all ``op(lhs, rhs, lhsOn..., rhsOn...)``), DaphneDSL's ``semiJoin`` (keys and row
-positions), ``groupSum`` (DAPHNE's
-``groupSum(frame, grpCol..., sumCol)``) and ``groupBy(frame, nKeys, key..., func, col, ...)``.
+positions), ``groupSum`` (DAPHNE's ``groupSum(frame, grpCol..., sumCol)``) and
+``groupBy(frame, nKeys, key..., func, col, ...)``.
 The ``innerJoin`` kernel (in ``kernels.frame``) runs :func:`run_join` too.
 
 Keys of any type become int64 arrays (integers as they are, floats as normalised bit patterns,
