@@ -13,7 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from daphnelib import DaphneContext
-from daphnelib.engine.kernels.relational import group_frame, join_frames
+from daphnelib.engine.kernels.relational import group_frame, join_frames, semi_join
+from daphnelib.engine.valuetypes import SIZE_DTYPE
 from daphnelib.interop.pandas import frame_value_from_pandas, to_pandas
 
 METHODS = {"inner": None, "left": "leftJoin", "right": "rightJoin", "full": "outerJoin",
@@ -171,6 +172,37 @@ def test_join_matches_reference(data, kind, how):
     assert positions(out, how) == reference(_keys(lhs, ["lk"]), _keys(rhs, ["rk"]), how)
     if how not in ("semi", "anti"):
         assert out["lk"].dtype == lhs["lk"].dtype and out["rk"].dtype == rhs["rk"].dtype
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data(), kind=st.sampled_from(["int", "float", "str"]))
+def test_dsl_semi_join_gives_the_semi_join_keys_and_positions(data, kind):
+    strategy = {"int": _int_keys, "float": _float_keys, "str": _str_keys}[kind]
+    lhs = frame_value_from_pandas(_frame(data.draw(strategy), "l", kind))
+    rhs = frame_value_from_pandas(_frame(data.draw(strategy), "r", kind))
+    keys, tids = semi_join(lhs, rhs, "lk", "rk")
+    want = [i for i, _ in reference(_keys(to_pandas(lhs), ["lk"]),
+                                    _keys(to_pandas(rhs), ["rk"]), "semi")]
+    assert tids.dtype == SIZE_DTYPE and tids.shape == (len(want), 1)
+    assert tids[:, 0].tolist() == want
+    assert keys.labels == ["lk"] and keys.nrow == len(want)
+    assert keys.columns[0].dtype == lhs.columns[1].dtype
+    assert to_pandas(keys)["lk"].tolist() == to_pandas(lhs)["lk"].iloc[want].tolist()
+
+
+def test_dsl_semi_join_errors():
+    f = frame_value_from_pandas(pd.DataFrame({"a": [1, 2]}))
+    g = frame_value_from_pandas(pd.DataFrame({"b": ["x"]}))
+    with pytest.raises(ValueError, match="has no column 'c'"):
+        semi_join(f, f, "a", "c")
+    with pytest.raises(TypeError, match="cannot match key column 'a'"):
+        semi_join(f, g, "a", "b")
+    with pytest.raises(TypeError, match="lhsOn must be a column label"):
+        semi_join(f, f, 1, "a")
+    with pytest.raises(TypeError, match="numRowRes must be an integer"):
+        semi_join(f, f, "a", "a", 2.5)
+    _, tids = semi_join(f, f, "a", "a", 1)  # numRowRes is a hint
+    assert tids[:, 0].tolist() == [0, 1]
 
 
 @settings(max_examples=30, deadline=None)

@@ -11,6 +11,8 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from daphnelib import DaphneContext, SQLError
 
@@ -119,6 +121,44 @@ def test_group_by_star_and_aggregate_types(dc):
     grouped = dc.sql("SELECT f.a, f.b FROM f GROUP BY *").compute()
     np.testing.assert_array_equal(grouped["f.a"], [1, 2, 2])
     np.testing.assert_array_equal(grouped["f.b"], np.array([2.5, 1.5, 3.5], np.float32))
+
+
+def test_stars_under_group_by_stand_for_the_grouping_columns(dc, capsys):
+    """DAPHNE's select_asterisk_4/5 and group_4: the non-grouped columns a star covers are
+    left out (DuckDB would reject them); an explicit non-grouped column is still an error."""
+    frame(dc, a=[0, 1, 2, 3], b=[5, 4, 5, 2]).registerView("f")
+    frame(dc, a=[3, 2, 1, 0], c=["w", "x", "y", "z"]).registerView("g")
+    out = printed(dc.sql("SELECT *, count(*) FROM f JOIN g ON f.a = g.a GROUP BY f.b"), capsys)
+    assert out == "Frame(3x2, [f.b:int64_t, count(*):int64_t])\n2 1\n4 1\n5 2\n"
+    out = printed(dc.sql("SELECT g.*, f.* FROM f JOIN g ON f.a = g.a GROUP BY g.c, f.b"),
+                  capsys)
+    assert out == ("Frame(4x2, [g.c:std::string, f.b:int64_t])\n"
+                   "w 2\nx 5\ny 4\nz 5\n")
+    out = printed(dc.sql("SELECT f.* FROM f GROUP BY f.*"), capsys)
+    assert out == "Frame(4x2, [f.a:int64_t, f.b:int64_t])\n0 5\n1 4\n2 5\n3 2\n"
+    with pytest.raises(SQLError, match="must appear in the GROUP BY"):
+        dc.sql("SELECT g.* FROM f JOIN g ON f.a = g.a GROUP BY f.b").compute()
+
+
+@settings(max_examples=25, deadline=None)
+@given(rows=st.lists(st.tuples(*[st.integers(0, 2)] * 3), max_size=12),
+       keys=st.lists(st.sampled_from("abc"), min_size=1, max_size=4))
+def test_a_star_under_group_by_equals_selecting_the_keys(rows, keys):
+    """``SELECT * ... GROUP BY keys`` is DuckDB's ``SELECT keys ... GROUP BY keys`` in key
+    order (a repeated key appears once)."""
+    import duckdb
+
+    dc = DaphneContext()
+    df = pd.DataFrame(rows or np.empty((0, 3), np.int64), columns=list("abc")).astype(np.int64)
+    dc.from_pandas(df).registerView("f")
+    out = dc.sql(f"SELECT * FROM f GROUP BY {', '.join('f.' + k for k in keys)}").compute()
+    distinct = list(dict.fromkeys(keys))
+    assert list(out.columns) == [f"f.{k}" for k in distinct]
+    cols = ", ".join(distinct)
+    con = duckdb.connect()
+    con.register("f", df)
+    want = con.execute(f"SELECT {cols} FROM f GROUP BY {cols} ORDER BY {cols}").fetchall()
+    assert [tuple(r) for r in out.itertuples(index=False)] == want
 
 
 def test_integer_division_truncates_like_daphne(dc):

@@ -470,11 +470,9 @@ class Lowerer:
         # that returns on some path).
         for i, s in enumerate(stmts):
             rest = stmts[i + 1:]
-            if rest and isinstance(s, ast.Return):
-                raise self.error("statements after 'return' are never executed", rest[0])
             if rest and _always_returns(s):
-                # Dead code after an if/block that returns on every path: DAPHNE accepts it
-                # (test controlflow/if_10), and so do we; it is not lowered.
+                # Dead code after a return, or after an if/block that returns on every path:
+                # DAPHNE accepts it (test controlflow/if_10), and so do we; it is not lowered.
                 self.statement(s)
                 return
             if isinstance(s, ast.Block) and rest and _has_return(s):
@@ -547,9 +545,6 @@ class Lowerer:
         if fn.returns is not None and len(fn.returns) != nresults:
             raise self.error(f"function {fn.name!r} declares {len(fn.returns)} result type(s) "
                              f"but returns {nresults} value(s)", fn)
-        if fn.returns is None and nresults > 1:
-            raise self.error(f"function {fn.name!r} returns {nresults} values, so it must "
-                             "declare their types: def f(...) -> t1, t2 {...}", fn)
         names = [p.name for p in fn.params]
         dup = {n for n in names if names.count(n) > 1}
         if dup:
@@ -561,6 +556,11 @@ class Lowerer:
             self.groups.append(group)
         returns = None if fn.returns is None else [_type_spec(t) for t in fn.returns]
         overload = Overload(fn.name, names, [_type_spec(p.type) for p in fn.params], returns)
+        clash = next((o for o in group.overloads if o.param_types == overload.param_types
+                      and self.nresults[id(o)] != nresults), None)
+        if clash is not None:  # a call could not tell how many results it gets
+            raise self.error(f"function {fn.name!r} is defined twice with the same parameter "
+                             f"types but {self.nresults[id(clash)]} and {nresults} results", fn)
         group.overloads.append(overload)
         self.nresults[id(overload)] = nresults
         self.module.defs.append((fn, overload))
@@ -912,6 +912,10 @@ class Lowerer:
         if arg is None or group is None:
             raise self.error("map needs a matrix and the name of a function defined in the "
                              "script: map(X, functionName)", e)
+        counts = {self.nresults[id(o)] for o in group.overloads if len(o.param_names) == 1}
+        if counts != {1}:  # untyped functions may return several values, but not under map
+            raise self.error(f"map needs a function of one parameter that returns one value; "
+                             f"{group.name!r} does not", e)
         value = self.expr(arg)
         return Value(self.region.emit("map", (value.operand, group), value.kind,
                                       self.where(e)), value.kind)

@@ -44,8 +44,8 @@ _BY_MODULE = {
     "meta": "nrow ncol ncell typeOf",
     "control": "results item if for while do-while call matrixLiteral saveDaphneLibResult now "
                "startProfiling stopProfiling stop createList length append remove map",
-    "relational": "leftOuterJoin rightOuterJoin fullOuterJoin leftSemiJoin antiJoin groupBy "
-                  "groupSum",
+    "relational": "leftOuterJoin rightOuterJoin fullOuterJoin leftSemiJoin antiJoin semiJoin "
+                  "groupBy groupSum",
     "preprocess": "recode",
 }
 # Kernels that live with their own package (it registers them through this table; the engine

@@ -17,7 +17,7 @@ from typing import Any
 
 from daphnelib.dsl.builtins import BUILTINS
 from daphnelib.engine.control import Block, FunctionGroup, Overload
-from daphnelib.engine.program import Instr, Kind, Var
+from daphnelib.engine.program import Instr, Var
 
 # Builtins with several results: rendered as "a, b = op(...);", picked by "item".
 MULTI_RESULT = {name: b.results for name, b in BUILTINS.items() if b.results > 1}
@@ -161,29 +161,12 @@ def _overload_text(name: str, o: Overload, statement: Statement) -> str:
     sig = ", ".join(f"V{p.id}" if t is None else f"V{p.id}: {t}"
                     for p, t in zip(params, o.param_types, strict=True))
     lines, res = _block_lines(o.block, params, statement)
-    results = o.block.program.result.args
-    if o.return_types is not None:
-        rets = [str(t) for t in o.return_types]
-    elif len(results) > 1:  # DaphneDSL needs the types of several results
-        rets = [_kind_of(a, o) for a in results]
-    else:
-        rets = []
+    # Untyped functions may return several values (DAPHNE infers their types at each call).
+    rets = [] if o.return_types is None else [str(t) for t in o.return_types]
     arrow = f" -> {', '.join(rets)}" if rets else ""
     if res:
         lines.append(f"return {', '.join(literal(r) for r in res)};")
     return f"def {name}({sig}){arrow} {{\n{_indent(lines)}}}"
-
-
-def _kind_of(a: Any, o: Overload) -> str:
-    """The data type of a function result, for the ``-> t1, t2`` a DSL def needs."""
-    if type(a) is not Var:
-        return "scalar"
-    nparams = o.block.nparams
-    if a.id < nparams:
-        t = o.param_types[a.id]
-        return "matrix" if t is None else t.data
-    kind = o.block.program.instrs[a.id - nparams].kind
-    return "scalar" if kind is Kind.NONE else kind.value
 
 
 def _call(ins: Instr, statement: Statement) -> str:

@@ -9,6 +9,7 @@ generator, never spliced):
 - each view's columns are named by their labels, with a leading ``x.`` qualifier dropped
   (DAPHNE re-prefixes every column of a view with the view's name or alias);
 - ``*`` and ``t.*`` are expanded here, so their columns are labelled ``alias.col``;
+- under GROUP BY, ``*`` and ``t.*`` stand for the grouping columns (of ``t``), as in DAPHNE;
 - result labels: the alias if given, else ``t.col`` for a column, else the expression's token
   text without whitespace (``sum(f.b)``, ``1*2.5``); duplicate labels are an error;
 - row order: GROUP BY results ascending by the group keys, DISTINCT results by all columns,
@@ -365,6 +366,7 @@ class _Planning:
     origins: list[tuple[_View, int] | None] = field(default_factory=list)
     casts: list[str | None] = field(default_factory=list)
     rid_views: list[_View] = field(default_factory=list)  # need a row-number column
+    texts: list[str] | None = None  # label texts of the select items, once a pass changed them
 
 
 def symmetric_between(tree: Any, st: _Planning) -> Any:
@@ -380,13 +382,81 @@ def symmetric_between(tree: Any, st: _Planning) -> Any:
     return tree
 
 
+def _star_scope(expr: Any) -> str | None:
+    """``""`` for ``*``, ``"t"`` for ``t.*``, None for any other select item."""
+    from sqlglot import exp
+
+    if isinstance(expr, exp.Star):
+        return ""
+    if isinstance(expr, exp.Column) and isinstance(expr.this, exp.Star):
+        return expr.table
+    return None
+
+
+def _key_columns(keys: list[Any], sources: list[_Source]) -> list[tuple[str, Any]]:
+    """(source alias, qualified column) of each GROUP BY key that names one view column, once
+    per column."""
+    from sqlglot import exp
+
+    out, seen = [], set()
+    for key in keys:
+        if not isinstance(key, exp.Column) or isinstance(key.this, exp.Star):
+            continue
+        hits = [(s.alias, s.view.columns[j]) for s in sources if s.view is not None
+                and (not key.table or s.alias.lower() == key.table.lower())
+                and (j := s.view.column(key.name)) is not None]
+        if len(hits) == 1 and hits[0] not in seen:
+            seen.add(hits[0])
+            alias, name = hits[0]
+            out.append((alias, exp.column(name, table=alias, quoted=True)))
+    return out
+
+
+def grouped_stars(tree: Any, st: _Planning) -> Any:
+    """Under GROUP BY, ``*``/``t.*`` stand for the grouping columns (of ``t``), as in DAPHNE
+    (``SELECT * FROM f JOIN g ON ... GROUP BY f.b`` gives the column ``f.b``); DuckDB's
+    binder would reject the columns that are not grouped."""
+    select = _first_select(tree)
+    group = None if select is None else select.args.get("group")
+    if group is None or group.args.get("all") or any(
+            _star_scope(e) is not None and (e.args.get("except") or e.args.get("replace"))
+            for e in select.expressions):
+        return tree
+    sources = _sources(select, st.views)
+    keys = _group_keys(select, sources)
+    if not keys:
+        return tree
+    columns = _key_columns(keys, sources)
+    old = select.expressions
+    texts = _item_texts(st.query, len(old))
+    items, new_texts, changed = [], [], False
+    for k, expr in enumerate(old):
+        scope = _star_scope(expr)
+        chosen = [s for s in sources if scope is not None
+                  and (not scope or s.alias.lower() == scope.lower())]
+        picked = [c.copy() for alias, c in columns
+                  if any(s.alias == alias for s in chosen)]
+        if not chosen or not picked or any(s.view is None for s in chosen):
+            items.append(expr)
+            new_texts.append(texts[k] if texts is not None else "")
+            continue
+        items.extend(picked)
+        new_texts.extend(c.sql() for c in picked)  # columns are labelled table.col anyway
+        changed = True
+    if changed:
+        select.set("expressions", items)
+        st.texts = new_texts if texts is not None else None
+    return tree
+
+
 def expand_stars(tree: Any, st: _Planning) -> Any:
     """``*``/``t.*`` over views expanded; a label, origin and cast per select item."""
     st.select = _first_select(tree)
     if st.select is None:
         return tree
     st.sources = _sources(st.select, st.views)
-    texts = _item_texts(st.query, len(st.select.expressions))
+    texts = st.texts if st.texts is not None else _item_texts(st.query,
+                                                               len(st.select.expressions))
     items, st.labels = _expand_stars(st.select, st.sources, texts)
     st.select.set("expressions", items)
     st.origins = [_origin(e, st.sources) for e in items]
@@ -471,7 +541,7 @@ def internal_names(tree: Any, st: _Planning) -> Any:
 # The planning passes, in order: each takes the tree (a copy of the parsed query, tables
 # already checked) and returns the tree to hand on. tests/sql_plans/ holds their fixtures.
 PASSES: tuple[Callable[[Any, _Planning], Any], ...] = (
-    symmetric_between, expand_stars, enum_literals, type_literals, daphne_row_order,
+    symmetric_between, grouped_stars, expand_stars, enum_literals, type_literals, daphne_row_order,
     internal_names)
 
 

@@ -18,6 +18,7 @@ from hypothesis.extra import numpy as hnp
 from daphnelib._native.buffers import aligned_allocation
 from daphnelib.engine.kernels.elementwise import binary, if_else, matmul, outer, unary
 from daphnelib.engine.registry import lookup
+from daphnelib.engine.values import FrameValue
 from daphnelib.engine.valuetypes import (
     DTYPE_OF_VT,
     GENERALITY,
@@ -544,6 +545,21 @@ def test_if_else_casts_a_scalar_branch_to_the_matrix_branch_type() -> None:
     out = if_else(ro([[1, 0]], np.int64), ro([[1.5, 2.5]]), 0)
     assert out.dtype == np.float64
     np.testing.assert_array_equal(out, [[1.5, 0.0]])
+
+
+def test_if_else_chooses_between_frames_with_a_scalar_condition() -> None:
+    f = FrameValue([np.array([1, 2], dtype=np.int64)], ["a"])
+    g = FrameValue([np.array([0.5, 1.5]), np.array(["x", "y"], dtype=STRING_DTYPE)], ["b", "c"])
+    assert if_else(1, f, g) is f and if_else(0.0, f, g) is g
+    assert if_else(np.int64(-3), g, f) is g
+    with pytest.raises(TypeError, match="needs a scalar condition"):
+        if_else(ro([[1]], np.int64), f, g)
+    with pytest.raises(TypeError, match="needs a frame as the other operand"):
+        if_else(1, f, ro([[1.0]]))
+    with pytest.raises(TypeError, match="needs a frame as the other operand"):
+        if_else(0, 2.0, g)
+    with pytest.raises(TypeError, match="condition of '\\?:' must be numeric"):
+        if_else("yes", f, g)
 
 
 def test_if_else_with_a_scalar_condition_chooses() -> None:

@@ -237,6 +237,32 @@ def test_one_hot_keep_drop_expand() -> None:
     assert_matrix(ints, m([[0, 1], [1, 0]], np.int32))
 
 
+def test_one_hot_codes_strings_by_first_appearance_per_column() -> None:
+    x = readonly(np.array([["b", "q"], ["a", "q"], ["c", "p"], ["b", "p"]], dtype=STRING_DTYPE))
+    out = reorg.one_hot(x, m([[-1, 2]], np.int64))
+    assert out.dtype == np.int64
+    np.testing.assert_array_equal(out, [[0, 1, 0], [1, 1, 0], [2, 0, 1], [0, 0, 1]])
+    assert_matrix(reorg.one_hot(x, m([[3, 0]], np.int64)),
+                  m([[1, 0, 0], [0, 1, 0], [0, 0, 1], [1, 0, 0]], np.int64))
+    empty = reorg.one_hot(np.empty((0, 2), dtype=STRING_DTYPE), m([[-1, 2]], np.int64))
+    assert empty.shape == (0, 3) and empty.dtype == np.int64
+    with pytest.raises(ValueError, match=r"value 2 at \(2, 0\) must be an integer in \[0, 2\)"):
+        reorg.one_hot(x, m([[2, 0]], np.int64))
+
+
+@given(hnp.arrays(np.int8, hnp.array_shapes(min_dims=2, max_dims=2, max_side=6),
+                  elements=st.integers(0, 3)))
+def test_one_hot_string_codes_match_a_per_column_dictionary(cells: np.ndarray) -> None:
+    x = cells.astype(str).astype(STRING_DTYPE)
+    kept = reorg.one_hot(x, np.full((1, x.shape[1]), -1, dtype=np.int64))
+    want = np.empty(x.shape, dtype=np.int64)
+    for j in range(x.shape[1]):
+        seen: dict[str, int] = {}
+        want[:, j] = [seen.setdefault(str(v), len(seen)) for v in x[:, j]]
+    assert kept.dtype == np.int64
+    np.testing.assert_array_equal(kept, want)
+
+
 @pytest.mark.parametrize(
     ("x", "info", "exc", "match"),
     [(m([[3.0]]), m([[3]], np.int64), ValueError,
@@ -246,7 +272,9 @@ def test_one_hot_keep_drop_expand() -> None:
      (m([[NAN]]), m([[3]], np.int64), ValueError, "nan"),
      (m([[1.0]]), m([[-2]], np.int64), ValueError, "-1, 0 or positive"),
      (m([[1.0, 2.0]]), m([[2]], np.int64), ValueError, "1x2 row"),
-     (m([[1.0]]), m([[2.0]]), TypeError, "integer info")],
+     (m([[1.0]]), m([[2.0]]), TypeError, "integer info"),
+     (m([[1.0, 2.0]]), m([[0, 0]], np.int64), ValueError, "at least one non-zero entry"),
+     (np.empty((2, 0)), np.empty((1, 0), np.int64), ValueError, "at least one non-zero")],
 )
 def test_one_hot_errors(x: np.ndarray, info: np.ndarray, exc: type, match: str) -> None:
     with pytest.raises(exc, match=match):

@@ -27,6 +27,7 @@ import numpy as np
 from daphnelib._native import kernels as native
 from daphnelib.engine.printing import _cells, format_scalar
 from daphnelib.engine.registry import kernel
+from daphnelib.engine.values import FrameValue
 from daphnelib.engine.valuetypes import (
     DTYPE_OF_VT,
     SIZE_DTYPE,
@@ -516,8 +517,19 @@ def matmul(lhs: np.ndarray, rhs: np.ndarray) -> np.ndarray:
 def if_else(cond: Value, then: Value, other: Value) -> Value:
     """``cond ? then : other``: elementwise for a matrix condition (nonzero = true), else a choice.
 
-    With a matrix condition, then/else are matrices of its shape or scalars, of one VT.
+    With a matrix condition, then/else are matrices of its shape or scalars, of one VT. With a
+    scalar condition, then/else may also both be frames (the chosen one is the result).
     """
+    frames = [isinstance(v, FrameValue) for v in (then, other)]
+    if any(frames):
+        if isinstance(cond, (np.ndarray, FrameValue)):
+            raise TypeError("'?:' with frame operands needs a scalar condition")
+        if not all(frames):
+            raise TypeError("'?:' with a frame operand needs a frame as the other operand too "
+                            "(then/else of one data type)")
+        if vt_of(cond) == "str":
+            raise TypeError("the condition of '?:' must be numeric, got a string")
+        return then if cond else other
     t, vt_then, t_scalar = _operand(then)
     e, vt_else, e_scalar = _operand(other)
     if not isinstance(cond, np.ndarray):

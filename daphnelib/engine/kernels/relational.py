@@ -1,8 +1,9 @@
 """Joins beyond DAPHNE's inner join, and group-by aggregation, on frames.
 
 Registered here: ``leftOuterJoin``, ``rightOuterJoin``, ``fullOuterJoin``, ``leftSemiJoin``,
-``antiJoin`` (all ``op(lhs, rhs, lhsOn..., rhsOn...)``), ``groupSum`` (DAPHNE's
-``groupSum(frame, grpCol..., sumCol)``) and ``groupBy(frame, nKeys, key..., func, col, ...)``.
+``antiJoin`` (all ``op(lhs, rhs, lhsOn..., rhsOn...)``), DaphneDSL's ``semiJoin`` (keys and row
+positions), ``groupSum`` (DAPHNE's ``groupSum(frame, grpCol..., sumCol)``) and
+``groupBy(frame, nKeys, key..., func, col, ...)``.
 The ``innerJoin`` kernel (in ``kernels.frame``) runs :func:`run_join` too.
 
 Keys of any type become int64 arrays (integers as they are, floats as normalised bit patterns,
@@ -34,7 +35,7 @@ from daphnelib.engine.kernels.frame import _check_unique, take_rows
 from daphnelib.engine.logical import Logical
 from daphnelib.engine.registry import kernel
 from daphnelib.engine.values import FrameValue
-from daphnelib.engine.valuetypes import STRING_DTYPE, vt_of_dtype
+from daphnelib.engine.valuetypes import SIZE_DTYPE, STRING_DTYPE, vt_of_dtype
 
 NAT = np.iinfo(np.int64).min  # pandas' NaT and period-NA tick
 _TEMPORAL = ("datetime", "timedelta", "period")
@@ -308,6 +309,29 @@ def _join_kernel(op: str, how: str) -> None:
 for _op, _how in (("leftOuterJoin", "left"), ("rightOuterJoin", "right"),
                   ("fullOuterJoin", "full"), ("leftSemiJoin", "semi"), ("antiJoin", "anti")):
     _join_kernel(_op, _how)
+
+
+@kernel("semiJoin")
+def semi_join(lhs: FrameValue, rhs: FrameValue, lhs_on: Any, rhs_on: Any,
+              num_row_res: Any = -1) -> tuple[FrameValue, np.ndarray]:
+    """DaphneDSL's ``semiJoin(lhs, rhs, lhsOn, rhsOn[, numRowRes])``: the lhs key values that
+    have a match in rhs's key column, once per lhs row and in lhs order, as a one-column frame
+    labelled ``lhsOn``, and those rows' positions (n x 1, size type). ``numRowRes`` is only an
+    allocation hint, as for ``innerJoin``."""
+    for what, label in (("lhsOn", lhs_on), ("rhsOn", rhs_on)):
+        if not isinstance(label, str):
+            raise TypeError(f"semiJoin: {what} must be a column label (a string), got "
+                            f"{label!r}")
+    if not isinstance(lhs, FrameValue) or not isinstance(rhs, FrameValue):
+        raise TypeError("semiJoin: lhs and rhs must be frames")
+    if isinstance(num_row_res, np.ndarray) or vt_of_dtype(np.asarray(num_row_res).dtype) in (
+            "str", "bool") or num_row_res != int(num_row_res):
+        raise TypeError(f"semiJoin: numRowRes must be an integer, got {num_row_res!r}")
+    lk, rk, lvalid, rvalid = join_keys(lhs, rhs, [lhs_on], [rhs_on], "semiJoin")
+    rows, _ = native.join_positions(lk, rk, _bytes(lvalid), _bytes(rvalid), _HOW["semi"])
+    j = lhs.labels.index(lhs_on)
+    keys = take_rows(FrameValue([lhs.columns[j]], [lhs_on], [lhs.logical[j]]), rows)
+    return keys, rows.astype(SIZE_DTYPE).reshape(-1, 1)
 
 
 # ---------------------------------------------------------------------------------------------

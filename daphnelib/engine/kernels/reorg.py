@@ -201,20 +201,43 @@ def order(arg: Any, *args: Any) -> Any:
 # -- preprocessing -------------------------------------------------------------------------
 
 
+def _first_seen_codes(arg: np.ndarray) -> np.ndarray:
+    """Per column, each cell's code: the rank of its value by first appearance down the column
+    (si64, 0-based)."""
+    n, m = arg.shape
+    flat = arg.T.reshape(-1)  # column after column
+    _, ids = np.unique(flat, return_inverse=True)
+    width = int(ids.max()) + 1 if ids.size else 1
+    keys = np.repeat(np.arange(m, dtype=np.int64), n) * width + ids.reshape(-1)
+    distinct, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+    order = np.argsort(first, kind="stable")  # by column, then by first row
+    columns = distinct[order] // width
+    ranks = np.empty(distinct.size, dtype=np.int64)
+    ranks[order] = np.arange(distinct.size) - np.searchsorted(columns, columns)
+    return ranks[inverse.reshape(-1)].reshape(m, n).T
+
+
 @kernel("oneHot")
 def one_hot(arg: Any, info: Any) -> np.ndarray:
-    """Per column of ``arg``: info -1 keeps it, 0 drops it, k > 0 expands it into k 0/1 columns."""
+    """Per column of ``arg``: info -1 keeps it, 0 drops it, k > 0 expands it into k 0/1 columns.
+
+    A string matrix is encoded first, as DAPHNE does: each value becomes its code (si64, by
+    first appearance down its column), and the result holds codes and 0/1 columns.
+    """
     arg, info = matrix_arg("oneHot", "arg", arg), matrix_arg("oneHot", "info", info)
     if info.shape != (1, arg.shape[1]):
         raise ValueError(f"oneHot: info must be a 1x{arg.shape[1]} row (one entry per column of "
                          f"arg), got {_shape(info)}")
-    vt = vt_of_dtype(arg.dtype)
-    if not is_integral(vt_of_dtype(info.dtype)) or vt == "str":
-        raise TypeError(f"oneHot needs a numeric arg and an integer info, got {vt} and "
-                        f"{vt_of_dtype(info.dtype)}")
+    if not is_integral(vt_of_dtype(info.dtype)):
+        raise TypeError(f"oneHot needs an integer info, got {vt_of_dtype(info.dtype)}")
+    if vt_of_dtype(arg.dtype) == "str":
+        arg = _first_seen_codes(arg)
     spec = info[0].astype(np.int64)
     if (spec < -1).any():
         raise ValueError(f"oneHot: info values must be -1, 0 or positive, got {spec.min()}")
+    if not spec.any():
+        raise ValueError("oneHot: info needs at least one non-zero entry (DAPHNE rejects a "
+                         "result without columns)")
     widths = np.where(spec == -1, 1, spec)
     starts = np.cumsum(widths) - widths
     out = np.zeros((arg.shape[0], int(widths.sum())), dtype=arg.dtype)
