@@ -9,9 +9,9 @@
 
 Exit status as DAPHNE: 0 success, 1 parser error, 2 compile error, 3 execution error; errors
 go to stderr as ``[error]: <stage>: <message>``, so stdout holds exactly what the script
-prints. DAPHNE's performance and representation options (``--vec``,
-``--select-matrix-repr``, ``--columnar``, ``--libdir=DIR``, ``--num-threads=N``, ...) are
-accepted and ignored; ``--config=FILE`` contributes its ``daphnedsl_import_paths``.
+prints. ``--select-matrix-repr`` makes matrices CSR where DAPHNE would. DAPHNE's performance
+options (``--vec``, ``--columnar``, ``--libdir=DIR``, ``--num-threads=N``, ...) are accepted
+and ignored; ``--config=FILE`` contributes its ``daphnedsl_import_paths``.
 """
 
 from __future__ import annotations
@@ -119,12 +119,18 @@ def run_command(argv: Sequence[str]) -> int:
         if show_ir:
             sys.stdout.write(explain(lowered))
             return 0
-        execute(lowered)
+        execute(lowered, select_matrix_repr=_selects_matrix_repr(argv))
     except DaphneDSLError as exc:
         return report_error(exc)
     finally:
         sys.stdout.flush()
     return 0
+
+
+def _selects_matrix_repr(argv: Sequence[str]) -> bool:
+    """Whether DAPHNE's ``--select-matrix-repr`` (or its long alias) is among the options."""
+    return any(a.lstrip("-") in ("select-matrix-repr", "select-matrix-representations")
+               for a in argv if a.startswith("-"))
 
 
 def report_error(exc: Exception) -> int:

@@ -24,8 +24,9 @@ from daphnelib._native.buffers import aligned_allocation
 from daphnelib.engine.fusion import FUSED, Pipeline, fuse
 from daphnelib.engine.program import Instr, Program, Var, read_ids
 from daphnelib.engine.registry import lookup
+from daphnelib.engine.representation import builtin_of, select_representations, step_kernel
 from daphnelib.engine.rewrite import rewrite
-from daphnelib.engine.values import FrameValue
+from daphnelib.engine.values import CSRMatrix, FrameValue
 
 # A compiled step: kernel; per argument an env slot (int) or an object with get(env); the
 # output slot; the builtin's name; the slots that die here (cleared before the kernel runs);
@@ -78,12 +79,17 @@ class CompiledProgram:
         return len(self.steps)
 
 
-def compile_program(program: Program, *, optimize: bool = True) -> CompiledProgram:
+def compile_program(program: Program, *, optimize: bool = True,
+                    select_matrix_repr: bool = False) -> CompiledProgram:
     """Rewrite and fuse (unless ``optimize`` is False), resolve kernels, compute lifetimes.
 
     Value ``V<k>`` keeps slot ``k``; a block's parameters occupy the slots below its first
     instruction. The result (the last instruction's value) is never dropped.
+    ``select_matrix_repr`` makes results CSR where DAPHNE's ``--select-matrix-repr`` would
+    (``engine/representation.py``).
     """
+    if select_matrix_repr and program.instrs:
+        program = select_representations(program)
     if optimize and program.instrs:
         program = fuse(rewrite(program))
     instrs = program.instrs
@@ -108,9 +114,9 @@ def compile_program(program: Program, *, optimize: bool = True) -> CompiledProgr
             donors = tuple(k for k, a in enumerate(args) if a.id in dies and counts[a.id] == 1)
             fn: Callable[..., Any] = pipe
         else:
-            fn, args, donors = lookup(ins.op), ins.args, ()
+            fn, args, donors = step_kernel(ins.op, lookup), ins.args, ()
         keep = ins.out == result or ins.out in last
-        steps.append((fn, tuple(_compiled_arg(a) for a in args), ins.out, ins.op,
+        steps.append((fn, tuple(_compiled_arg(a) for a in args), ins.out, builtin_of(ins.op),
                       tuple(dying[i]), keep, donors))
     nslots = max(result, *last) + 1 if last else result + 1
     return CompiledProgram(steps, nslots, result)
@@ -150,7 +156,12 @@ def _steps(program: CompiledProgram, env: list[Any]) -> Any:
         for d in dies:
             env[d] = None
         try:
-            if donors:
+            if CSRMatrix in map(type, vals):
+                # Sparse operands: a CSR kernel, or the dense one on densified copies.
+                from daphnelib.engine.kernels.sparse import call
+
+                value = call(op, fn, vals)
+            elif donors:
                 # Two references (this list and getrefcount's argument): nothing else, not a
                 # view, a caller or another value, can see the buffer.
                 private = tuple(k for k in donors if sys.getrefcount(vals[k]) == 2)
