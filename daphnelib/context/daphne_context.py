@@ -125,6 +125,20 @@ class DaphneContext:
                                 shared_memory)
         return (node, mat.shape) if return_shape else node
 
+    def from_scipy(self, mat: Any, verbose: bool = False) -> Matrix:
+        """A matrix over a scipy sparse matrix or array, held as DAPHNE's CSRMatrix.
+
+        Zero-copy for a canonical CSR matrix (sorted column indexes, no duplicates) of a
+        dtype DAPHNE holds: the engine reads its ``data``, ``indices`` and ``indptr`` arrays.
+        Other formats (COO, CSC, ...) and dtypes are converted once (``verbose`` says so).
+        Needs scipy (``pip install daphnelib[sparse]``); runs on the embedded engine.
+        """
+        from daphnelib.interop.scipy import engine_csr
+
+        node = new_node(Matrix, self, "receiveFromNumpy", engine_csr(mat, verbose=verbose))
+        node._local_data = mat  # the node keeps the caller's arrays alive
+        return node
+
     def _input_node(self, value: Any, source: Any, shared_memory: bool) -> Any:
         """The one maker of input nodes: a Matrix over an engine buffer, or a Frame over a
         FrameValue, that interop made from ``source`` (array, tensor, DataFrame).

@@ -182,7 +182,7 @@ def _steps(program: CompiledProgram, env: list[Any]) -> Any:
 # -- programs cached by structure ---------------------------------------------------------------
 
 # Argument types that are a program's data (its input buffers), not part of its structure.
-_DATA = (np.ndarray, FrameValue)
+_DATA = (np.ndarray, CSRMatrix, FrameValue)
 # Literal types whose (type, repr) identifies them: 1, 1.0 and True differ, -0.0 and 0.0 too.
 _LITERALS = frozenset((bool, int, float, str, type(None)))
 _CACHE: dict[tuple, CompiledProgram] = {}

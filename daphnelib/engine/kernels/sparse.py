@@ -215,7 +215,7 @@ def _as_is(op: str) -> SparseKernel:
 
 
 # These take the CSR value as it is.
-for _op in ("print", "typeOf", "nrow", "ncol", "ncell", "saveDaphneLibResult"):
+for _op in ("print", "typeOf", "nrow", "ncol", "ncell", "saveDaphneLibResult", "receiveFromNumpy"):
     _KERNELS[_op] = _as_is(_op)
 del _op
 

@@ -271,18 +271,30 @@ class Matrix(ElementwiseOps, ShapedNode):
         asTensorFlow: bool = False,
         asPyTorch: bool = False,
         shape: tuple[int, ...] | None = None,
+        asScipy: bool = False,
     ) -> Any:
-        """Execute and return a 2-D numpy array (or a tensor with asPyTorch/asTensorFlow).
+        """Execute and return a 2-D numpy array (or a tensor with asPyTorch/asTensorFlow,
+        a ``scipy.sparse.csr_array`` with asScipy).
 
         The array views the engine's result buffer (no copy). When the result is an input
         passed straight through, the array is a read-only view of the caller's data.
+        A CSR result comes back with asScipy over its three arrays (no copy), else as a
+        dense array; a dense result with asScipy is compressed (a copy).
         ``type="files"`` moves the result through CSV + .meta files (a copy, exact values).
         """
-        if asPyTorch and asTensorFlow:
-            raise ValueError("ask for asPyTorch or asTensorFlow, not both")
+        if asPyTorch + asTensorFlow + asScipy > 1:
+            raise ValueError("ask for one of asPyTorch, asTensorFlow and asScipy, not several")
         if type not in ("shared memory", "files"):
             raise ValueError(f"type must be 'shared memory' or 'files', got {type!r}")
         value = self._evaluate(verbose)
+        if asScipy:
+            if shape is not None:
+                raise ValueError("shape cannot be combined with asScipy (a 2-D sparse matrix)")
+            from daphnelib.interop.scipy import to_scipy
+
+            return to_scipy(value if type == "shared memory" else
+                            self.daphne_context._through_files(_dense(value)))
+        value = _dense(value)
         if not isinstance(value, np.ndarray) or value.ndim != 2:
             # ``type`` is DaphneLib's keyword here, not the builtin.
             raise RuntimeError(f"internal error: matrix op {self._op!r} produced "
@@ -301,6 +313,13 @@ class Matrix(ElementwiseOps, ShapedNode):
 
             return to_tensorflow(arr, shape, verbose=verbose)
         return to_numpy(arr, shape, verbose=verbose)
+
+
+def _dense(value: Any) -> Any:
+    """A CSR result as a dense matrix (a copy); any other value as it is."""
+    from daphnelib.engine.values import CSRMatrix
+
+    return value.to_dense() if isinstance(value, CSRMatrix) else value
 
 
 def cast_node(node: OperationNode, dtype: str | None, vtype: str | None) -> Any:
