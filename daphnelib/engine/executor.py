@@ -80,18 +80,21 @@ class CompiledProgram:
 
 
 def compile_program(program: Program, *, optimize: bool = True,
-                    select_matrix_repr: bool = False) -> CompiledProgram:
+                    select_matrix_repr: bool = False, fusion: bool = True) -> CompiledProgram:
     """Rewrite and fuse (unless ``optimize`` is False), resolve kernels, compute lifetimes.
 
     Value ``V<k>`` keeps slot ``k``; a block's parameters occupy the slots below its first
     instruction. The result (the last instruction's value) is never dropped.
     ``select_matrix_repr`` makes results CSR where DAPHNE's ``--select-matrix-repr`` would
-    (``engine/representation.py``).
+    (``engine/representation.py``). ``fusion=False`` keeps elementwise ops apart (a program
+    over CSR inputs: the sparse kernels run op by op).
     """
     if select_matrix_repr and program.instrs:
         program = select_representations(program)
     if optimize and program.instrs:
-        program = fuse(rewrite(program))
+        program = rewrite(program)
+        if fusion:
+            program = fuse(program)
     instrs = program.instrs
     if not instrs:
         return CompiledProgram([], 0, 0)
@@ -209,7 +212,7 @@ def _structure(program: Program) -> tuple[tuple | None, list[Any]]:
             args = []
             for a in ins.args:
                 if isinstance(a, _DATA):
-                    args.append(_DATA)
+                    args.append(CSRMatrix if type(a) is CSRMatrix else _DATA)
                     data.append(a)
                 else:
                     args.append(_literal_key(a))
@@ -238,7 +241,8 @@ def compile_cached(program: Program) -> tuple[CompiledProgram, tuple[Any, ...]]:
     compiled = _CACHE.get(key)
     if compiled is None:
         first = max((ins.out for ins in program.instrs), default=-1) + 1
-        compiled = compile_program(_with_data_slots(program, first))
+        csr = any(type(d) is CSRMatrix for d in data)
+        compiled = compile_program(_with_data_slots(program, first), fusion=not csr)
         if len(_CACHE) >= _CACHE_SIZE:
             _CACHE.pop(next(iter(_CACHE)))  # the oldest entry
         _CACHE[key] = compiled

@@ -39,6 +39,9 @@ def engine_csr(mat: Any, *, verbose: bool = False) -> CSRMatrix:
                         f"{type(mat).__name__}")
     if mat.ndim != 2:
         raise ValueError(f"from_scipy needs a 2-D sparse matrix, got {mat.ndim}-D")
+    if mat.dtype.kind not in "biuf":
+        raise TypeError(f"from_scipy: sparse matrices of dtype {mat.dtype} are not supported; "
+                        "DAPHNE's CSR matrices hold numbers (int16/uint16/float16 widened)")
     if mat.format != "csr":
         note_copy(verbose, "sparse matrix", f"format {mat.format} -> csr")
         mat = sparse.csr_array(mat)
@@ -47,10 +50,6 @@ def engine_csr(mat: Any, *, verbose: bool = False) -> CSRMatrix:
         mat = mat.copy()
         mat.sum_duplicates()  # sorts the indexes too; the caller's matrix stays as it was
     values = to_engine(mat.data, verbose=verbose, what="sparse matrix values")
-    if values.dtype.metadata or values.dtype.kind not in "biuf":
-        raise TypeError(f"from_scipy: sparse matrices of dtype {mat.dtype} are not supported; "
-                        "DAPHNE's CSR matrices hold bool, int8/32/64, uint8/32/64 and "
-                        "float32/64")
     index = []
     for arr in (mat.indices, mat.indptr):
         if arr.dtype.newbyteorder("=") in _INDEX_DTYPES and arr.dtype.isnative:
