@@ -8,6 +8,7 @@ the frame kernels for ``cbind``, ``rbind`` and ``order``.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
@@ -393,10 +394,26 @@ def _same_matrix(lhs: Any, rhs: Any) -> bool:
         and lhs.__array_interface__["data"][0] == rhs.__array_interface__["data"][0])
 
 
+_MIRROR_BLOCK = 256
+
+
+@functools.cache
+def _strict_lower(n: int) -> np.ndarray:
+    return np.tri(n, n, -1, dtype=bool)
+
+
 def _mirror_upper(out: np.ndarray) -> np.ndarray:
-    """``out`` with its strict lower triangle overwritten by the upper one, in place."""
-    lower = np.tril_indices(out.shape[0], -1)
-    out[lower] = out.T[lower]
+    """``out`` with its strict lower triangle overwritten by the upper one, in place.
+
+    Block row by block row: the part left of the diagonal block is one transposed block
+    copy, and only the diagonal blocks need a mask (cached per block size).
+    """
+    n = out.shape[0]
+    for start in range(0, n, _MIRROR_BLOCK):
+        stop = min(start + _MIRROR_BLOCK, n)
+        out[start:stop, :start] = out[:start, start:stop].T
+        diag = out[start:stop, start:stop]
+        np.copyto(diag, diag.T.copy(), where=_strict_lower(stop - start))
     return out
 
 
