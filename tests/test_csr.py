@@ -260,3 +260,12 @@ def test_missing_scipy_names_the_extra(dc: DaphneContext, a: sp.csr_array,
     monkeypatch.setitem(sys.modules, "scipy.sparse", None)
     with pytest.raises(ImportError, match=r"pip install daphnelib\[sparse\]"):
         dc.from_scipy(a)
+
+
+def test_verbose_and_script_of_a_csr_input(dc: DaphneContext, a: sp.csr_array,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    x = dc.from_scipy(a)
+    assert (x * 2).compute(verbose=True).shape == a.shape
+    assert "CSR matrix input (60x40, from_scipy) has no DaphneDSL form" in capsys.readouterr().out
+    with pytest.raises(TypeError, match="runs on the embedded engine only"):
+        x.script()
