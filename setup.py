@@ -4,7 +4,7 @@ import numpy as np
 from Cython.Build import cythonize
 from setuptools import Extension, setup
 
-NATIVE_MODULES = ("buffers", "kernels", "relational", "foreign", "sparse_rand")
+NATIVE_MODULES = ("buffers", "kernels", "relational", "foreign", "strings", "sparse_rand")
 
 extensions = [
     Extension(

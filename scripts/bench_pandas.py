@@ -5,7 +5,11 @@
 The workloads of ``asv_benches/bench_pandas.py``: ``from_pandas(df)`` and the round trip
 ``from_pandas(df).compute()`` for float64 frames of 1 to 10,000 columns and 1e3 / 1e6 rows
 (up to 1e8 cells), next to ``pyarrow.Table.from_pandas(df)`` and its ``.to_pandas()``;
-medians and the ratio ours/pyarrow. Then, from ``asv_benches/bench_memory.py``, how far the
+medians and the ratio ours/pyarrow. Then the round trip of a 1e6-row pandas ``str`` column
+(``asv_benches/bench_arrow.py``'s ``strings`` workload: Arrow buffers to numpy ``StringDType``
+and back in native code) against pyarrow's own conversion of those buffers to a numpy string
+array and back, and against ``Table.from_pandas(df).to_pandas()``, which passes the Arrow
+column through unconverted. Then, from ``asv_benches/bench_memory.py``, how far the
 resident set rises during a round trip of a 1 GiB numpy array, DataFrame and tensor (about 0
 MiB: nothing is copied) next to the library's own copy of it. ``--quick``: inputs up to
 1e7 cells and 64 MiB, 3 repeats.
@@ -53,6 +57,16 @@ def main() -> None:
                 ref = median_seconds(fns["pyarrow"][step], repeat)
                 print(f"{ncol:>8,d} {nrow:>10,d} {step:>10s} {ours * 1e3:8.3f}ms "
                       f"{ref * 1e3:8.3f}ms {ours / ref:9.3f}", flush=True)
+
+    from asv_benches.bench_arrow import workloads as arrow_workloads
+
+    rows = 10**5 if args.quick else 10**6
+    fns = arrow_workloads("strings", rows)
+    ours, ref, passthrough = (median_seconds(fns[e], repeat)
+                              for e in ("pandas", "pyarrow_numpy", "pyarrow"))
+    print(f"\nstr column of {rows:,d} rows, round trip: ours {ours * 1e3:.2f} ms, pyarrow's "
+          f"numpy conversion {ref * 1e3:.2f} ms (ratio {ours / ref:.3f}), pyarrow's "
+          f"pass-through {passthrough * 1e3:.2f} ms (ratio {ours / passthrough:.1f})")
 
     nbytes = 64 * 2**20 if args.quick else 2**30
     print(f"\nresident set growth during a round trip of a {nbytes / 2**20:,.0f} MiB input")

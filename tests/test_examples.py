@@ -18,6 +18,11 @@ EXAMPLES_DIR = pathlib.Path(__file__).resolve().parent.parent / "examples"
 # file -> (optional modules it needs, lines its output must contain)
 EXAMPLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "demo.py": ((), ("df3 == pd.concat([df, df2], axis=1), and df is unchanged",)),
+    "arrow_polars_dlpack.py": (("pyarrow", "polars", "torch"), (
+        "price comes back as the very same buffer: True",
+        "polars frame: (3, 3)",
+        "torch.from_dlpack(Y).shape: (2, 3, 2, 2)",
+        "two results from one run: True")),
     "numpy_zero_copy.py": ((), (
         "pass-through shares memory with the input: True",
         "pass-through is writeable: False",

@@ -10,14 +10,15 @@ from typing import Any
 
 from daphnelib.backends.base import Backend
 
-# name -> (module, class). "auto" is the Dask backend too (issue 14 decides per op what runs
-# on the cluster); it may tell the two apart by adding a default option here.
+# name -> (module, class). "auto" is the Dask backend deciding per op what runs on the cluster.
 _BACKENDS: dict[str, tuple[str, str]] = {
     "embedded": ("daphnelib.backends.embedded", "EmbeddedBackend"),
     "daphne": ("daphnelib.backends.daphne", "DaphneBackend"),
     "dask": ("daphnelib.backends.dask", "DaskBackend"),
     "auto": ("daphnelib.backends.dask", "DaskBackend"),
 }
+# Options a name implies (the caller's options win).
+_DEFAULT_OPTIONS: dict[str, dict[str, Any]] = {"auto": {"placement": "auto"}}
 
 
 def resolve_backend(spec: str | Backend = "embedded", **options: Any) -> Backend:
@@ -39,7 +40,7 @@ def resolve_backend(spec: str | Backend = "embedded", **options: Any) -> Backend
     module, cls_name = entry
     cls = getattr(importlib.import_module(module), cls_name)
     try:
-        return cls(**options)
+        return cls(**{**_DEFAULT_OPTIONS.get(spec, {}), **options})
     except TypeError as exc:
         exc.add_note(f"(options of the {spec!r} backend)")
         raise

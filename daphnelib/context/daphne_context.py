@@ -202,6 +202,28 @@ class DaphneContext:
         value = frame_value_from_pandas(df, keepIndex=keepIndex, verbose=verbose)
         return self._input_node(value, df, shared_memory)
 
+    def from_dask(self, collection: Any, verbose: bool = False) -> Matrix | Frame:
+        """A matrix over a ``dask.array`` (or a frame over a dask DataFrame).
+
+        With the Dask backend the array stays on the cluster: nothing is computed or gathered
+        until a result is asked for. Other backends compute it here (one gather). A dask
+        DataFrame is gathered into pandas and enters as ``from_pandas`` does (frames run
+        locally on every backend).
+        """
+        from daphnelib.interop import dask as dask_interop
+
+        if dask_interop.is_dask_dataframe(collection):
+            return self.from_pandas(collection.compute(), verbose=verbose)
+        arr = dask_interop.matrix_blocks(collection)
+        if self.backend.name == "dask":
+            node = new_node(Matrix, self, "receiveFromNumpy", arr)
+            node._local_data = collection
+            return node
+        if verbose:
+            print(f"daphnelib: gathering a {arr.shape[0]}x{arr.shape[1]} dask array for the "
+                  f"{self.backend.name} backend")
+        return self.from_numpy(np.asarray(arr.compute()), verbose=verbose)
+
     def from_pytorch(
         self, tensor: Any, shared_memory: bool = True, verbose: bool = False,
         return_shape: bool = False,
@@ -210,7 +232,7 @@ class DaphneContext:
         from daphnelib.interop.torch import engine_input
 
         buf, shape = engine_input(tensor, verbose=verbose)
-        node = self._input_node(buf, tensor, shared_memory)
+        node = self._input_node(buf, tensor, shared_memory)._with_tensor_shape(tuple(shape))
         return (node, shape) if return_shape else node
 
     def from_tensorflow(
@@ -221,8 +243,77 @@ class DaphneContext:
         from daphnelib.interop.tensorflow import engine_input
 
         buf, shape = engine_input(tensor, verbose=verbose)
-        node = self._input_node(buf, tensor, shared_memory)
+        node = self._input_node(buf, tensor, shared_memory)._with_tensor_shape(tuple(shape))
         return (node, shape) if return_shape else node
+
+    def from_arrow(self, obj: Any, verbose: bool = False) -> Frame | Matrix:
+        """A frame (or matrix) over anything speaking the Arrow PyCapsule interface.
+
+        ``obj`` has ``__arrow_c_stream__`` or ``__arrow_c_array__``: a pyarrow Table,
+        RecordBatch or Array, a polars DataFrame or Series, a DuckDB relation, a nanoarrow
+        array, a pandas DataFrame... A table becomes a frame; a plain array an n x 1 matrix
+        and a ``fixed_size_list<k>`` array an n x k one. Fixed-width columns without nulls
+        enter as read-only views of the Arrow buffers (no copy); nulls become masks, dictionaries
+        categoricals, timestamps keep unit and time zone, strings are converted once in native
+        code, decimals are refused (``docs/exchange.md``). ``verbose`` names every copy.
+        pyarrow (the ``arrow`` extra) imports the capsules.
+        """
+        from daphnelib.interop.arrow import (
+            frame_value_from_arrow,
+            import_arrow,
+            is_table,
+            matrix_from_arrow,
+        )
+
+        arr = import_arrow(obj)
+        if is_table(arr):
+            return self._input_node(frame_value_from_arrow(arr, verbose=verbose), arr, True)
+        return self._input_node(matrix_from_arrow(arr, verbose=verbose), arr, True)
+
+    def from_polars(self, df: Any, verbose: bool = False) -> Frame | Matrix:
+        """A frame over a polars DataFrame (a matrix for a Series), through Arrow.
+
+        Numeric columns without nulls are not copied; polars' ``string_view`` columns are
+        converted once. See :meth:`from_arrow`.
+        """
+        from daphnelib.interop.polars import check_polars
+
+        check_polars(df)
+        return self.from_arrow(df, verbose=verbose)
+
+    def from_dlpack(self, obj: Any, verbose: bool = False,
+                    return_shape: bool = False) -> Matrix | tuple[Matrix, tuple[int, ...]]:
+        """A matrix over any object with ``__dlpack__`` (numpy, torch, TensorFlow, JAX, ...).
+
+        DLPack 1.x capsules are asked for first; the buffer is viewed read-only (no copy)
+        when its dtype is one DAPHNE holds and it is C-contiguous. Memory on another device
+        is copied to the host once (``verbose`` says so). The matrix is ``(shape[0], -1)``
+        and keeps the tensor's shape for tensor exports (see :class:`Matrix`);
+        ``return_shape=True`` also returns that shape.
+        """
+        from daphnelib.interop.dlpack import dlpack_input
+
+        buf, shape = dlpack_input(obj, verbose=verbose)
+        node = self._input_node(buf, obj, True)._with_tensor_shape(shape)
+        return (node, shape) if return_shape else node
+
+    # -- several results in one run -----------------------------------------------------------
+    def compute(self, *nodes: OperationNode, verbose: bool = False) -> tuple:
+        """Compute several nodes in one run; their shared sub-DAG is computed once.
+
+        Returns a tuple with what each node's own ``compute()`` returns (arrays for matrices,
+        DataFrames for frames, scalars, None for side-effect nodes such as ``print``).
+        DaphneLib computes each root separately and recomputes shared work.
+        """
+        from daphnelib.operator.operation_node import evaluate_many
+
+        if not nodes or not all(isinstance(n, OperationNode) for n in nodes):
+            raise TypeError("compute needs one or more daphnelib nodes, got "
+                            f"{[type(n).__name__ for n in nodes]}")
+        if any(n.daphne_context is not self for n in nodes):
+            raise ValueError("compute: every node must come from this DaphneContext")
+        values = evaluate_many(nodes, verbose)
+        return tuple(n._convert(v, verbose=verbose) for n, v in zip(nodes, values, strict=True))
 
     # -- generators -------------------------------------------------------------------------
     def fill(self, arg: Any, rows: Any, cols: Any) -> Matrix:

@@ -55,8 +55,25 @@ from typing import Any
 
 import numpy as np
 
-NO_LABEL: Any = type("NoLabel", (), {"__repr__": lambda self: "NO_LABEL"})()
-INT_LABEL: Any = type("IntLabel", (), {"__repr__": lambda self: "INT_LABEL"})()
+
+class _Marker:
+    """A label marker compared by identity; unpickles as the same module-level object, so
+    records keep their meaning on Dask workers."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return self.name
+
+    def __reduce__(self) -> str:
+        return self.name
+
+
+NO_LABEL: Any = _Marker("NO_LABEL")
+INT_LABEL: Any = _Marker("INT_LABEL")
 
 
 @dataclass(frozen=True, slots=True, eq=False)

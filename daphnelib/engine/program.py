@@ -10,6 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
+# The op whose value is the tuple of its arguments' values: the end of a control-flow block,
+# and of a program with several roots (``DaphneContext.compute(a, b, c)``).
+RESULTS_OP = "results"
+
 
 class Kind(Enum):
     """What an op produces (DaphneLib's OutputType)."""

@@ -1,37 +1,358 @@
-"""Engine frames as Arrow tables (used to hand frames to DuckDB without copying them).
+"""Arrow <-> engine values, both ways, over Arrow's buffers (pyarrow is imported lazily).
 
-Plain numeric columns become Arrow arrays over the engine's buffers (zero-copy; NaN stays a
-value, as in DAPHNE, not a null). Strings are converted once (Arrow's layout differs from
-numpy's ``StringDType``). Columns with a logical type go through their pandas form, so
-nullable columns arrive with a validity bitmap, categoricals as dictionaries and datetimes
-with their unit and time zone; widened, sparse and period columns go as their engine values
-(the caller restores their dtype).
+Ingress (:func:`frame_value_from_arrow`, :func:`matrix_from_arrow`): anything that speaks the
+Arrow PyCapsule interface (``__arrow_c_stream__`` or ``__arrow_c_array__``: pyarrow, polars,
+DuckDB, nanoarrow, pandas) is imported with pyarrow and each column becomes an engine column
+plus a logical record, in the form :mod:`daphnelib.engine.logical` describes:
+
+================================= ======================================= ==============
+Arrow type                        engine column                           copy
+================================= ======================================= ==============
+int8/32/64, uint8/32/64,          a read-only view of the values buffer   none
+float32/64, no nulls
+int16, uint16, float16            widened (si32/ui32/f32), "numpy" record  one
+the same with nulls               values view + "masked" record (mask)     mask only
+bool                              unpacked bytes (Arrow packs bits)        one
+string, large_string, string_view ``StringDType`` (native, no objects)     one (view: two)
+dictionary                        codes + "category" record                nulls: one
+timestamp(unit, tz), duration     int64 ticks + "datetime"/"timedelta"     nulls: one
+pandas.period (an extension type) int64 ordinals + "period" record          nulls: one
+decimal, nested, binary, ...      refused with a TypeError                 -
+================================= ======================================= ==============
+
+A table of several chunks is combined once first (Arrow's own concatenation).
+
+Egress (:func:`arrow_column`, :func:`table_from_frame`, :func:`matrix_array`): plain numeric
+columns become Arrow arrays over the engine's buffers (no copy; NaN stays a value, as in
+DAPHNE, not a null); masks become validity bitmaps, categoricals dictionary arrays, datetimes
+timestamps with their unit and time zone, strings ``large_string`` (built natively). A matrix
+is a primitive array when it has one column, else a ``fixed_size_list`` of its rows over the
+same buffer.
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pyarrow as pa
 
+from daphnelib._optional import import_optional
+from daphnelib.engine.logical import Logical
 from daphnelib.engine.values import FrameValue
+from daphnelib.interop.numpy import note_copy, to_engine
 
-# Logical kinds handed over as their engine values: widened numbers (Arrow's float16 is not
-# widely supported), densified sparse columns and period ordinals.
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+# Logical kinds handed to DuckDB as their engine values (see column_array).
 _AS_VALUES = (None, "numpy", "sparse", "period")
 
 
-def column_array(col: np.ndarray, record: Any, label: str) -> pa.Array:
-    """One engine column (with its logical record, or None) as an Arrow array."""
-    if record is None or record.kind in _AS_VALUES:
-        return pa.array(col)
-    from daphnelib.interop.pandas import to_pandas
+def _pa(what: str) -> Any:
+    return import_optional("pyarrow", "arrow", what)
 
-    series = to_pandas(FrameValue([col], [label], [record], nrow=len(col))).iloc[:, 0]
+
+# ---------------------------------------------------------------------------------------------
+# Importing foreign objects
+# ---------------------------------------------------------------------------------------------
+
+def import_arrow(obj: Any, what: str = "from_arrow") -> pa.Array | pa.ChunkedArray:
+    """The pyarrow (chunked) array of an object speaking the Arrow PyCapsule interface."""
+    pa = _pa(what)
+    if isinstance(obj, (pa.Array, pa.ChunkedArray)):
+        return obj
+    if hasattr(obj, "__arrow_c_stream__"):
+        return pa.chunked_array(obj)
+    if hasattr(obj, "__arrow_c_array__"):
+        return pa.array(obj)
+    raise TypeError(f"{what} needs an object with __arrow_c_stream__ or __arrow_c_array__ "
+                    f"(pyarrow, polars, DuckDB, nanoarrow...), got {type(obj).__name__}")
+
+
+def is_table(arr: pa.Array | pa.ChunkedArray) -> bool:
+    """Whether an imported Arrow object is table-like (a struct of columns: a frame)."""
+    return _pa("from_arrow").types.is_struct(arr.type)
+
+
+def _single(arr: pa.Array | pa.ChunkedArray, verbose: bool, what: str) -> pa.Array:
+    """One contiguous array: a chunked array of several chunks is combined (one copy)."""
+    pa = _pa(what)
+    if isinstance(arr, pa.Array):
+        return arr
+    if arr.num_chunks == 1:
+        return arr.chunk(0)
+    if arr.num_chunks > 1:
+        note_copy(verbose, what, f"combining {arr.num_chunks} Arrow chunks")
+    return arr.combine_chunks()
+
+
+# ---------------------------------------------------------------------------------------------
+# Ingress
+# ---------------------------------------------------------------------------------------------
+
+def validity_mask(arr: pa.Array) -> np.ndarray | None:
+    """``arr``'s missing rows as a bool mask (True = missing), or None without nulls."""
+    if arr.null_count == 0:
+        return None
+    bitmap = np.frombuffer(arr.buffers()[0], dtype=np.uint8)
+    bits = np.unpackbits(bitmap, count=arr.offset + len(arr), bitorder="little")
+    return bits[arr.offset:] == 0
+
+
+def _values(arr: pa.Array, dtype: np.dtype) -> np.ndarray:
+    """A numpy view of a fixed-width array's values buffer (its rows only, no copy)."""
+    view = np.frombuffer(arr.buffers()[1], dtype=dtype, count=len(arr),
+                         offset=arr.offset * dtype.itemsize)
+    view.flags.writeable = False
+    return view
+
+
+def strings_from_arrow(arr: pa.Array) -> tuple[np.ndarray, np.ndarray | None]:
+    """A string/large_string/string_view array as a ``StringDType`` column and its mask."""
+    from daphnelib._native.strings import strings_from_arrow as unpack
+
+    pa = _pa("strings_from_arrow")
+    if pa.types.is_string_view(arr.type):  # views -> offsets, in Arrow's own C++ code
+        arr = arr.cast(pa.large_string())
+    validity, offsets, data = arr.buffers()
+    width = np.dtype(np.int64 if pa.types.is_large_string(arr.type) else np.int32)
+    offs = np.frombuffer(offsets, dtype=width, count=len(arr) + 1,
+                         offset=arr.offset * width.itemsize) if len(arr) else \
+        np.zeros(1, width)
+    data_view = np.frombuffer(data, dtype=np.uint8) if data is not None and data.size else \
+        np.zeros(0, np.uint8)
+    bitmap = np.frombuffer(validity, dtype=np.uint8) if arr.null_count else None
+    values = unpack(offs, data_view, bitmap, arr.offset)
+    values.flags.writeable = False
+    return values, validity_mask(arr)
+
+
+def _pandas_numeric(dtype: np.dtype) -> Any:
+    """The nullable pandas dtype of values of numpy ``dtype`` (Int64, Float32, boolean...).
+
+    pandas has no Float16: float16 values with nulls are Float32 (they travel widened).
+    """
+    import pandas as pd
+
+    if dtype == np.float16:
+        dtype = np.dtype(np.float32)
+    return pd.api.types.pandas_dtype(
+        "boolean" if dtype.kind == "b" else
+        {"i": "Int", "u": "UInt", "f": "Float"}[dtype.kind] + str(dtype.itemsize * 8))
+
+
+class _Ingress:
+    """One Arrow import: reports copies (verbose) and names columns in errors."""
+
+    def __init__(self, verbose: bool) -> None:
+        self.verbose = verbose
+
+    def copied(self, name: str, why: str) -> None:
+        if self.verbose:
+            sys.stdout.write(f"daphnelib: from_arrow copies column {name!r} once ({why})\n")
+
+    def column(self, arr: pa.Array, name: str) -> tuple[np.ndarray, Logical | None]:
+        """One Arrow array as an engine column and its logical record (see module doc)."""
+        pa = _pa("from_arrow")
+        t = arr.type
+        if pa.types.is_dictionary(t):
+            return self.dictionary(arr, name)
+        if pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_string_view(t):
+            self.copied(name, f"{t} -> StringDType")
+            values, mask = strings_from_arrow(arr)
+            if mask is None:
+                return values, None
+            from daphnelib.interop.pandas import default_string_dtype
+
+            return values, Logical("string", default_string_dtype(), mask=mask)
+        if pa.types.is_timestamp(t) or pa.types.is_duration(t):
+            return self.ticks(arr, name)
+        if isinstance(t, pa.ExtensionType) and t.extension_name == "pandas.period":
+            return self.periods(arr, name)
+        if pa.types.is_boolean(t) or pa.types.is_integer(t) or pa.types.is_floating(t):
+            return self.numeric(arr, name)
+        if pa.types.is_decimal(t):
+            raise TypeError(f"from_arrow: column {name!r} is {t}; DAPHNE has no decimal type, "
+                            "and converting would round: cast it to float64 or string first")
+        raise TypeError(f"from_arrow: column {name!r} has Arrow type {t}, which daphnelib cannot "
+                        "exchange (it takes numbers, bool, strings, dictionaries, timestamps "
+                        "and durations)")
+
+    def numeric(self, arr: pa.Array, name: str) -> tuple[np.ndarray, Logical | None]:
+        dtype = np.dtype(arr.type.to_pandas_dtype())
+        mask = validity_mask(arr)
+        if dtype.kind == "b":  # bit-packed in Arrow: unpack once (nulls read as False)
+            self.copied(name, "bool bits -> bytes")
+            bits = np.unpackbits(np.frombuffer(arr.buffers()[1], dtype=np.uint8),
+                                 count=arr.offset + len(arr), bitorder="little")
+            values = bits[arr.offset:].view(np.bool_)
+            values.flags.writeable = False
+        else:
+            values = _values(arr, dtype)
+        engine = to_engine(values, what=f"column {name!r}")
+        if engine.dtype != dtype:
+            self.copied(name, f"{dtype} -> {engine.dtype}")
+        if mask is not None:
+            return engine, Logical("masked", _pandas_numeric(dtype), mask=mask)
+        return engine, None if engine.dtype == dtype else Logical("numpy", dtype)
+
+    def ticks(self, arr: pa.Array, name: str) -> tuple[np.ndarray, Logical]:
+        import pandas as pd
+
+        pa = _pa("from_arrow")
+        t = arr.type
+        ticks = _values(arr, np.dtype(np.int64))
+        mask = validity_mask(arr)
+        if mask is not None:  # NaT is int64's minimum in numpy and pandas
+            self.copied(name, "nulls -> NaT")
+            ticks = np.where(mask, np.iinfo(np.int64).min, ticks)
+            ticks.flags.writeable = False
+        if pa.types.is_duration(t):
+            dtype = np.dtype(f"m8[{t.unit}]")
+            return ticks, Logical("timedelta", dtype, extra=dtype)
+        numpy_dtype = np.dtype(f"M8[{t.unit}]")
+        dtype = numpy_dtype if t.tz is None else pd.DatetimeTZDtype(t.unit, t.tz)
+        return ticks, Logical("datetime", dtype, extra=numpy_dtype)
+
+    def periods(self, arr: pa.Array, name: str) -> tuple[np.ndarray, Logical]:
+        """pandas' period extension type (what pyarrow makes of a PeriodArray): ordinals."""
+        import pandas as pd
+
+        ordinals = _values(arr.storage, np.dtype(np.int64))
+        mask = validity_mask(arr.storage)
+        if mask is not None:  # NaT is int64's minimum for periods too
+            self.copied(name, "nulls -> NaT")
+            ordinals = np.where(mask, np.iinfo(np.int64).min, ordinals)
+            ordinals.flags.writeable = False
+        return ordinals, Logical("period", pd.PeriodDtype(arr.type.freq))
+
+    def dictionary(self, arr: pa.Array, name: str) -> tuple[np.ndarray, Logical]:
+        import pandas as pd
+
+        index_type = np.dtype(arr.indices.type.to_pandas_dtype())
+        codes = _values(arr.indices, index_type)
+        mask = validity_mask(arr)
+        if mask is not None or index_type.kind == "u" or index_type.char not in "bil":
+            self.copied(name, "dictionary indices -> codes with -1 for nulls")
+            # signed codes DAPHNE holds keep their width; others widen (uint may be >= 2**31)
+            wide = index_type if index_type.char in "bil" else \
+                np.int64 if index_type.itemsize > 2 else np.int32
+            codes = codes.astype(wide)
+            if mask is not None:
+                codes[mask] = -1
+            codes.flags.writeable = False
+        dictionary = arr.dictionary
+        if dictionary.null_count:
+            raise ValueError(f"from_arrow: dictionary column {name!r} has a null category; "
+                             "pandas categories cannot hold one")
+        categories = pd.Index(dictionary.to_pandas(), copy=False)
+        dtype = pd.CategoricalDtype(categories, ordered=arr.type.ordered)
+        return codes, Logical("category", dtype, extra=dtype.categories)
+
+
+def frame_value_from_arrow(obj: Any, *, verbose: bool = False) -> FrameValue:
+    """The engine frame of a table-like Arrow object (its columns are the frame's)."""
+    pa = _pa("from_arrow")
+    arr = import_arrow(obj)
+    if not pa.types.is_struct(arr.type):
+        raise TypeError(f"from_arrow: a frame needs a table or record batch (a struct of "
+                        f"columns), got an Arrow array of {arr.type}")
+    struct = _single(arr, verbose, "table")
+    if struct.null_count:
+        raise ValueError("from_arrow: the table's rows themselves are null (a struct array "
+                         "with a validity bitmap); DAPHNE frames have no null rows")
+    names = [struct.type.field(i).name for i in range(struct.type.num_fields)]
+    conv = _Ingress(verbose)
+    columns, logical = [], []
+    for i, name in enumerate(names):
+        col, record = conv.column(struct.field(i), name)
+        columns.append(col)
+        logical.append(record)
+    return FrameValue(columns, names, logical, nrow=len(struct))
+
+
+def matrix_from_arrow(obj: Any, *, verbose: bool = False) -> np.ndarray:
+    """The engine matrix of an Arrow array: n x 1, or n x k for a ``fixed_size_list<k>``."""
+    pa = _pa("from_arrow")
+    arr = _single(import_arrow(obj), verbose, "array")
+    width = 1
+    if pa.types.is_fixed_size_list(arr.type):
+        width = arr.type.list_size
+        if arr.null_count:
+            raise ValueError("from_arrow: a matrix's rows cannot be null")
+        arr = arr.flatten()
+    if arr.null_count or not (pa.types.is_integer(arr.type) or pa.types.is_floating(arr.type)
+                              or pa.types.is_boolean(arr.type) or pa.types.is_string(arr.type)
+                              or pa.types.is_large_string(arr.type)
+                              or pa.types.is_string_view(arr.type)):
+        raise TypeError(f"from_arrow: an Arrow array of {arr.type}"
+                        f"{' with nulls' if arr.null_count else ''} is no matrix; wrap it in a "
+                        "table (pa.table({'x': arr})) to get a frame, which holds nulls and "
+                        "logical types")
+    col, record = _Ingress(verbose).column(arr, "values")
+    if record is not None and record.kind == "numpy":  # int16/uint16/float16: tag the carrier
+        from daphnelib.interop.dlpack import carrier_dtype
+
+        col = col.view(carrier_dtype(str(record.dtype)))
+    return col.reshape(-1, width)
+
+
+# ---------------------------------------------------------------------------------------------
+# Egress
+# ---------------------------------------------------------------------------------------------
+
+def strings_to_arrow(values: np.ndarray, mask: np.ndarray | None = None) -> pa.Array:
+    """A 1-D ``StringDType`` array as an Arrow ``large_string`` array (nulls where ``mask``)."""
+    from daphnelib._native.strings import strings_to_arrow as pack
+
+    pa = _pa("strings_to_arrow")
+    offsets, data = pack(values)
+    validity = None
+    if mask is not None and mask.any():
+        validity = pa.py_buffer(np.packbits(~mask, bitorder="little"))
+    return pa.Array.from_buffers(pa.large_string(), len(values),
+                                 [validity, pa.py_buffer(offsets), pa.py_buffer(data)])
+
+
+def arrow_column(col: np.ndarray, record: Logical | None) -> pa.Array:
+    """One engine column with its record (or None) as the Arrow array of its logical type."""
+    pa = _pa("to Arrow")
+    kind = None if record is None else record.kind
+    if col.dtype.kind == "T":
+        return strings_to_arrow(col, record.mask if kind == "string" else None)
+    if kind is None:
+        return pa.array(col)
+    if kind == "numpy":  # a widened int16/uint16/float16 column gets its own type back
+        return pa.array(col.astype(record.dtype))
+    if kind == "masked":
+        return pa.array(col.astype(record.dtype.numpy_dtype, copy=False), mask=record.mask)
+    if kind in ("datetime", "timedelta"):
+        nat = col == np.iinfo(np.int64).min
+        dtype = record.dtype
+        unit = np.datetime_data(record.extra)[0]
+        atype = (pa.duration(unit) if kind == "timedelta" else
+                 pa.timestamp(unit, getattr(dtype, "tz", None)))
+        return pa.array(col, type=pa.int64(), mask=nat if nat.any() else None).view(atype)
+    if kind == "category":
+        codes = col
+        indices = pa.array(codes, mask=codes < 0 if (codes < 0).any() else None)
+        return pa.DictionaryArray.from_arrays(indices, pa.array(record.extra),
+                                              ordered=bool(record.dtype.ordered))
+    # period and sparse: the pandas array (pandas gives periods their Arrow extension type)
+    from daphnelib.interop.pandas import restore_column
+
+    return pa.array(restore_column(col, record))
+
+
+def column_array(col: np.ndarray, record: Any, label: str) -> pa.Array:
+    """One engine column as an Arrow array for DuckDB (widened/sparse/period as values)."""
+    pa = _pa("SQL")
+    if record is None or record.kind in _AS_VALUES:
+        return strings_to_arrow(col) if col.dtype.kind == "T" else pa.array(col)
     try:
-        arr = pa.array(series)
+        arr = arrow_column(col, record)
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as exc:
         raise TypeError(f"column {label!r} ({record.describe()}) cannot be handed to Arrow: "
                         f"{exc}") from None
@@ -40,13 +361,40 @@ def column_array(col: np.ndarray, record: Any, label: str) -> pa.Array:
     return arr
 
 
-def table_from_frame(frame: FrameValue, names: Sequence[str],
-                     extra: dict[str, np.ndarray] | None = None) -> pa.Table:
-    """The frame as an Arrow table with column names ``names`` (and ``extra`` columns)."""
-    arrays = [column_array(c, r, lbl)
+def table_from_frame(frame: FrameValue, names: Sequence[str] | None = None,
+                     extra: dict[str, np.ndarray] | None = None, *,
+                     exact: bool = False) -> pa.Table:
+    """The frame as an Arrow table with column names ``names`` (default: its labels).
+
+    ``exact=True`` gives every column its logical type (``arrow_column``); otherwise the
+    DuckDB form (``column_array``). ``extra`` columns are appended as they are.
+    """
+    pa = _pa("to Arrow")
+    convert = (lambda c, r, _lbl: arrow_column(c, r)) if exact else column_array
+    arrays = [convert(c, r, lbl)
               for c, r, lbl in zip(frame.columns, frame.logical, frame.labels, strict=True)]
-    names = list(names)
+    names = list(frame.labels if names is None else names)
     for name, values in (extra or {}).items():
         arrays.append(pa.array(values))
         names.append(name)
+    if not arrays:  # Arrow tables without columns have no rows
+        return pa.table({})
     return pa.Table.from_arrays(arrays, names=names)
+
+
+def matrix_array(arr: np.ndarray) -> pa.Array:
+    """A 2-D engine matrix as an Arrow array over its buffer (see the module doc)."""
+    pa = _pa("to Arrow")
+    from daphnelib.interop.dlpack import restore_dtype
+
+    if arr.dtype.metadata:  # a widened int16/uint16/float16 input: its own dtype back
+        narrow, logical = restore_dtype(arr)
+        if logical is not None and logical != "bfloat16":
+            arr = narrow
+    if not arr.flags.c_contiguous:
+        arr = np.ascontiguousarray(arr)
+    flat = arr.reshape(-1)
+    values = strings_to_arrow(flat) if flat.dtype.kind == "T" else pa.array(flat)
+    if arr.shape[1] == 1:
+        return values
+    return pa.FixedSizeListArray.from_arrays(values, arr.shape[1])

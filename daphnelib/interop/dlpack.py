@@ -44,7 +44,7 @@ import numpy as np
 
 from daphnelib.engine.valuetypes import CARRIER, LOGICAL_KEY
 from daphnelib.errors import LogicalDtypeWarning
-from daphnelib.interop.numpy import note_copy
+from daphnelib.interop.numpy import engine_matrix, note_copy
 
 # Tensor dtype names that cross the bridge: DAPHNE's value types and the carried ones.
 TENSOR_DTYPES = frozenset({"bool", "int8", "int32", "int64", "uint8", "uint32", "uint64",
@@ -179,3 +179,59 @@ def legacy_capsule(arr: np.ndarray, *, verbose: bool = False, what: str = "tenso
     elif not arr.flags.writeable:
         arr = _writable_alias(arr)
     return arr.__dlpack__()
+
+
+# ---------------------------------------------------------------------------------------------
+# The DLPack protocol itself (dc.from_dlpack, Matrix.__dlpack__)
+# ---------------------------------------------------------------------------------------------
+
+def dlpack_input(obj: Any, *, verbose: bool = False) -> tuple[np.ndarray, tuple[int, ...]]:
+    """The engine buffer and the shape of any object with ``__dlpack__``.
+
+    numpy asks the producer for a DLPack 1.x capsule first and falls back to the unversioned
+    protocol; a read-only capsule gives a read-only view, which the engine never writes
+    anyway. Memory the CPU cannot address (a GPU) is copied to the host by the producer,
+    once, with a ``verbose`` note.
+    """
+    if not hasattr(obj, "__dlpack__") or not hasattr(obj, "__dlpack_device__"):
+        raise TypeError(f"from_dlpack needs an object with __dlpack__ and __dlpack_device__, "
+                        f"got {type(obj).__name__}")
+    device = tuple(int(d) for d in obj.__dlpack_device__())
+    try:
+        if device[0] in _HOST_DEVICES:
+            arr = np.from_dlpack(obj)
+        else:
+            note_copy(verbose, "tensor", f"from DLPack device {device} to host memory")
+            arr = np.from_dlpack(obj, device="cpu", copy=True)
+    except (BufferError, TypeError, ValueError, RuntimeError) as exc:
+        dtype = getattr(obj, "dtype", "?")
+        raise TypeError(f"from_dlpack: a {type(obj).__name__} of dtype {dtype} on device "
+                        f"{device} cannot be imported through DLPack: {exc}") from None
+    return engine_matrix(arr, verbose=verbose, what="tensor"), arr.shape
+
+
+def export_capsule(arr: np.ndarray, shape: tuple[int, ...] | None, *, stream: Any = None,
+                   max_version: tuple[int, int] | None = None,
+                   dl_device: tuple[int, int] | None = None, copy: bool | None = None) -> Any:
+    """The DLPack capsule of the result ``arr`` viewed in ``shape`` (numpy's export).
+
+    numpy's deleter owns a reference to the array, and so to the engine buffer. A read-only
+    result goes out as is in a DLPack 1.x capsule (with the read-only flag); a consumer
+    asking for an unversioned capsule gets a copy (``copy=False``: BufferError).
+    """
+    if dl_device is not None and tuple(dl_device) != (1, 0):
+        raise BufferError(f"daphnelib results live on the CPU; cannot export to device "
+                          f"{tuple(dl_device)}")
+    if shape is not None:
+        arr = arr.reshape(shape)
+    legacy = max_version is None or tuple(max_version) < (1, 0)
+    if legacy and not arr.flags.writeable and copy is not False:
+        # An input passed straight through is read-only, and an unversioned capsule cannot
+        # say so: the consumer gets its own copy instead of a writable alias of the input.
+        copy = True
+    if copy:
+        arr = arr.copy()
+    kwargs: dict[str, Any] = {"stream": stream}
+    if max_version is not None:
+        kwargs.update(max_version=max_version, copy=copy)
+    return arr.__dlpack__(**kwargs)

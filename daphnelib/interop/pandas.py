@@ -128,6 +128,8 @@ class _Ingress:
             block, _ = self.numeric(arr.asi8.reshape(1, -1), [name])
             return block[0], Logical("period", dtype)
         if isinstance(dtype, pd.StringDtype):
+            if dtype.storage.startswith("pyarrow"):  # Arrow buffers -> StringDType natively
+                return self.arrow_strings(arr, dtype, name)
             return self.strings(arr.to_numpy(dtype=object, na_value=""),
                                 np.asarray(arr.isna(), dtype=np.bool_), dtype, None, name)
         if isinstance(dtype, pd.SparseDtype):
@@ -156,6 +158,16 @@ class _Ingress:
         else:
             mask = None
         return self.strings(arr, mask, arr.dtype, token, name)
+
+    def arrow_strings(self, arr: Any, dtype: Any, name: Any) -> tuple[np.ndarray, Logical]:
+        """An Arrow-backed string column (pandas 3's ``str``), converted without objects."""
+        from daphnelib.interop.arrow import strings_from_arrow
+
+        self.copied(name, "strings -> StringDType, from Arrow buffers")
+        chunks = arr._pa_array
+        values, mask = strings_from_arrow(
+            chunks.chunk(0) if chunks.num_chunks == 1 else chunks.combine_chunks())
+        return values, Logical("string", dtype, mask=mask)
 
     def strings(self, obj: np.ndarray, mask: np.ndarray | None, dtype: Any, token: str | None,
                 name: Any) -> tuple[np.ndarray, Logical]:
@@ -293,7 +305,7 @@ def _index_columns(
 _DEFAULT_STR: Any = None
 
 
-def _default_string_dtype() -> Any:
+def default_string_dtype() -> Any:
     """The dtype pandas itself gives a column of str (object in 2.2, "str" in 3.x)."""
     global _DEFAULT_STR
     if _DEFAULT_STR is None:
@@ -305,9 +317,11 @@ def _strings_out(values: np.ndarray, mask: np.ndarray | None, dtype: Any,
                  token: str | None) -> Any:
     """A StringDType column as the pandas string array ``dtype`` (NA where ``mask``)."""
     if isinstance(dtype, pd.StringDtype) and dtype.storage.startswith("pyarrow"):
-        import pyarrow as pa
+        from pandas.arrays import ArrowStringArray
 
-        return pd.array(pa.array(values, mask=mask, type=pa.large_string()), dtype=dtype)
+        from daphnelib.interop.arrow import strings_to_arrow
+
+        return ArrowStringArray(strings_to_arrow(values, mask), dtype=dtype)
     obj = values.astype(object)
     if mask is not None:
         # A kernel's nulls have no token: NaN, what pandas uses for a missing str object.
@@ -326,16 +340,16 @@ def pandas_dtype(values: np.dtype, record: Logical) -> Any:
     if record.kind == "masked":
         return pd.array(np.zeros(0, dtype=np.dtype(record.extra or values).str)).dtype
     if record.kind == "string":
-        return _default_string_dtype()
+        return default_string_dtype()
     raise ValueError(f"a {record.kind!r} column record without a dtype")
 
 
-def _restore(values: np.ndarray, record: Logical | None) -> Any:
+def restore_column(values: np.ndarray, record: Logical | None) -> Any:
     """The pandas array of one engine column (a view where the representation allows)."""
     kind = None if record is None else record.kind
     if kind is None:
         if values.dtype.kind == "T":
-            return _strings_out(values, None, _default_string_dtype(), None)
+            return _strings_out(values, None, default_string_dtype(), None)
         return values
     dtype = pandas_dtype(values.dtype, record)
     if kind == "numpy":
@@ -465,7 +479,7 @@ def to_pandas(value: FrameValue, *, useIndexColumn: bool = False) -> pd.DataFram
     arrays: list[Any] = result.columns()
     special = {j for j, code in enumerate(result.vtcs()) if code == STR}  # strings: always
     special.update(typed)
-    restored = {j: _restore(arrays[j], logical[j]) for j in special}
+    restored = {j: restore_column(arrays[j], logical[j]) for j in special}
     newpos = np.arange(n)
     if index_pos:
         index = _row_index([restored.get(j, arrays[j]) for j in index_pos],

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import weakref
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from daphnelib.engine.program import Instr, Kind, Program, Var
+from daphnelib.engine.program import RESULTS_OP, Instr, Kind, Program, Var
 
 if TYPE_CHECKING:
     from daphnelib.context.daphne_context import DaphneContext
@@ -114,26 +114,7 @@ class OperationNode:
         to their slots ``0..len(bound)-1``; they are not lowered, and the instructions are
         numbered after them (see ``engine/control.py``).
         """
-        self._check_alive()
-        ids: dict[int, int] = dict(bound) if bound else {}
-        base = len(ids)
-        instrs: list[Instr] = []
-        stack: list[tuple[OperationNode, bool]] = [(self, False)]
-        while stack:
-            node, ready = stack.pop()
-            if id(node) in ids:
-                continue
-            if not ready:
-                node._check_alive()
-                stack.append((node, True))
-                stack.extend(
-                    (a, False) for a in reversed(_input_nodes(node._args)) if id(a) not in ids
-                )
-                continue
-            args = tuple(_lowered_arg(a, ids) for a in node._args)
-            ids[id(node)] = base + len(instrs)
-            instrs.append(Instr(base + len(instrs), node._op, args, node._kind))
-        return Program(tuple(instrs))
+        return lower((self,), bound)
 
     def _lowered(self) -> Program:
         if self._program is None:
@@ -156,6 +137,10 @@ class OperationNode:
         """Execute a side-effect node (print, write, registerView); returns None."""
         verbose = kwargs.get("verbose", False)
         self._evaluate(verbose)
+        return None
+
+    def _convert(self, value: Any, **_options: Any) -> Any:
+        """What ``compute`` returns for this node's engine value: nothing (a side effect)."""
         return None
 
 
@@ -190,6 +175,47 @@ class ShapedNode(ValueNode):
     def ncell(self) -> Any:
         """rows x columns."""
         return self._scalar("ncell")
+
+
+def evaluate_many(roots: Sequence[OperationNode], verbose: bool = False) -> tuple:
+    """The engine values of several nodes of one context, from one run of their joint
+    program on its backend (the value of the final ``results`` instruction)."""
+    if len(roots) == 1:
+        return (roots[0]._evaluate(verbose),)
+    return roots[0].daphne_context.backend.execute(lower(roots), verbose=verbose)
+
+
+def lower(roots: Sequence[OperationNode], bound: Mapping[int, int] | None = None) -> Program:
+    """The program computing ``roots``: their joint sub-DAG in dependency order, each node once.
+
+    One root: its instruction is the program's last. Several roots: their shared sub-DAG is
+    emitted once and a final ``results`` instruction gathers their values into a tuple (see
+    ``DaphneContext.compute``). ``bound``: see :meth:`OperationNode._lower`.
+    """
+    ids: dict[int, int] = dict(bound) if bound else {}
+    base = len(ids)
+    instrs: list[Instr] = []
+    stack: list[tuple[OperationNode, bool]] = [(r, False) for r in reversed(roots)]
+    for root in roots:
+        root._check_alive()
+    while stack:
+        node, ready = stack.pop()
+        if id(node) in ids:
+            continue
+        if not ready:
+            node._check_alive()
+            stack.append((node, True))
+            stack.extend(
+                (a, False) for a in reversed(_input_nodes(node._args)) if id(a) not in ids
+            )
+            continue
+        args = tuple(_lowered_arg(a, ids) for a in node._args)
+        ids[id(node)] = base + len(instrs)
+        instrs.append(Instr(base + len(instrs), node._op, args, node._kind))
+    if len(roots) > 1:
+        gathered = tuple(Var(ids[id(r)]) for r in roots)
+        instrs.append(Instr(base + len(instrs), RESULTS_OP, gathered, Kind.NONE))
+    return Program(tuple(instrs))
 
 
 def _input_nodes(args: tuple) -> list[OperationNode]:

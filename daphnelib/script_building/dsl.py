@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from daphnelib.engine.program import Instr, Kind, Program, Var
+from daphnelib.engine.program import RESULTS_OP, Instr, Kind, Program, Var
 from daphnelib.engine.values import CSRMatrix, FrameValue
 from daphnelib.engine.valuetypes import CODE_OF_VT, UI8, vt_of_dtype
 from daphnelib.script_building.structured import (
@@ -115,6 +115,12 @@ def render(program: Program, *, files_path: str | None = None) -> str:
     lines[:0] = take_definitions()  # the "def" of every function called
     root = program.result
     v = f"V{root.out}"
+    if root.op == RESULTS_OP:  # several results: each value reaches Python on its own
+        kinds = {ins.out: ins.kind for ins in program.instrs}
+        lines[-1:] = [f"saveDaphneLibResult(as.matrix({literal(a)}));"
+                      if kinds[a.id] is Kind.SCALAR else f"saveDaphneLibResult({literal(a)});"
+                      for a in root.args if kinds[a.id] is not Kind.NONE]
+        return "\n".join(lines) + "\n"
     if root.kind is Kind.SCALAR:
         v = f"as.matrix({v})"  # a scalar travels as a 1 x 1 matrix
     if root.kind is not Kind.NONE:

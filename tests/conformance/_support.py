@@ -429,3 +429,172 @@ def check_frame(dc: DaphneContext, data: Any, op: str) -> None:
         pd.testing.assert_series_equal(data, before, check_exact=True)
     else:
         pd.testing.assert_frame_equal(data, before, **EXACT)
+
+
+# ---------------------------------------------------------------------------------------------
+# Arrow (PyCapsule interface)
+# ---------------------------------------------------------------------------------------------
+
+class _Stream:
+    """A producer that speaks only the Arrow C stream protocol (no pyarrow type to sniff)."""
+
+    def __init__(self, table: Any) -> None:
+        self._table = table
+
+    def __arrow_c_stream__(self, requested_schema: Any = None) -> Any:
+        return self._table.__arrow_c_stream__(requested_schema)
+
+
+def _strings_normalised(t: Any) -> Any:
+    """``t`` with every string type as large_string and dictionary indices as int32: the
+    physical variants that carry the same logical type (daphnelib writes large_string)."""
+    import pyarrow as pa
+
+    def norm(typ: Any) -> Any:
+        if pa.types.is_string(typ) or pa.types.is_string_view(typ):
+            return pa.large_string()
+        if pa.types.is_dictionary(typ):
+            return pa.dictionary(pa.int32(), norm(typ.value_type), typ.ordered)
+        return typ
+
+    schema = pa.schema([pa.field(f.name, norm(f.type)) for f in t.schema])
+    return t.replace_schema_metadata(None).cast(schema)
+
+
+def arrow_of(data: Any) -> Any:
+    """The Arrow table pyarrow itself makes of a pandas kind (no index, no pandas metadata),
+    except that NaN in a numpy float column stays a value, as in DAPHNE (pyarrow's
+    ``from_pandas`` makes it a null)."""
+    import pandas as pd
+    import pyarrow as pa
+
+    df = frame_of(data)
+    t = pa.Table.from_pandas(df, preserve_index=False)
+    columns = [pa.array(np.asarray(arr)) if isinstance(arr, pd.arrays.NumpyExtensionArray)
+               and arr.dtype.kind == "f" else col
+               for col, arr in zip(t.columns, (df.iloc[:, i].array for i in range(df.shape[1])),
+                                   strict=True)]
+    t = pa.Table.from_arrays(columns, schema=t.schema)
+    return _strings_normalised(t)
+
+
+def assert_tables_equal(got: Any, expected: Any) -> None:
+    """Same schema, nulls and values; NaN equals NaN (``Table.equals`` says it does not)."""
+    assert got.schema.equals(expected.schema), (got.schema, expected.schema)
+    assert got.num_rows == expected.num_rows
+    for name in expected.column_names:
+        a, b = got.column(name), expected.column(name)
+        assert a.is_null().equals(b.is_null()), name
+        if a.type.id == b.type.id and str(a.type) in ("halffloat", "float", "double"):
+            np.testing.assert_array_equal(a.to_numpy(), b.to_numpy(), strict=True)
+        else:
+            assert a.equals(b), (name, a, b)
+
+
+def _fixed_width_addresses(t: Any) -> dict[str, int]:
+    """Column -> values buffer address, for the columns daphnelib must not copy."""
+    import pyarrow as pa
+
+    out = {}
+    for name, col in zip(t.column_names, t.columns, strict=True):
+        typ = col.type
+        plain = (pa.types.is_integer(typ) or pa.types.is_floating(typ)) and typ.bit_width != 16
+        if plain and col.null_count == 0 and col.num_chunks == 1 and len(col):
+            out[name] = col.chunk(0).buffers()[1].address
+    return out
+
+
+def check_arrow(data: Any, op: str) -> None:
+    """One pandas kind through Arrow: out of a frame, in and out again, or into polars."""
+    import pyarrow as pa
+
+    expected = arrow_of(data)
+    dc = DaphneContext()
+    if op == "out":  # a frame from pandas, consumed by pyarrow through __arrow_c_stream__
+        got = pa.table(dc.from_pandas(data))
+    elif op == "roundtrip":  # any producer in (stream protocol only), pyarrow out
+        node = dc.from_arrow(_Stream(expected))
+        got = pa.table(node)
+        zero_copy = _fixed_width_addresses(expected)
+        assert _fixed_width_addresses(got.select(list(zero_copy))) == zero_copy
+        del node, dc  # the consumer's table outlives node and context (freed by refcount)
+    else:  # polars: in from polars, out to polars
+        pl = pytest.importorskip("polars")
+        from polars.testing import assert_frame_equal
+
+        source = pl.from_arrow(expected)
+        out = dc.from_polars(source).compute(asPolars=True)
+        assert_frame_equal(out, source, check_exact=True)
+        return
+    assert_tables_equal(_strings_normalised(got), expected)
+
+
+# ---------------------------------------------------------------------------------------------
+# DLPack
+# ---------------------------------------------------------------------------------------------
+
+class _Producer:
+    """How one library makes a tensor of a dtype and takes a DLPack object back."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.lib = pytest.importorskip({"numpy": "numpy", "torch": "torch",
+                                        "jax": "jax"}[name])
+        if name == "jax":  # 64-bit dtypes are off by default in JAX
+            self.lib.config.update("jax_enable_x64", True)
+
+    def make(self, arr: np.ndarray, dtype: str) -> Any:
+        if self.name == "numpy":
+            return arr.astype(dtype)
+        if self.name == "torch":
+            return self.lib.from_numpy(arr).to(getattr(self.lib, dtype))
+        import jax.numpy as jnp
+
+        return jnp.asarray(arr).astype(getattr(jnp, dtype))
+
+    def consume(self, obj: Any) -> np.ndarray:
+        """The library's own import of ``obj`` (through DLPack), as a numpy view."""
+        if self.name == "numpy":
+            return np.from_dlpack(obj)
+        if self.name == "torch":
+            t = self.lib.from_dlpack(obj)
+            return t.view(self.lib.uint16).numpy() if t.dtype == self.lib.bfloat16 else t.numpy()
+        import jax
+
+        return np.from_dlpack(jax.dlpack.from_dlpack(obj))
+
+    def host(self, x: Any) -> np.ndarray:
+        return self.consume(x)
+
+
+DLPACK_PLUS_ONE = TENSOR_PLUS_ONE
+
+
+def check_dlpack(producer: str, rank: int, dtype: str, op: str) -> None:
+    """``dc.from_dlpack(x)``, one op, and the producer's own ``from_dlpack`` of the result."""
+    lib = _Producer(producer)
+    shape = TENSOR_SHAPES[rank]
+    src = values(shape, dtype)
+    x = lib.make(src, dtype)
+    ref = lib.host(x).copy()
+    dc = DaphneContext()
+    X = dc.from_dlpack(x)
+    held = dtype not in NARROW and dtype != "uint16"
+    if held:
+        assert X._args[0].ctypes.data == lib.host(x).ctypes.data  # no copy on the way in
+    if op == "identity":
+        Y = X
+        expected = ref
+    elif op == "plus_one":
+        Y = X + 1
+        expected = ref.astype(DLPACK_PLUS_ONE.get(dtype, "int64")) + 1
+    else:  # cast to f64: shape kept, values converted exactly
+        Y = X.asType(vtype="f64")
+        expected = ref.astype(np.float64)
+    out = lib.consume(Y)
+    del X, Y, dc  # the consumer's tensor outlives node and context (freed by refcount)
+    assert out.shape == shape and out.dtype == expected.dtype, (out.shape, out.dtype)
+    np.testing.assert_array_equal(out, expected, strict=True)
+    if op == "identity" and held and producer != "jax":  # JAX copies what it imports
+        assert out.ctypes.data == lib.host(x).ctypes.data  # no copy on the way out
+    np.testing.assert_array_equal(lib.host(x), ref, strict=True)  # input unchanged

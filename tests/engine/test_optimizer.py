@@ -8,6 +8,7 @@ Fused pipelines are forced onto their blocked, threaded path on small inputs by 
 from __future__ import annotations
 
 import contextlib
+import re
 import weakref
 from collections.abc import Iterator
 from typing import Any
@@ -122,7 +123,12 @@ def test_fused_pipelines_equal_unfused_ops(case: tuple[Program, list[np.ndarray]
     before = [a.copy() for a in inputs]
     expected = outcome(program, optimize=False)
     with tiny_blocks(block):
-        assert outcome(program, optimize=True) == expected
+        got = outcome(program, optimize=True)
+    if got[0] == expected[0] == "error":
+        # Of two independent failing ops, fusion may run either first: same error, maybe
+        # named after the other op.
+        got, expected = ((*o[:2], re.sub(r" in '[^']+'", "", o[2])) for o in (got, expected))
+    assert got == expected
     for a, b in zip(inputs, before, strict=True):
         assert a.tobytes() == b.tobytes()  # the caller's buffers are never written
 

@@ -116,7 +116,10 @@ def create_frame(*args: Any) -> FrameValue:
         if c.ndim != 2 or c.shape[1] != 1 or c.shape[0] != n:
             raise ValueError(f"createFrame: column {i} has shape {c.shape}; every column must be "
                              f"an {n} x 1 matrix")
-    return FrameValue([c[:, 0] for c in columns], list(labels) if labels else None, nrow=n)
+    # Views of contiguous columns; a strided one (a column sliced out of a wider matrix) is
+    # copied, since the frame kernels (group-by, joins) read contiguous columns.
+    return FrameValue([np.ascontiguousarray(c[:, 0]) for c in columns],
+                      list(labels) if labels else None, nrow=n)
 
 
 @kernel("setColLabels")

@@ -34,8 +34,19 @@ def elementwise(op: str, lhs: Operand, rhs: Operand) -> Any:
     lhs, rhs = literal(f"the left operand of {op!r}", lhs), literal(
         f"the right operand of {op!r}", rhs)
     node = lhs if isinstance(lhs, OperationNode) else rhs
-    cls = Matrix if isinstance(lhs, Matrix) or isinstance(rhs, Matrix) else Scalar
-    return new_node(cls, node.daphne_context, op, lhs, rhs)
+    if isinstance(lhs, Matrix) or isinstance(rhs, Matrix):
+        return new_node(Matrix, node.daphne_context, op, lhs, rhs)._with_tensor_shape(
+            kept_tensor_shape(lhs, rhs))
+    return new_node(Scalar, node.daphne_context, op, lhs, rhs)
+
+
+def kept_tensor_shape(*operands: Operand) -> tuple[int, ...] | None:
+    """The tensor shape an elementwise result keeps: that of its matrix operands when they
+    all have the same one (scalars broadcast), else None (the result is a 2-D matrix)."""
+    from daphnelib.operator.nodes.matrix import Matrix
+
+    shapes = {o.tensor_shape for o in operands if isinstance(o, Matrix)}
+    return shapes.pop() if len(shapes) == 1 else None
 
 
 class ElementwiseOps:
@@ -44,7 +55,9 @@ class ElementwiseOps:
     __slots__ = ()
 
     def _unary(self, op: str) -> Any:
-        return new_node(type(self), self.daphne_context, op, self)
+        node = new_node(type(self), self.daphne_context, op, self)
+        shape = getattr(self, "tensor_shape", None)
+        return node if shape is None else node._with_tensor_shape(shape)
 
     # Python operators -------------------------------------------------------------------
     def __add__(self, other: Operand) -> Any:

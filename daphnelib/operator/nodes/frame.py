@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from daphnelib.engine.program import Kind
 from daphnelib.operator.nodes.matrix import Matrix, split_key
 from daphnelib.operator.nodes.relational import RelationalOps
 from daphnelib.operator.operation_node import OperationNode, ShapedNode, new_node
-
-if TYPE_CHECKING:
-    import pandas as pd
-
 
 
 def _check_frame(op: str, other: Any) -> None:
@@ -106,13 +102,42 @@ class Frame(RelationalOps, ShapedNode):
         type: str = "shared memory",
         verbose: bool = False,
         useIndexColumn: bool = False,
-    ) -> pd.DataFrame:
-        """Execute and return a pandas DataFrame whose columns view the engine's buffers."""
+        asArrow: bool = False,
+        asPolars: bool = False,
+    ) -> Any:
+        """Execute and return a pandas DataFrame whose columns view the engine's buffers.
+
+        ``asArrow=True`` returns a ``pyarrow.Table`` and ``asPolars=True`` a
+        ``polars.DataFrame`` instead: numeric columns over the engine's buffers, logical
+        types as Arrow types (``docs/exchange.md``).
+        """
         if type not in ("shared memory", "files"):
             raise ValueError(f"type must be 'shared memory' or 'files', got {type!r}")
-        from daphnelib.interop.pandas import to_pandas
+        if asArrow and asPolars:
+            raise ValueError("ask for asArrow or asPolars, not both")
+        return self._convert(self._evaluate(verbose), type=type,
+                             useIndexColumn=useIndexColumn, asArrow=asArrow, asPolars=asPolars)
 
-        value = self._evaluate(verbose)
+    def _convert(self, value: Any, *, type: str = "shared memory", verbose: bool = False,
+                 useIndexColumn: bool = False, asArrow: bool = False,
+                 asPolars: bool = False) -> Any:
+        """What ``compute`` returns for this node's engine value (see ``compute``)."""
         if type == "files":
             value = self.daphne_context._through_files(value)
+        if asArrow or asPolars:
+            from daphnelib.interop.arrow import table_from_frame
+
+            table = table_from_frame(value, exact=True)
+            if not asPolars:
+                return table
+            from daphnelib.interop.polars import to_polars
+
+            return to_polars(table)
+        from daphnelib.interop.pandas import to_pandas
+
         return to_pandas(value, useIndexColumn=useIndexColumn)
+
+    def __arrow_c_stream__(self, requested_schema: Any = None) -> Any:
+        """An Arrow C stream PyCapsule of the computed frame (``pa.table(F)``,
+        ``pl.DataFrame(F)``); the capsule's release callback owns the engine buffers."""
+        return self.compute(asArrow=True).__arrow_c_stream__(requested_schema)

@@ -50,10 +50,27 @@ def split_key(key: Any) -> tuple[Any, Any]:
 
 
 class Matrix(ElementwiseOps, ShapedNode):
-    """A lazy matrix. ``compute()`` returns a 2-D numpy array over the engine's buffer."""
+    """A lazy matrix. ``compute()`` returns a 2-D numpy array over the engine's buffer.
 
-    __slots__ = ()
+    A matrix made from an n-d tensor (``from_pytorch``, ``from_tensorflow``, ``from_dlpack``)
+    remembers the tensor's shape; elementwise ops, casts and ``ifElse`` whose other operands
+    are scalars or matrices of the same shape keep it, so tensor exports (``asPyTorch``,
+    ``asTensorFlow``, ``__dlpack__``) give that shape back. Every other op computes on the 2-D
+    view ``(shape[0], -1)`` (rank 1: n x 1, rank 0: 1 x 1) and its result is 2-D.
+    """
+
+    __slots__ = ("_tensor_shape",)
     _kind = Kind.MATRIX
+
+    @property
+    def tensor_shape(self) -> tuple[int, ...] | None:
+        """The n-d shape tensor exports give this matrix, or None for a plain 2-D matrix."""
+        return getattr(self, "_tensor_shape", None)
+
+    def _with_tensor_shape(self, shape: tuple[int, ...] | None) -> Matrix:
+        if shape is not None and len(shape) != 2:
+            self._tensor_shape = tuple(shape)
+        return self
 
     def _new(self, op: str, *args: Any) -> Matrix:
         return new_node(Matrix, self.daphne_context, op, self, *args)
@@ -231,7 +248,10 @@ class Matrix(ElementwiseOps, ShapedNode):
 
     def ifElse(self, thenVal: Operand, elseVal: Operand) -> Matrix:
         """Elementwise ``self ? thenVal : elseVal`` (self holds 0/1)."""
-        return self._new("?:", thenVal, elseVal)
+        from daphnelib.operator.nodes.elementwise import kept_tensor_shape
+
+        return self._new("?:", thenVal, elseVal)._with_tensor_shape(
+            kept_tensor_shape(self, thenVal, elseVal))
 
     # -- casts --------------------------------------------------------------------------
     def asType(self, dtype: str | None = None, vtype: str | None = None) -> Any:
@@ -253,6 +273,7 @@ class Matrix(ElementwiseOps, ShapedNode):
         if not isinstance(value, Matrix):
             raise TypeError(f"assign a Matrix into a matrix range, got {type(value).__name__}")
         old = Matrix(self.daphne_context, self._op, self._args, local_data=self._local_data)
+        old._with_tensor_shape(self.tensor_shape)
         consumers = self._live_consumers()
         for consumer in consumers:
             consumer._args = tuple(old if a is self else a for a in consumer._args)
@@ -261,6 +282,14 @@ class Matrix(ElementwiseOps, ShapedNode):
         OperationNode.__init__(self, self.daphne_context, "insert", (old, rows, cols, value))
 
     # -- I/O ----------------------------------------------------------------------------
+    def _dask_result(self, verbose: bool) -> Any:
+        from daphnelib.interop.dask import to_dask_array
+
+        self._check_alive()
+        lazy = getattr(self.daphne_context.backend, "execute_lazy", None)
+        value = lazy(self._lowered(), verbose=verbose) if lazy else self._evaluate(verbose)
+        return value if hasattr(value, "dask") else to_dask_array(value)
+
     def write(self, file: str) -> OperationNode:
         return new_node(OperationNode, self.daphne_context, "writeMatrix", self, str(file))
 
@@ -271,19 +300,29 @@ class Matrix(ElementwiseOps, ShapedNode):
         asTensorFlow: bool = False,
         asPyTorch: bool = False,
         shape: tuple[int, ...] | None = None,
+        asArrow: bool = False,
+        asDask: bool = False,
         asScipy: bool = False,
     ) -> Any:
-        """Execute and return a 2-D numpy array (or a tensor with asPyTorch/asTensorFlow,
-        a ``scipy.sparse.csr_array`` with asScipy).
+        """Execute and return a 2-D numpy array (or a tensor, an Arrow array, or a
+        ``scipy.sparse.csr_array`` with asScipy).
 
         The array views the engine's result buffer (no copy). When the result is an input
         passed straight through, the array is a read-only view of the caller's data.
         A CSR result comes back with asScipy over its three arrays (no copy), else as a
         dense array; a dense result with asScipy is compressed (a copy).
         ``type="files"`` moves the result through CSV + .meta files (a copy, exact values).
+        ``asPyTorch``/``asTensorFlow`` return a tensor of ``shape``, by default the tensor
+        shape this matrix kept (see the class docstring). ``asArrow`` returns a pyarrow array
+        over the result buffer (``__arrow_c_array__`` describes the layout).
+        ``asDask=True`` returns a ``dask.array``: on the Dask backend the distributed result
+        itself, not gathered; other backends' results wrapped as one block.
         """
-        if asPyTorch + asTensorFlow + asScipy > 1:
-            raise ValueError("ask for one of asPyTorch, asTensorFlow and asScipy, not several")
+        if asPyTorch + asTensorFlow + asArrow + asDask + asScipy > 1:
+            raise ValueError("ask for one of asPyTorch, asTensorFlow, asArrow, asDask and "
+                             "asScipy, not several")
+        if asDask:
+            return self._dask_result(verbose)
         if type not in ("shared memory", "files"):
             raise ValueError(f"type must be 'shared memory' or 'files', got {type!r}")
         value = self._evaluate(verbose)
@@ -294,6 +333,13 @@ class Matrix(ElementwiseOps, ShapedNode):
 
             return to_scipy(value if type == "shared memory" else
                             self.daphne_context._through_files(_dense(value)))
+        return self._convert(value, type=type, verbose=verbose, asTensorFlow=asTensorFlow,
+                             asPyTorch=asPyTorch, shape=shape, asArrow=asArrow)
+
+    def _convert(self, value: Any, *, type: str = "shared memory", verbose: bool = False,
+                 asTensorFlow: bool = False, asPyTorch: bool = False,
+                 shape: tuple[int, ...] | None = None, asArrow: bool = False) -> Any:
+        """What ``compute`` returns for this node's engine value (see ``compute``)."""
         value = _dense(value)
         if not isinstance(value, np.ndarray) or value.ndim != 2:
             # ``type`` is DaphneLib's keyword here, not the builtin.
@@ -304,6 +350,12 @@ class Matrix(ElementwiseOps, ShapedNode):
         from daphnelib.interop.numpy import matrix_view, to_numpy
 
         arr = matrix_view(value)
+        if asArrow:
+            from daphnelib.interop.arrow import matrix_array
+
+            return matrix_array(arr)
+        if asPyTorch or asTensorFlow:
+            shape = self.tensor_shape if shape is None else shape
         if asPyTorch:
             from daphnelib.interop.torch import to_torch
 
@@ -313,6 +365,33 @@ class Matrix(ElementwiseOps, ShapedNode):
 
             return to_tensorflow(arr, shape, verbose=verbose)
         return to_numpy(arr, shape, verbose=verbose)
+
+    # -- exchange protocols (each computes the node on demand) ---------------------------
+    def __dlpack__(self, *, stream: Any = None, max_version: tuple[int, int] | None = None,
+                   dl_device: tuple[int, int] | None = None, copy: bool | None = None) -> Any:
+        """A DLPack capsule over the result buffer, in the kept tensor shape (no copy).
+
+        numpy makes the capsule: its deleter holds the result array, which holds the engine
+        buffer, so the consumer's tensor stays valid after this node and its context are
+        gone. A result that is a read-only input passed straight through goes out as a
+        DLPack 1.x capsule with the read-only flag; a consumer asking for an unversioned
+        capsule gets a copy of it (none with ``copy=False``: BufferError).
+        """
+        from daphnelib.interop.dlpack import export_capsule
+
+        return export_capsule(self.compute(), self.tensor_shape, stream=stream,
+                              max_version=max_version, dl_device=dl_device, copy=copy)
+
+    def __dlpack_device__(self) -> tuple[int, int]:
+        """The device of the result: the CPU ``(kDLCPU, 0)``, without computing."""
+        return (1, 0)
+
+    def __arrow_c_array__(self, requested_schema: Any = None) -> tuple[Any, Any]:
+        """Arrow PyCapsules (schema, array) over the result buffer (no copy).
+
+        One column: a primitive array; more: a ``fixed_size_list`` array of the rows.
+        """
+        return self.compute(asArrow=True).__arrow_c_array__(requested_schema)
 
 
 def _dense(value: Any) -> Any:
@@ -335,6 +414,9 @@ def cast_node(node: OperationNode, dtype: str | None, vtype: str | None) -> Any:
         raise ValueError(f"vtype must be one of {_VALUE_TYPES}, got {vtype!r}")
     if dtype is None:
         op, cls = f"as.{vtype}", type(node)
+        if isinstance(node, Matrix):  # a value-type cast keeps the tensor shape
+            return new_node(cls, node.daphne_context, op, node)._with_tensor_shape(
+                node.tensor_shape)
     else:
         op = f"as.{dtype}" if vtype is None else f"as.{dtype}<{vtype}>"
         cls = {"matrix": Matrix, "frame": Frame, "scalar": Scalar}[dtype]

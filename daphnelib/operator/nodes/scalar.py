@@ -25,7 +25,10 @@ class Scalar(ElementwiseOps, ValueNode):
 
     def compute(self, verbose: bool = False) -> Any:
         """Execute and return the value as a numpy scalar, as DaphneLib does."""
-        value = self._evaluate(verbose)
+        return self._convert(self._evaluate(verbose))
+
+    def _convert(self, value: Any, **_options: Any) -> Any:
+        """What ``compute`` returns for this node's engine value."""
         if isinstance(value, SizeScalar):
             return np.uint64(value)
         return value

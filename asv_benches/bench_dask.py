@@ -1,0 +1,112 @@
+"""Dask backend: per-block overhead, distributed/embedded ratio, auto's cross-over.
+
+One in-process ``LocalCluster(processes=False)`` (2 threads) per benchmark class. The
+per-block sweep keeps the data fixed (2^20 x 8 f64, 64 MiB) and varies the block size, so
+time / blocks is the fixed cost of a block (scheduling + one kernel call + the fan-in).
+"""
+
+import numpy as np
+
+from daphnelib import DaphneContext
+from daphnelib.engine.executor import compile_program, run
+
+from ._config import QUICK
+
+ROWS, COLS = 1 << 20, 8
+
+
+def _cluster():
+    from distributed import Client, LocalCluster
+
+    cluster = LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
+                           dashboard_address=None)
+    return cluster, Client(cluster, set_as_default=False)
+
+
+class PerBlockOverhead:
+    """Column sums and t(X) @ X over a fixed matrix cut into ever smaller blocks."""
+
+    timeout = 300
+    # Quick mode (the smoke test in make test): two block sizes, a few blocks each.
+    params = ([1 << 17, 1 << 20] if QUICK else [1 << 13, 1 << 15, 1 << 17, 1 << 20],
+              ["column sums", "t(X) @ X"])
+    param_names = ["block_rows", "program"]
+
+    def setup(self, block_rows, program):
+        from daphnelib.backends.dask import DaskBackend
+        from daphnelib.operator.nodes.matrix import Matrix
+        from daphnelib.operator.operation_node import new_node
+
+        self.cluster, self.client = _cluster()
+        self.backend = DaskBackend(client=self.client, block_rows=block_rows)
+        dc = DaphneContext()
+        x = dc.from_numpy(np.random.default_rng(0).random((ROWS, COLS)))
+        # The input on the cluster once (as dc.from_dask hands one over): only blocks count.
+        data = self.client.persist(self.backend.execute_lazy(x._lower()))
+        dist = new_node(Matrix, dc, "receiveFromNumpy", data)
+        self.program = (dist.sum(axis=1) if program == "column sums" else dist.t() @ dist)._lower()
+
+    def teardown(self, block_rows, program):
+        self.client.close()
+        self.cluster.close()
+
+    def time_distributed(self, block_rows, program):
+        self.backend.execute(self.program)
+
+
+class DistributedOverEmbedded:
+    """The same program on both engines; the ratio is time_dask / time_embedded."""
+
+    timeout = 300
+    params = [["column means", "t(X) @ X", "elementwise + sum"]]
+    param_names = ["program"]
+
+    def setup(self, program):
+        from daphnelib.backends.dask import DaskBackend
+
+        self.cluster, self.client = _cluster()
+        self.backend = DaskBackend(client=self.client)
+        dc = DaphneContext()
+        x = dc.from_numpy(np.random.default_rng(0).random((ROWS, COLS)))
+        node = {"column means": x.mean(axis=1), "t(X) @ X": x.t() @ x,
+                "elementwise + sum": ((x * 2 + 1) > 1.5).sum()}[program]
+        self.program = node._lower()
+        self.compiled = compile_program(self.program)
+
+    def teardown(self, program):
+        self.client.close()
+        self.cluster.close()
+
+    def time_embedded(self, program):
+        run(self.compiled)
+
+    def time_dask(self, program):
+        self.backend.execute(self.program)
+
+
+class AutoCrossOver:
+    """backend="auto" with a 16 MiB budget around its cross-over (2^18 x 8 f64 = 16 MiB):
+    below it auto must cost what the embedded engine costs."""
+
+    timeout = 300
+    params = [[1 << 14, 1 << 20] if QUICK else [1 << 14, 1 << 17, 1 << 18, 1 << 20]]
+    param_names = ["rows"]
+
+    def setup(self, rows):
+        from daphnelib.backends.dask import DaskBackend
+
+        self.cluster, self.client = _cluster()
+        self.auto = DaskBackend(client=self.client, placement="auto", memory_budget=16 << 20)
+        x = DaphneContext().rand(rows, COLS, seed=1)
+        self.program = (x.t() @ x).sum()._lower()
+        self.compiled = compile_program(self.program)
+
+    def teardown(self, rows):
+        self.client.close()
+        self.cluster.close()
+
+    def time_embedded(self, rows):
+        run(self.compiled)
+
+    def time_auto(self, rows):
+        self.auto.execute(self.program)

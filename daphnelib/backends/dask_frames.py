@@ -1,0 +1,222 @@
+"""Frames on the cluster: row partitions that are engine ``FrameValue``s, run by our kernels.
+
+A distributed frame is a :class:`PartitionedFrame`: delayed ``FrameValue`` partitions in row
+order, with the labels and (when known) each partition's row count. Column-preserving frame
+kernels run per partition, so logical records (nullable masks, categories, datetimes) travel
+with their columns as in the embedded engine. Joins and group-by are hash-partitioned: every
+row goes to the bucket of its key (numeric and bool keys, nulls and NaN to bucket 0), each
+bucket runs the embedded kernel, and the buckets are the result's partitions. Their row
+order is the buckets' order, not the embedded one (docs/compatibility.md).
+
+Partitions are plain FrameValues, not pandas: this layer imports no interop (no pandas).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import dask
+import numpy as np
+
+from daphnelib.backends.dask_blocks import BlockKernel, fan_in
+from daphnelib.engine.kernels.frame import rbind_frame, take_rows
+from daphnelib.engine.kernels.relational import valid_rows
+from daphnelib.engine.values import FrameValue
+
+# Joins run per hash bucket. Outer joins are not among them: a bucket whose rows all match
+# keeps plain columns where another gets nullable ones, so they run on the gathered frames.
+JOINS = ("innerJoin", "leftSemiJoin", "antiJoin")
+MAX_BUCKETS = 32
+
+
+@dataclass(frozen=True)
+class PartitionedFrame:
+    """Delayed FrameValue partitions in row order. ``schema`` is a 0-row frame with the
+    labels, dtypes and logical records of every partition; ``nrows`` None where not known."""
+
+    parts: tuple[Any, ...]
+    schema: FrameValue
+    nrows: tuple[int | None, ...]
+
+
+def is_partitioned(value: Any) -> bool:
+    return isinstance(value, PartitionedFrame)
+
+
+def split(frame: FrameValue, chunks: tuple[int, ...]) -> PartitionedFrame:
+    """A local frame cut into row partitions of the given sizes (views, no copy)."""
+    bounds = np.cumsum((0, *chunks))
+    parts = tuple(dask.delayed(take_rows(frame, slice(int(lo), int(hi))), pure=True)
+                  for lo, hi in itertools.pairwise(bounds))
+    return PartitionedFrame(parts, take_rows(frame, slice(0, 0)), tuple(chunks))
+
+
+def per_partition(frame: PartitionedFrame, op: str, *args: Any,
+                  keeps_rows: bool = True) -> PartitionedFrame:
+    """``kernel(op)(partition, *args)`` on every partition (a column-preserving op)."""
+    fn = dask.delayed(BlockKernel(op), pure=True)
+    parts = tuple(fn(p, *args) for p in frame.parts)
+    nrows = frame.nrows if keeps_rows else (None,) * len(parts)
+    return PartitionedFrame(parts, BlockKernel(op)(frame.schema, *args), nrows)
+
+
+def _rbind_all(parts: list[FrameValue]) -> FrameValue:
+    out = parts[0]
+    for p in parts[1:]:
+        out = rbind_frame(out, p)
+    return out
+
+
+def gathered(frame: PartitionedFrame) -> Any:
+    """A delayed FrameValue of all partitions in order (rbind kernel, fan-in tree)."""
+    return fan_in(list(frame.parts), _rbind_all)
+
+
+# -- hash partitioning -------------------------------------------------------------------------
+
+
+def _bucket_ids(frame: FrameValue, keys: Sequence[str], buckets: int) -> np.ndarray:
+    """Per row its bucket: equal keys share one (numbers by value, -0.0 as 0.0); rows with a
+    null or NaN key go to bucket 0."""
+    h = np.zeros(frame.nrow, np.uint64)
+    missing = np.zeros(frame.nrow, bool)
+    for k in keys:
+        j = frame.index_of(k)
+        col, record = frame.columns[j], frame.logical[j]
+        if col.dtype.kind not in "biuf":
+            raise TypeError(f"distributed join/group-by keys must be numeric, got {col.dtype}")
+        v = col.astype(np.float64) + 0.0
+        nan = np.isnan(v)
+        valid = valid_rows(col, record)
+        missing |= nan if valid is None else nan | ~valid
+        bits = np.where(nan, 0.0, v).view(np.uint64)
+        h = (h ^ bits) * np.uint64(0x9E3779B97F4A7C15)
+        h ^= h >> np.uint64(29)
+    ids = (h % np.uint64(buckets)).astype(np.intp)
+    ids[missing] = 0
+    return ids
+
+
+class Bucketize:
+    """A partition cut into ``buckets`` frames by the hash of its key columns."""
+
+    __slots__ = ("buckets", "keys")
+
+    def __init__(self, keys: Sequence[str], buckets: int) -> None:
+        self.keys, self.buckets = tuple(keys), buckets
+
+    def __call__(self, frame: FrameValue) -> list[FrameValue]:
+        ids = _bucket_ids(frame, self.keys, self.buckets)
+        order = np.argsort(ids, kind="stable")
+        counts = np.bincount(ids, minlength=self.buckets)
+        bounds = np.cumsum((0, *counts))
+        return [take_rows(frame, order[bounds[b]:bounds[b + 1]]) for b in range(self.buckets)]
+
+
+def _pick(buckets: list[FrameValue], b: int) -> FrameValue:
+    return buckets[b]
+
+
+def bucket_count(partitions: int) -> int:
+    """Hash buckets for a shuffle: one per partition, at most MAX_BUCKETS (the shuffle makes
+    partitions x buckets pieces)."""
+    return max(1, min(partitions, MAX_BUCKETS))
+
+
+def shuffled(frame: PartitionedFrame, keys: Sequence[str], buckets: int) -> list[Any]:
+    """Per bucket a delayed FrameValue holding every row whose key hashes there."""
+    cut = dask.delayed(Bucketize(keys, buckets), pure=True)
+    pick = dask.delayed(_pick, pure=True)
+    pieces = [cut(p) for p in frame.parts]
+    return [fan_in([pick(pc, b) for pc in pieces], _rbind_all) for b in range(buckets)]
+
+
+def join(op: str, lhs: PartitionedFrame, rhs: PartitionedFrame, keys: tuple) -> PartitionedFrame:
+    """A join kernel on matching hash buckets of both sides."""
+    labels = [k for k in keys if isinstance(k, str)]  # a trailing numRowRes is only a hint
+    lhs_on, rhs_on = labels[:len(labels) // 2], labels[len(labels) // 2:]
+    buckets = bucket_count(max(len(lhs.parts), len(rhs.parts)))
+    run = dask.delayed(BlockKernel(op), pure=True)
+    parts = tuple(run(lb, rb, *keys) for lb, rb in zip(shuffled(lhs, lhs_on, buckets),
+                                                       shuffled(rhs, rhs_on, buckets),
+                                                       strict=True))
+    return PartitionedFrame(parts, BlockKernel(op)(lhs.schema, rhs.schema, *keys),
+                            (None,) * buckets)
+
+
+def broadcast_join(op: str, lhs: PartitionedFrame, rhs: FrameValue, keys: tuple
+                   ) -> PartitionedFrame:
+    """A join with a local (small) right side: every partition joins the whole right side, so
+    nothing is shuffled and the rows come in the embedded engine's order."""
+    run = dask.delayed(BlockKernel(op), pure=True)
+    shared = dask.delayed(rhs, pure=True)
+    parts = tuple(run(p, shared, *keys) for p in lhs.parts)
+    return PartitionedFrame(parts, BlockKernel(op)(lhs.schema, take_rows(rhs, slice(0, 0)),
+                                                   *keys), (None,) * len(parts))
+
+
+# Aggregates that combine from per-partition partials: a partial count is summed.
+_COMBINE = {"sum": "sum", "count": "sum", "min": "min", "max": "max"}
+
+
+class Regrouped:
+    """The combining group-by over partial aggregates, relabelled as the one-pass result."""
+
+    __slots__ = ("args", "labels", "op")
+
+    def __init__(self, op: str, args: tuple, labels: Sequence[str]) -> None:
+        self.op, self.args, self.labels = op, args, tuple(labels)
+
+    def __call__(self, frame: FrameValue) -> FrameValue:
+        return BlockKernel("setColLabels")(BlockKernel(self.op)(frame, *self.args), *self.labels)
+
+
+def _combining_args(op: str, args: tuple) -> tuple | None:
+    """groupBy's arguments over the partial aggregates, or None when an aggregate (mean)
+    does not combine."""
+    if op == "groupSum":
+        keys, col = args[:-1], args[-1]
+        return ("groupSum", (*keys, f"SUM({col})"))
+    nkeys, keys, pairs = args[0], args[1:1 + args[0]], args[1 + args[0]:]
+    combined = []
+    for func, col in zip(pairs[::2], pairs[1::2], strict=True):
+        again = _COMBINE.get(str(func).lower())
+        if again is None:
+            return None
+        combined += [again, f"{str(func).upper()}({col})"]
+    return ("groupBy", (nkeys, *keys, *combined))
+
+
+def group(op: str, frame: PartitionedFrame, args: tuple) -> PartitionedFrame:
+    """``groupBy``/``groupSum`` per hash bucket of the group keys (each key in one bucket).
+
+    sum/count/min/max aggregate each partition first (what moves is one row per key and
+    partition), then combine per bucket; mean shuffles the rows themselves.
+    """
+    keys = args[1:1 + args[0]] if op == "groupBy" else args[:-1]
+    schema = BlockKernel(op)(frame.schema, *args)
+    buckets = bucket_count(len(frame.parts))
+    combining = _combining_args(op, args)
+    if combining is not None:
+        frame = per_partition(frame, op, *args, keeps_rows=False)
+        final: Any = Regrouped(*combining, schema.labels)
+    else:
+        final = BlockKernel(op, *args)
+    run = dask.delayed(final, pure=True)
+    parts = tuple(run(b) for b in shuffled(frame, keys, buckets))
+    return PartitionedFrame(parts, schema, (None,) * buckets)
+
+
+def row_counts(frame: PartitionedFrame, compute: Any) -> tuple[int, ...]:
+    """The partitions' row counts (computed where not known)."""
+    if None not in frame.nrows:
+        return tuple(int(n) for n in frame.nrows)
+    count = dask.delayed(_nrow, pure=True)
+    return tuple(int(n) for n in compute(dask.delayed(list)([count(p) for p in frame.parts])))
+
+
+def _nrow(frame: FrameValue) -> int:
+    return frame.nrow

@@ -1,0 +1,374 @@
+"""The Dask backend agrees with the embedded engine, op by op, on tiny ragged blocks.
+
+Every op runs on an in-process ``LocalCluster(processes=False)`` (started once for the module)
+with 3-row blocks, so each sees several blocks and a short last one. Integers must be equal
+bit for bit, floats within a tolerance (the reduction order differs), dtypes and shapes equal.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import numpy as np
+import pytest
+
+pytest.importorskip("distributed")
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from daphnelib import DaphneContext
+from daphnelib.backends import dask_blocks
+from daphnelib.backends.dask import DaskBackend
+from daphnelib.engine.executor import compile_program, run
+
+ROWS = 10  # blocks of 3 rows: 3, 3, 3, 1
+
+
+@pytest.fixture(scope="module")
+def client() -> Iterator[Any]:
+    from distributed import Client, LocalCluster
+
+    with LocalCluster(processes=False, n_workers=1, threads_per_worker=2,
+                      dashboard_address=":0") as cluster, Client(cluster,
+                                                                 set_as_default=False) as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def backend(client: Any) -> DaskBackend:
+    return DaskBackend(client=client, block_rows=3)
+
+
+def embedded(node: Any) -> Any:
+    return run(compile_program(node._lower()))
+
+
+def assert_same(got: Any, expected: Any) -> None:
+    """Equal type, dtype and shape; integers exactly, floats to 1e-12 relative."""
+    assert type(got) is type(expected), (type(got), type(expected))
+    got_a, exp_a = np.asarray(got), np.asarray(expected)
+    assert got_a.dtype == exp_a.dtype, (got_a.dtype, exp_a.dtype)
+    assert got_a.shape == exp_a.shape, (got_a.shape, exp_a.shape)
+    if exp_a.dtype.kind == "f":
+        np.testing.assert_allclose(got_a, exp_a, rtol=1e-12, atol=1e-12, equal_nan=True)
+    else:
+        np.testing.assert_array_equal(got_a, exp_a)
+
+
+def agree(backend: DaskBackend, node: Any) -> Any:
+    got = backend.execute(node._lower())
+    assert_same(got, embedded(node))
+    return got
+
+
+_rng = np.random.default_rng(7)
+FLOATS = _rng.normal(size=(ROWS, 4))
+FLOATS[3, 1] = FLOATS[7, 2] = np.nan  # NaN in the first row of a later block, and inside one
+INTS = _rng.integers(-9, 10, size=(ROWS, 4))
+SMALL = _rng.integers(1, 4, size=(4, 2)).astype(np.int32)
+
+Case = Callable[[DaphneContext, Any, Any], Any]
+CASES: dict[str, Case] = {
+    # elementwise, broadcasting, DAPHNE typing
+    "add": lambda dc, x, y: x + y,
+    "int_div_truncates": lambda dc, x, y: y / 4,
+    "int_mod_c_sign": lambda dc, x, y: y % 4,
+    "int_pow": lambda dc, x, y: y ** 2,
+    "compare_01": lambda dc, x, y: y > 0,
+    "scalar_lhs": lambda dc, x, y: 3 - y,
+    "row_vector": lambda dc, x, y: x - x.mean(axis=1),
+    "column_vector": lambda dc, x, y: y * y.sum(axis=0),
+    "min_nan": lambda dc, x, y: x.min(0.5),
+    "unary": lambda dc, x, y: x.abs().sqrt(),
+    "round": lambda dc, x, y: (x * 2.5).round(),
+    "outer": lambda dc, x, y: y[:, 0].outerMul(y[0:1, :]),
+    "if_else": lambda dc, x, y: (y > 0).ifElse(y, -1),
+    "softmax": lambda dc, x, y: dc.from_numpy(np.nan_to_num(FLOATS))._new("softmax"),
+    "relu": lambda dc, x, y: x._new("relu"),
+    "cast": lambda dc, x, y: y.asType(vtype="si8"),
+    "cast_float": lambda dc, x, y: y.asType(vtype="f32"),
+    # aggregates: full, per row (axis 0), per column (axis 1)
+    "sum": lambda dc, x, y: y.sum(),
+    "sum_rows": lambda dc, x, y: y.sum(axis=0),
+    "sum_cols": lambda dc, x, y: y.sum(axis=1),
+    "min_cols_nan": lambda dc, x, y: x.aggMin(axis=1),
+    "max_cols_nan": lambda dc, x, y: x.aggMax(axis=1),
+    "max_full_nan": lambda dc, x, y: x.aggMax(),
+    "min_rows": lambda dc, x, y: y.aggMin(axis=0),
+    "mean": lambda dc, x, y: y.mean(),
+    "mean_cols": lambda dc, x, y: y.mean(axis=1),
+    "var": lambda dc, x, y: y.var(),
+    "var_cols": lambda dc, x, y: y.var(axis=1),
+    "stddev_cols": lambda dc, x, y: y.stddev(axis=1),
+    "stddev_rows": lambda dc, x, y: y.stddev(axis=0),
+    "idxmin_cols_nan": lambda dc, x, y: x.idxMin(axis=1),
+    "idxmax_cols_ties": lambda dc, x, y: (y > 0).idxMax(axis=1),
+    "idxmax_rows": lambda dc, x, y: y.idxMax(axis=0),
+    # products
+    "syrk": lambda dc, x, y: y.t() @ y,
+    "syrk_float": lambda dc, x, y: (x.abs() + 1).t() @ (x.abs() + 1),
+    "t_matmul": lambda dc, x, y: y.t() @ (y * 2),
+    "matmul_broadcast": lambda dc, x, y: y @ dc.from_numpy(SMALL),
+    "solve_after_syrk": lambda dc, x, y: ((y.t() @ y) + dc.fill(1.0, 4, 4)).solve(
+        y.t() @ y[:, 0]),
+    # reorganisation, indexing
+    "transpose": lambda dc, x, y: y.t(),
+    "cbind": lambda dc, x, y: y.cbind(x),
+    "rbind_promotes": lambda dc, x, y: y.rbind(x),
+    "row_range": lambda dc, x, y: y[2:8, 1:3],
+    "one_row": lambda dc, x, y: y[-1, :],
+    "row_positions": lambda dc, x, y: y[dc.from_numpy(np.array([[9], [0], [4], [4]])), 0],
+    "filter_rows": lambda dc, x, y: y._new("filter", y[:, 0] > 0, None),
+    "filter_rows_cols": lambda dc, x, y: y._new("filter", y[:, 1] < 0,
+                                                dc.from_numpy(np.array([[1, 0, 0, 1]]))),
+    "shape": lambda dc, x, y: y.ncell(),
+    # generators on the workers
+    "fill": lambda dc, x, y: dc.fill(7, 11, 2),
+    "seq_int": lambda dc, x, y: dc.seq(20, -3, -2),
+    "seq_float": lambda dc, x, y: dc.seq(0.1, 3.0, 0.3),
+    "rand_one_tile": lambda dc, x, y: dc.rand(9, 3, min=-1.0, max=2.0, sparsity=0.4, seed=11),
+    "rand_int": lambda dc, x, y: dc.rand(8, 2, min=1, max=6, seed=3),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_agrees_with_embedded(backend: DaskBackend, name: str) -> None:
+    dc = DaphneContext()
+    agree(backend, CASES[name](dc, dc.from_numpy(FLOATS), dc.from_numpy(INTS)))
+
+
+def test_every_lowered_op_ran_on_the_cluster(backend: DaskBackend,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    dc = DaphneContext()
+    y = dc.from_numpy(INTS)
+    backend.execute(((y.t() @ y) + 1).solve(y.t() @ y[:, 0])._lower(), verbose=True)
+    out = capsys.readouterr().out
+    assert "V0 receiveFromNumpy: cluster (4 blocks)" in out
+    assert "sent 10x4 (320 B) to the cluster" in out
+    assert "@: cluster" in out and "solve: local" in out
+    assert "gathered 4x4 (128 B)" in out
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                  HealthCheck.function_scoped_fixture])
+@given(
+    rows=st.integers(1, 9),
+    cols=st.integers(1, 3),
+    block=st.integers(1, 4),
+    op=st.sampled_from(["+", "-", "*", "/", "%", "min", "==", "<"]),
+    data=st.data(),
+)
+def test_integer_elementwise_and_sums_are_exact(client: Any, rows: int, cols: int, block: int,
+                                                op: str, data: Any) -> None:
+    values = st.integers(-2**62, 2**62)
+    lhs = np.array(data.draw(st.lists(values, min_size=rows * cols, max_size=rows * cols)),
+                   dtype=np.int64).reshape(rows, cols)
+    rhs = lhs[:1] % 7 + 1  # a non-zero row vector: broadcasts over every block
+    dc = DaphneContext()
+    node = dc.from_numpy(lhs)._new(op, dc.from_numpy(rhs))
+    backend = DaskBackend(client=client, block_rows=block)
+    agree(backend, node)
+    agree(backend, node.sum(axis=1))  # wraps like the kernel: exact in any block order
+    agree(backend, node.t() @ node)
+
+
+def test_shape_errors_are_the_kernels_and_move_no_data(backend: DaskBackend) -> None:
+    dc = DaphneContext()
+    y = dc.from_numpy(INTS)
+    with pytest.raises(ValueError, match="rhs must be a row"):
+        backend.execute((y + dc.from_numpy(np.ones((3, 4))))._lower())
+    with pytest.raises(ValueError, match="number of columns of lhs"):
+        backend.execute((y @ y)._lower())
+    with pytest.raises(ValueError, match="same number of columns"):
+        backend.execute(y.rbind(y[:, 0:2])._lower())
+
+
+def test_integer_division_by_zero_raises(backend: DaskBackend) -> None:
+    dc = DaphneContext()
+    y = dc.from_numpy(INTS)
+    with pytest.raises(ZeroDivisionError, match="integer division by zero"):
+        backend.execute((y / (y * 0)).sum()._lower())
+
+
+def test_local_fallback_gathers_only_within_the_limit(client: Any) -> None:
+    dc = DaphneContext()
+    node = dc.from_numpy(INTS).cumSum()  # no distributed lowering: runs locally
+    agree(DaskBackend(client=client, block_rows=3), node)
+    small = DaskBackend(client=client, block_rows=3, gather_limit=100)
+    with pytest.raises(MemoryError, match=r"V1 cumSum needs a distributed 10x4 matrix locally"):
+        small.execute(node._lower())
+
+
+def test_rand_tiles_do_not_depend_on_the_block_size(client: Any,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(dask_blocks, "RAND_TILE", 4)
+    dc = DaphneContext()
+    node = dc.rand(11, 3, min=0.0, max=5.0, sparsity=0.7, seed=42)
+    results = [DaskBackend(client=client, block_rows=b).execute(node._lower()) for b in (2, 3, 11)]
+    for r in results[1:]:
+        np.testing.assert_array_equal(r, results[0])
+    np.testing.assert_array_equal(results[0][:4], embedded(dc.rand(4, 3, 0.0, 5.0, 0.7, 42)))
+    assert not np.array_equal(results[0][4:8], results[0][:4])  # tiles differ
+    assert ((results[0] >= 0) & (results[0] <= 5)).all()
+    drawn = DaskBackend(client=client, block_rows=3).execute(dc.rand(6, 2, seed=-1)._lower())
+    assert drawn.shape == (6, 2) and drawn.dtype == np.float64
+
+
+def test_auto_keeps_small_programs_on_the_embedded_engine(client: Any,
+                                                          capsys: pytest.CaptureFixture[str]
+                                                          ) -> None:
+    dc = DaphneContext()
+    y = dc.from_numpy(INTS)
+    node = (y.t() @ y).sum()
+    auto = DaskBackend(client=client, placement="auto", memory_budget=1 << 20)
+    assert_same(auto.execute(node._lower(), verbose=True), embedded(node))
+    assert "whole program runs on the embedded engine" in capsys.readouterr().out
+
+
+def test_auto_sends_only_what_exceeds_the_budget(client: Any,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    dc = DaphneContext()
+    x = dc.rand(40, 5, seed=3)  # 1600 bytes: over the 1000-byte budget
+    node = (x.t() @ x).solve(x.t() @ x[:, 0])
+    auto = DaskBackend(client=client, placement="auto", memory_budget=1000, block_rows=16)
+    assert_same(auto.execute(node._lower(), verbose=True), embedded(node))
+    out = capsys.readouterr().out
+    assert "rand 40x5 generated on the workers" in out
+    assert "solve: local" in out  # 5x5 and 5x1: small, back on the client
+
+
+def test_import_daphnelib_imports_no_dask() -> None:
+    code = ("import sys, numpy as np, daphnelib; from daphnelib import DaphneContext; "
+            "DaphneContext().from_numpy(np.ones((2, 2))).sum().compute(); "
+            "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('dask', 'distributed')); "
+            "print(bad); sys.exit(1 if bad else 0)")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_worker_processes_run_our_kernels() -> None:
+    """One smoke test on worker processes: kernels travel by name, results come back exact."""
+    from distributed import Client, LocalCluster
+
+    with LocalCluster(processes=True, n_workers=1, threads_per_worker=1,
+                      dashboard_address=":0") as cluster, Client(cluster,
+                                                                 set_as_default=False) as c:
+        backend = DaskBackend(client=c, block_rows=3)
+        dc = DaphneContext()
+        y = dc.from_numpy(INTS)
+        agree(backend, y.t() @ y)
+        agree(backend, (y / 3).mean(axis=1))
+
+
+def test_context_runs_on_the_dask_backend(client: Any) -> None:
+    dc = DaphneContext(backend="dask", client=client, block_rows=3)
+    assert isinstance(dc.backend, DaskBackend) and dc.backend.placement == "dask"
+    y = dc.from_numpy(INTS)
+    beta = ((y.t() @ y) + dc.fill(1.0, 4, 4)).solve(y.t() @ y[:, 0])
+    expected = ((INTS.T @ INTS) + 1.0)
+    np.testing.assert_allclose(beta.compute(), np.linalg.solve(expected, INTS.T @ INTS[:, :1]))
+    assert DaphneContext(backend="auto", client=client).backend.placement == "auto"
+
+
+def test_from_dask_and_as_dask_hand_over_without_gathering(client: Any) -> None:
+    import dask.array as da
+
+    dc = DaphneContext(backend="dask", client=client, block_rows=3)
+    source = da.from_array(INTS, chunks=(4, 2))  # column chunks too: joined on entry
+    x = dc.from_dask(source)
+    out = (x * 2).compute(asDask=True)
+    assert isinstance(out, da.Array) and out.chunks == ((4, 4, 2), (4,))
+    np.testing.assert_array_equal(client.compute(out).result(), INTS * 2)
+    np.testing.assert_array_equal(x.sum(axis=1).compute(), INTS.sum(axis=0, keepdims=True))
+    embedded_dc = DaphneContext()
+    assert_same(embedded_dc.from_dask(da.from_array(INTS[:, 0])).compute(), INTS[:, :1])
+    wrapped = embedded_dc.from_numpy(INTS).compute(asDask=True)
+    assert isinstance(wrapped, da.Array) and wrapped.numblocks == (1, 1)
+    with pytest.raises(TypeError, match=r"from_dask needs a dask\.array\.Array"):
+        dc.from_dask(INTS)
+    with pytest.raises(ValueError, match="1-D or 2-D"):
+        dc.from_dask(da.zeros((2, 2, 2)))
+
+
+# -- frames: partitions of engine FrameValues ----------------------------------------------
+
+def frame_cases(dc: DaphneContext) -> dict[str, Any]:
+    import pandas as pd
+
+    from daphnelib.operator.nodes.frame import Frame
+    from daphnelib.operator.operation_node import new_node
+
+    left = pd.DataFrame({"k": INTS[:, 0], "a": FLOATS[:, 0],
+                         "n": pd.array([1, None, 3, 4, None, 6, 7, 8, 9, 10], "Int64")})
+    right = pd.DataFrame({"k2": np.arange(-9, 10, 2), "b": np.arange(10) * 1.5})
+    lf, rf = dc.from_pandas(left), dc.from_pandas(right)
+    y = dc.from_numpy(INTS)
+    made = dc.createFrame([y[:, 0], y[:, 1] * 2], ["k", "v"])  # a strided column, too
+    return {
+        "create_then_matrix": made.toMatrix("si64"),
+        "columns": lf[:, ["k", "n"]],
+        "filter_rows": new_node(Frame, dc, "filter", lf, y[:, 2] > 0, None),
+        "rbind": lf.rbind(lf),
+        "cbind": lf.cbind(rf),
+        "inner_join": lf.innerJoin(rf, "k", "k2"),
+        "left_join_gathered": lf.leftJoin(rf, "k", "k2"),
+        "semi_join": lf.semiJoin(rf, "k", "k2"),
+        "broadcast_join_keeps_order": lf.innerJoin(rf[0:4, :], "k", "k2"),
+        "anti_join": lf.antiJoin(rf, "k", "k2"),
+        "group_by": lf.groupBy("k", {"a": ["sum", "max"], "n": "count"}),
+        "group_created": made.groupBy("k", {"v": "sum"}),
+        "group_mean_shuffles_rows": lf.groupBy("k", {"a": "mean", "n": "min"}),
+        "nrow": lf.rbind(lf).nrow(),
+    }
+
+
+def _sorted_frame(df: Any) -> Any:
+    return df.sort_values(list(df.columns), kind="stable", na_position="last").reset_index(
+        drop=True)
+
+
+@pytest.mark.parametrize("name", sorted(frame_cases(DaphneContext())))
+def test_frames_agree_with_embedded_up_to_row_order(backend: DaskBackend, name: str) -> None:
+    import pandas as pd
+
+    dc = DaphneContext()
+    node = frame_cases(dc)[name]
+    got, expected = backend.execute(node._lower()), embedded(node)
+    if isinstance(expected, np.ndarray) or not hasattr(expected, "labels"):
+        assert_same(got, expected)
+        return
+    from daphnelib.interop.pandas import to_pandas
+
+    pd.testing.assert_frame_equal(_sorted_frame(to_pandas(got)),
+                                  _sorted_frame(to_pandas(expected)), check_exact=True)
+
+
+def test_frame_ops_run_on_partitions(backend: DaskBackend,
+                                     capsys: pytest.CaptureFixture[str]) -> None:
+    dc = DaphneContext()
+    node = frame_cases(dc)["inner_join"]
+    backend.execute(node._lower(), verbose=True)
+    out = capsys.readouterr().out
+    assert "receiveFrame: cluster (4 partitions)" in out
+    assert "innerJoin: cluster (4 partitions)" in out
+
+
+def test_as_dask_does_not_combine_with_tensors() -> None:
+    with pytest.raises(ValueError, match="asArrow and asDask, not several"):
+        DaphneContext().from_numpy(INTS).compute(asDask=True, asPyTorch=True)
+
+
+def test_frame_records_survive_pickling() -> None:
+    import pickle
+
+    import pandas as pd
+
+    from daphnelib.interop.pandas import to_pandas
+
+    df = pd.DataFrame({"n": pd.array([1, None], "Int64")})
+    value = embedded(DaphneContext().from_pandas(df))
+    pd.testing.assert_frame_equal(to_pandas(pickle.loads(pickle.dumps(value))), df)
