@@ -251,7 +251,7 @@ def test_bad_inputs_name_the_problem(dc: DaphneContext, a: sp.csr_array) -> None
     with pytest.raises(TypeError, match="sparse matrices of dtype <U1 are not supported"):
         dc.from_scipy(sp.csr_array((np.array(["x"]), np.array([0]), np.array([0, 1])),
                                    shape=(1, 1)))
-    with pytest.raises(ValueError, match="asArrow, asDask and asScipy, not several"):
+    with pytest.raises(ValueError, match="asScipy does not combine with asPyTorch"):
         dc.from_scipy(a).compute(asScipy=True, asPyTorch=True)
 
 

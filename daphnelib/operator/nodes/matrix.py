@@ -318,9 +318,12 @@ class Matrix(ElementwiseOps, ShapedNode):
         ``asDask=True`` returns a ``dask.array``: on the Dask backend the distributed result
         itself, not gathered; other backends' results wrapped as one block.
         """
-        if asPyTorch + asTensorFlow + asArrow + asDask + asScipy > 1:
-            raise ValueError("ask for one of asPyTorch, asTensorFlow, asArrow, asDask and "
-                             "asScipy, not several")
+        if asPyTorch + asTensorFlow + asArrow + asDask > 1:
+            raise ValueError("ask for one of asPyTorch, asTensorFlow, asArrow and asDask, "
+                             "not several")
+        if asScipy and asPyTorch + asTensorFlow + asArrow + asDask:
+            raise ValueError("asScipy does not combine with asPyTorch, asTensorFlow, asArrow "
+                             "or asDask")
         if asDask:
             return self._dask_result(verbose)
         if type not in ("shared memory", "files"):
