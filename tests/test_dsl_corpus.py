@@ -34,6 +34,11 @@ def _missing_kernels(source: str) -> list[str]:
     return missing
 
 
+def script_options(script: Path) -> list[str]:
+    """The command-line options a corpus script asks for (``// options: ...``)."""
+    return [o for m in _OPTIONS.finditer(script.read_text()) for o in m.group(1).split()]
+
+
 def test_corpus_is_complete() -> None:
     assert len(SCRIPTS) >= 15
     for script in SCRIPTS:
@@ -45,8 +50,7 @@ def test_script_output(script: Path, capsys: pytest.CaptureFixture[str]) -> None
     missing = _missing_kernels(script.read_text())
     if missing:
         pytest.xfail(f"the engine has no kernel for {', '.join(missing)} yet")
-    options = [o for m in _OPTIONS.finditer(script.read_text()) for o in m.group(1).split()]
-    status = run_command([*options, str(script)])
+    status = run_command([*script_options(script), str(script)])
     out, err = capsys.readouterr()
     assert err == ""
     assert status == 0
