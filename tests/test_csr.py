@@ -166,10 +166,18 @@ def _rand(out: int, sparsity: float, rows: int = 20, cols: int = 10) -> Instr:
     ((_rand(0, 0.1), Instr(1, "t", (Var(0),), M), Instr(2, "@", (Var(0), Var(1)), M)),
      ["toCSR:rand", "toCSR:t", "toCSR:@"]),  # 1 - (1 - 0.01)^10 = 0.096
     ((_rand(0, 0.3, 20, 40), Instr(1, "t", (Var(0),), M), Instr(2, "@", (Var(0), Var(1)), M)),
-     ["rand", "rand".replace("rand", "t"), "@"]),
+     ["rand", "t", "@"]),
+    # Scalars computed from literals are folded (DAPHNE's canonicalisation): 2.0 / 100 ^ 1.
+    ((Instr(0, "as.f64", (100,), Kind.SCALAR), Instr(1, "/", (2.0, Var(0)), Kind.SCALAR),
+      Instr(2, "rand", (Var(0), Var(0), 1.0, 1.0, Var(1), -1), M),
+      Instr(3, "upperTri", (Var(2), False, False), M), Instr(4, "t", (Var(3),), M),
+      Instr(5, "+", (Var(3), Var(4)), M)),
+     ["as.f64", "/", "toCSR:rand", "toCSR:upperTri", "toCSR:t", "toCSR:+"]),
+    ((Instr(0, "now", (), Kind.SCALAR), Instr(1, "rand", (5, 5, 1.0, 1.0, Var(0), -1), M)),
+     ["now", "rand"]),  # not a constant: unknown, dense
 ])
 def test_representation_rule(instrs: tuple[Instr, ...], expected: list[str]) -> None:
-    assert [i.op for i in select_representations(Program(instrs)).instrs] == expected
+    assert [i.op for i in select_representations(Program(instrs), lookup).instrs] == expected
 
 
 def test_cli_option_selects_csr(tmp_path: object, capsys: pytest.CaptureFixture[str]) -> None:

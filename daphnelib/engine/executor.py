@@ -90,7 +90,7 @@ def compile_program(program: Program, *, optimize: bool = True,
     over CSR inputs: the sparse kernels run op by op).
     """
     if select_matrix_repr and program.instrs:
-        program = select_representations(program)
+        program = select_representations(program, lookup)
     if optimize and program.instrs:
         program = rewrite(program)
         if fusion:

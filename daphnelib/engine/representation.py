@@ -6,7 +6,9 @@ they can be derived: ``rand`` with a literal sparsity, ``seq`` (dense); ``t``/``
 keep their argument's; ``+``/``-`` of two known ``a``, ``b`` give ``a + b - ab``; ``*`` gives
 ``ab``, or the one known factor (a scalar's sparsity is unknown); ``@`` gives
 ``1 - (1 - ab)^k`` for an inner dimension ``k``; ``lowerTri``/``upperTri`` half the
-argument's. Anything else is unknown, hence dense.
+argument's. Anything else is unknown, hence dense. Scalar arguments computed from literals
+(``2.0 * e / n ^ 2.0`` with script arguments ``e``, ``n``) are folded first, as DAPHNE's
+canonicalisation does, by running their pure kernels on the constants.
 
 The pass renames an instruction whose result is chosen CSR to ``toCSR:<builtin>`` and one
 that reads a CSR value but produces a dense result to ``toDense:<builtin>``; the executor runs
@@ -20,7 +22,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
 from daphnelib.engine.program import Instr, Kind, Program, Var
+from daphnelib.engine.rewrite import PURE
 
 THRESHOLD = 0.25  # DAPHNE's sparsity_threshold (a float in its user config, exactly 0.25)
 TO_CSR, TO_DENSE = "toCSR:", "toDense:"
@@ -28,18 +33,42 @@ TO_CSR, TO_DENSE = "toCSR:", "toDense:"
 _Shape = tuple[int, int] | None
 
 
-def _constant(arg: Any) -> float | None:
-    if type(arg) is Var or isinstance(arg, (str, bool)):
-        return None
+_NO_VALUE = object()
+
+
+def _folded(ins: Instr, constants: dict[int, Any], lookup: Callable[[str], Callable[..., Any]]
+            ) -> Any:
+    """The value of a pure scalar instruction over constants, or ``_NO_VALUE``."""
+    if ins.kind is not Kind.SCALAR or not (ins.op in PURE or ins.op.startswith("as.")):
+        return _NO_VALUE
+    args = []
+    for a in ins.args:
+        if type(a) is Var:
+            if a.id not in constants:
+                return _NO_VALUE
+            a = constants[a.id]
+        elif not isinstance(a, (int, float, np.number)):
+            return _NO_VALUE
+        args.append(a)
     try:
-        return float(arg)
-    except (TypeError, ValueError):
-        return None
+        return lookup(ins.op)(*args)
+    except Exception:  # the error is the run's to report, at its place
+        return _NO_VALUE
 
 
-def _estimate(ins: Instr, sparsity: dict[int, float], shapes: dict[int, _Shape]
-              ) -> tuple[float | None, _Shape]:
+def _estimate(ins: Instr, sparsity: dict[int, float], shapes: dict[int, _Shape],
+              constants: dict[int, Any]) -> tuple[float | None, _Shape]:
     """(estimated sparsity or None, shape or None) of ``ins``'s result."""
+    def _constant(arg: Any) -> float | None:
+        if type(arg) is Var:
+            arg = constants.get(arg.id)
+        if arg is None or isinstance(arg, (str, bool)):
+            return None
+        try:
+            return float(arg)
+        except (TypeError, ValueError):
+            return None
+
     def of(a: Any) -> float | None:
         return sparsity.get(a.id) if type(a) is Var else None
 
@@ -80,14 +109,20 @@ def _estimate(ins: Instr, sparsity: dict[int, float], shapes: dict[int, _Shape]
     return None, None
 
 
-def select_representations(program: Program) -> Program:
-    """``program`` with the results DAPHNE would make CSR marked, and their readers."""
+def select_representations(program: Program,
+                           lookup: Callable[[str], Callable[..., Any]]) -> Program:
+    """``program`` with the results DAPHNE would make CSR marked, and their readers;
+    ``lookup`` resolves kernels for constant folding."""
     sparsity: dict[int, float] = {}
     shapes: dict[int, _Shape] = {}
+    constants: dict[int, Any] = {}
     csr: set[int] = set()
     out = []
     for ins in program.instrs:
-        s, shape = _estimate(ins, sparsity, shapes)
+        value = _folded(ins, constants, lookup)
+        if value is not _NO_VALUE:
+            constants[ins.out] = value
+        s, shape = _estimate(ins, sparsity, shapes, constants)
         if s is not None:
             sparsity[ins.out] = s
         shapes[ins.out] = shape
