@@ -127,6 +127,7 @@ def test_sparse_kernels_equal_dense_kernels(a: np.ndarray, data: st.DataObject) 
              ("*", (csr_a, csr_b), (a, b)), ("*", (csr_a, b), (a, b)),
              ("+", (csr_a, csr_b), (a, b)), ("-", (csr_a, csr_b), (a, b)),
              ("+", (csr_a, 1), (a, 1)), ("t", (csr_a,), (a,)), ("abs", (csr_a,), (a,)),
+             ("minus", (csr_a,), (a,)), ("floor", (csr_a,), (a,)),
              ("sum", (csr_a, 0), (a, 0)), ("sum", (csr_a, 1), (a, 1)),
              ("@", (csr_a, a.T.copy()), (a, a.T.copy())),
              ("@", (csr_a, sparse.CSRMatrix.from_dense(a.T.copy())), (a, a.T.copy())),
@@ -134,9 +135,10 @@ def test_sparse_kernels_equal_dense_kernels(a: np.ndarray, data: st.DataObject) 
     op, sparse_args, dense_args = data.draw(st.sampled_from(cases))
     before = a.copy()
     got = sparse.call(op, lookup(op), sparse_args)
-    _same(got, lookup(op)(*dense_args), exact or op in ("*", "t", "abs", "+", "-"))
+    _same(got, lookup(op)(*dense_args), exact or op in ("*", "t", "abs", "+", "-", "minus",
+                                                         "floor"))
     assert np.array_equal(a, before)
-    if op in ("t", "abs") or (op == "*" and not isinstance(sparse_args[1], np.ndarray)):
+    if op in ("t", "abs", "floor") or (op == "*" and not isinstance(sparse_args[1], np.ndarray)):
         assert isinstance(got, CSRMatrix)  # kernels that keep 0 at 0 stay sparse
 
 
@@ -145,6 +147,8 @@ def test_full_sum_and_sparsity_of_csr() -> None:
     m = CSRMatrix.from_dense(a)
     assert sparse.call("sum", lookup("sum"), (m,)) == np.float64(1.5)
     assert sparse.call("sparsity", lookup("sparsity"), (m,)) == np.float64(2 / 6)
+    negated = sparse.call("minus", lookup("minus"), (m,))
+    assert format_value(negated) == format_value(-a)  # "-0" cells, as the dense kernel gives
 
 
 # -- --select-matrix-repr --------------------------------------------------------------------

@@ -24,9 +24,10 @@ from daphnelib.engine.valuetypes import DTYPE_OF_VT, most_general, vt_of, vt_of_
 
 SparseKernel = Callable[..., Any]
 _KERNELS: dict[str, SparseKernel] = {}
-# Unary builtins with f(0) == 0: applied to the stored values, the result stays CSR.
-_ZERO_KEEPING = ("abs", "sign", "sqrt", "round", "floor", "ceil", "minus", "sin", "tan", "asin",
-                 "atan", "sinh", "tanh")
+# Unary builtins with f(+0) == +0: applied to the stored values, the result stays CSR.
+# (Not ``minus``: a dense -0.0 prints as "-0", an unstored zero as "0".)
+_ZERO_KEEPING = ("abs", "sign", "sqrt", "round", "floor", "ceil", "sin", "tan", "asin", "atan",
+                 "sinh", "tanh")
 
 
 def _sparse(*names: str) -> Callable[[SparseKernel], SparseKernel]:
