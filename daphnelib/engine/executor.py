@@ -70,30 +70,37 @@ def _compiled_arg(arg: Any) -> Any:
 class CompiledProgram:
     """Steps with resolved kernels and value lifetimes; run it with :func:`run`."""
 
-    __slots__ = ("nslots", "result", "steps")
+    __slots__ = ("nslots", "result", "sparse", "steps")
 
-    def __init__(self, steps: list[Step], nslots: int, result: int) -> None:
+    def __init__(self, steps: list[Step], nslots: int, result: int, sparse: bool = False
+                 ) -> None:
         self.steps, self.nslots, self.result = steps, nslots, result
+        # Whether CSR values may reach a step that is not CSR-aware (CSR input data).
+        self.sparse = sparse
 
     def __len__(self) -> int:
         return len(self.steps)
 
 
 def compile_program(program: Program, *, optimize: bool = True,
-                    select_matrix_repr: bool = False, fusion: bool = True) -> CompiledProgram:
+                    select_matrix_repr: bool = False, sparse_inputs: bool = False
+                    ) -> CompiledProgram:
     """Rewrite and fuse (unless ``optimize`` is False), resolve kernels, compute lifetimes.
 
     Value ``V<k>`` keeps slot ``k``; a block's parameters occupy the slots below its first
     instruction. The result (the last instruction's value) is never dropped.
     ``select_matrix_repr`` makes results CSR where DAPHNE's ``--select-matrix-repr`` would
-    (``engine/representation.py``). ``fusion=False`` keeps elementwise ops apart (a program
-    over CSR inputs: the sparse kernels run op by op).
+    (``engine/representation.py``). ``sparse_inputs``: the program reads CSR data (also
+    found among its constants), so its steps check for CSR arguments and elementwise ops
+    are not fused (the sparse kernels run op by op).
     """
+    sparse_inputs = sparse_inputs or any(type(a) is CSRMatrix for ins in program.instrs
+                                         for a in ins.args)
     if select_matrix_repr and program.instrs:
         program = select_representations(program, lookup)
     if optimize and program.instrs:
         program = rewrite(program)
-        if fusion:
+        if not sparse_inputs:
             program = fuse(program)
     instrs = program.instrs
     if not instrs:
@@ -122,7 +129,7 @@ def compile_program(program: Program, *, optimize: bool = True,
         steps.append((fn, tuple(_compiled_arg(a) for a in args), ins.out, builtin_of(ins.op),
                       tuple(dying[i]), keep, donors))
     nslots = max(result, *last) + 1 if last else result + 1
-    return CompiledProgram(steps, nslots, result)
+    return CompiledProgram(steps, nslots, result, sparse_inputs)
 
 
 def run(program: CompiledProgram, params: Sequence[Any] = (), data: Sequence[Any] = ()
@@ -154,12 +161,13 @@ _running = _Running()
 
 
 def _steps(program: CompiledProgram, env: list[Any]) -> Any:
+    sparse = program.sparse
     for fn, args, out, op, dies, keep, donors in program.steps:
         vals = [env[a] if type(a) is int else a.get(env) for a in args]
         for d in dies:
             env[d] = None
         try:
-            if CSRMatrix in map(type, vals):
+            if sparse and CSRMatrix in map(type, vals):
                 # Sparse operands: a CSR kernel, or the dense one on densified copies.
                 from daphnelib.engine.kernels.sparse import call
 
@@ -242,7 +250,7 @@ def compile_cached(program: Program) -> tuple[CompiledProgram, tuple[Any, ...]]:
     if compiled is None:
         first = max((ins.out for ins in program.instrs), default=-1) + 1
         csr = any(type(d) is CSRMatrix for d in data)
-        compiled = compile_program(_with_data_slots(program, first), fusion=not csr)
+        compiled = compile_program(_with_data_slots(program, first), sparse_inputs=csr)
         if len(_CACHE) >= _CACHE_SIZE:
             _CACHE.pop(next(iter(_CACHE)))  # the oldest entry
         _CACHE[key] = compiled
