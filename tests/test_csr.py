@@ -281,3 +281,14 @@ def test_verbose_and_script_of_a_csr_input(dc: DaphneContext, a: sp.csr_array,
     assert "CSR matrix input (60x40, from_scipy) has no DaphneDSL form" in capsys.readouterr().out
     with pytest.raises(TypeError, match="runs on the embedded engine only"):
         x.script()
+
+
+def test_native_structure_refuses_impossible_sizes() -> None:
+    from daphnelib._native import sparse_rand
+
+    with pytest.raises(ValueError, match="no 2x2 structure with 10 non-zeros"):
+        sparse_rand.structure(np.zeros(3, np.int64), np.zeros(10, np.int64), 2, False, 1)
+    with pytest.raises(ValueError, match="no 0x2 structure"):
+        sparse_rand.structure(np.zeros(1, np.int64), np.zeros(0, np.int64), 2, False, 1)
+    empty = rand_csr(0, 5, 0.0, 1.0, 0.5, 1)
+    assert empty.shape == (0, 5) and empty.nnz == 0

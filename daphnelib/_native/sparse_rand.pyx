@@ -99,6 +99,9 @@ def structure(int64_t[::1] row_offsets, int64_t[::1] col_idxs, Py_ssize_t num_co
     non-zeros, drawing as DAPHNE's kernel does after the values; return the engine state."""
     cdef Py_ssize_t num_rows = row_offsets.shape[0] - 1, nnz = col_idxs.shape[0]
     cdef Py_ssize_t r, c, k, pos = 0, assigned
+    if num_rows < 1 or num_cols < 1 or nnz > num_rows * num_cols:
+        # The loops below would never end or write out of bounds.
+        raise ValueError(f"no {num_rows}x{num_cols} structure with {nnz} non-zeros")
     cdef int64_t* counts = &row_offsets[1]
     cdef unsigned char[::1] seen = np.zeros(num_cols, np.uint8)
     cdef uint64_t last_row = num_rows - 1, last_col = num_cols - 1
