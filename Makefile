@@ -1,5 +1,7 @@
 # Two commands a user needs: `make demo` and `make test`. Both create .venv if it is missing
 # and install the package with every optional extra through the pinned constraints file.
+# TORCH_INDEX_URL=<PyTorch CPU wheel index> installs torch (still the pinned version) from it.
+TORCH_INDEX_URL ?=
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -7,14 +9,15 @@ PIP := $(PY) -m pip
 STAMP := $(VENV)/.daphnelib-installed
 NATIVE := $(wildcard daphnelib/_native/*.pyx daphnelib/_native/*.pxd daphnelib/_native/*.h)
 
-.PHONY: demo test conformance lint bench bench-quick bench-report test-pandas22 test-nopyarrow \
-	install clean
+.PHONY: demo test conformance lint typecheck docs dist bench bench-quick bench-report \
+	bench-history bench-compare test-pandas22 test-nopyarrow install clean
 
 install: $(STAMP)
 
 $(STAMP): pyproject.toml setup.py constraints.txt $(NATIVE)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install -q -c constraints.txt pip setuptools wheel Cython numpy
+	$(if $(TORCH_INDEX_URL),$(PIP) install -q -c constraints.txt --index-url $(TORCH_INDEX_URL) torch)
 	$(PIP) install -q -c constraints.txt --no-build-isolation -e ".[all,dev]"
 	touch $@
 
@@ -28,11 +31,47 @@ test: $(STAMP)
 	$(PY) -m pytest -q -p no:cacheprovider
 	$(MAKE) test-nopyarrow
 	$(MAKE) lint
+	$(MAKE) typecheck
+	$(MAKE) docs
+	$(MAKE) dist
 	$(MAKE) bench-quick
 
 # Fails when tests/conformance differs from what scripts/conformance_cases/ generate.
 conformance: $(STAMP)
 	$(PY) scripts/gen_conformance.py --check
+
+# What a user's type checker sees: mypy --strict and pyright (strict, see pyproject.toml) on
+# the examples and a typed user script, which then runs.
+typecheck: $(STAMP)
+	$(PY) -m mypy --strict examples tests/typing
+	$(VENV)/bin/pyright --pythonpath $(PY)
+	$(PY) tests/typing/user_script.py
+
+# The docs site (build/docs/index.html): the API reference from the numpydoc docstrings and
+# the user guide from docs/*.md. Any Sphinx warning fails the build.
+docs: $(STAMP)
+	$(PY) -m sphinx -W --keep-going -q -b html docs build/docs
+
+# What a pip user gets: the sdist, a wheel built from that sdist (with the pinned build
+# tools of $(VENV): an isolated build environment would install them twice more), the wheel installed with its required dependencies only
+# in a fresh venv (no site packages; pip's cache is reused), and the examples that need no
+# optional extra run from outside the tree so that they import the installed package.
+DIST_VENV := build/dist-venv
+DIST_EXAMPLES := demo.py numpy_zero_copy.py pandas_index.py pandas_kinds.py \
+	joins_groupby.py lifetimes.py
+dist: $(STAMP)
+	rm -rf dist $(DIST_VENV) && mkdir -p build
+	$(PY) -m build --no-isolation --outdir dist . >build/dist.log 2>&1 \
+		|| { tail -30 build/dist.log; exit 1; }
+	$(PY) scripts/check_dist.py dist
+	$(PY) -m venv $(DIST_VENV)
+	$(DIST_VENV)/bin/python -m pip install -q -c constraints.txt dist/*.whl
+	cd $(DIST_VENV) && for example in $(DIST_EXAMPLES); do \
+		bin/python $(abspath examples)/$$example >/dev/null || exit 1; done
+	cd $(DIST_VENV) && bin/daphnelib run $(abspath examples/analysis.daphne) n=5 >/dev/null
+	cd $(DIST_VENV) && bin/python -c 'import daphnelib, sys; \
+		assert daphnelib.__file__.startswith(sys.prefix), daphnelib.__file__; \
+		print("dist: installed", daphnelib.__version__, "from", daphnelib.__file__)'
 
 # asv runs in the installed environment (environment_type "existing"), offline. Results are
 # saved under .asv/results for the checked-out commit (asv saves none for --python=same
@@ -48,11 +87,67 @@ bench-quick: $(STAMP)
 	$(ASV) machine --yes >/dev/null
 	DAPHNELIB_BENCH_QUICK=1 $(ASV) run --python=same --quick --dry-run --show-stderr
 
-# The HTML dashboard (docs/bench/html, not committed) and a text table of the latest results
-# with ratios against the reference paths timed in the same run.
-bench-report: $(STAMP)
-	$(ASV) publish
-	$(PY) scripts/bench_report.py
+# asv across commits (asv.history.json): asv checks out each commit, builds its wheel (Cython
+# included) with that commit's pinned build dependencies and installs it with every extra
+# through its constraints.txt, in a virtualenv under .asv/env made once and re-used. These
+# targets only need asv itself (.venv gets asv, virtualenv and matplotlib if it lacks them),
+# never the package installed in .venv. Not part of make test (minutes per commit).
+#   make bench-history [N=10] [BRANCH=main] [BENCH=regex] [GIANT=1]
+#     the last N first-parent commits of BRANCH; commits with results are skipped; then
+#     publishes the dashboard. Giant inputs (1e8 elements, 1 GiB) only with GIANT=1.
+#   make bench-compare [BASE=main] [HEAD=ref] [FACTOR=1.2]
+#     BASE against HEAD (default: the working tree's tracked files, as a temporary commit
+#     object); fails when an `ours` case of the cold-start or execute families (GATE) is
+#     slower by more than FACTOR, and prints the table of the gated benchmarks.
+#   scripts/check_bench_gate.py proves the gate fails on a commit with an injected sleep.
+HISTORY := PIP_CONSTRAINT=$(CURDIR)/constraints.txt $(ASV) --config asv.history.json
+BENCH_TOOLS := $(VENV)/.daphnelib-bench-tools
+N ?= 10
+BRANCH ?= main
+BASE ?= $(BRANCH)
+HEAD ?=
+FACTOR ?= 1.2
+BENCH ?=
+GIANT ?= 0
+GATE ?= ^(bench_core\.(ColdStart|ComputeOverhead)|bench_pipelines)\.(?!.*'(numpy|pandas|pyarrow|duckdb|polars|copy)')
+# Table rows of the references GATE leaves out (run on neither side): not printed.
+NOT_RUN := ^\|[ ]+\| n/a[ ]+\| n/a[ ]+\| n/a
+GIANT_ENV := $(if $(filter 1,$(GIANT)),,DAPHNELIB_BENCH_QUICK=1)
+# A fresh clone has BRANCH only as origin/BRANCH; asv's dashboard follows a local branch.
+LOCAL_BRANCH = git rev-parse -q --verify refs/heads/$(BRANCH) >/dev/null \
+	|| git branch --track $(BRANCH) origin/$(BRANCH)
+
+$(BENCH_TOOLS): constraints.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install -q -c constraints.txt asv virtualenv matplotlib
+	touch $@
+
+bench-history: $(BENCH_TOOLS)
+	@$(LOCAL_BRANCH)
+	mkdir -p .asv && git rev-list --first-parent -n $(N) $(BRANCH) > .asv/history-commits.txt
+	$(HISTORY) machine --yes >/dev/null
+	status=0; $(GIANT_ENV) $(HISTORY) run --skip-existing --show-stderr \
+		$(if $(BENCH),-b "$(BENCH)") HASHFILE:.asv/history-commits.txt || status=$$?; \
+	$(HISTORY) publish && echo "view the dashboard: $(ASV) --config asv.history.json preview" && exit $$status
+
+bench-compare: $(BENCH_TOOLS)
+	@$(LOCAL_BRANCH)
+	mkdir -p .asv && $(HISTORY) machine --yes >/dev/null
+	head="$(HEAD)"; [ -n "$$head" ] || head=$$(git stash create); [ -n "$$head" ] || head=HEAD; \
+	echo "comparing $(BASE) -> $$head (factor $(FACTOR))"; \
+	{ $(GIANT_ENV) $(HISTORY) continuous --factor $(FACTOR) --interleave-rounds \
+		--no-only-changed --show-stderr -b "$(GATE)" $(BASE) $$head 2>&1; \
+	  echo $$? > .asv/compare-status; } | grep --line-buffered -v -E "$(NOT_RUN)"; \
+	exit $$(cat .asv/compare-status)
+
+# asv's HTML dashboard (docs/bench/html, not committed; view it with `asv preview`), beside
+# it the ratio plots (docs/bench/html/ratios: ours / each reference across the commits of
+# BRANCH, PNG + HTML per family), and a text table of the newest results with ratios.
+bench-report: $(BENCH_TOOLS)
+	@$(LOCAL_BRANCH)
+	$(HISTORY) publish
+	$(PY) scripts/bench_report.py --branch $(BRANCH) --plots docs/bench/html/ratios
+	@echo "view: $(ASV) --config asv.history.json preview  (serves docs/bench/html; ratio plots under /ratios/)"
 
 lint: $(STAMP)
 	$(PY) -m ruff check daphnelib tests scripts asv_benches examples
@@ -106,4 +201,4 @@ test-nopyarrow: $(STAMP)
 	$(NOPYARROW) ../examples/pandas_index.py >/dev/null
 
 clean:
-	rm -rf build $(VENV) $(VENV22) $(VENVNA) daphnelib/_native/*.so daphnelib/_native/*.c
+	rm -rf build dist $(VENV) $(VENV22) $(VENVNA) daphnelib/_native/*.so daphnelib/_native/*.c

@@ -4,15 +4,11 @@ Every path is zero-copy, so the times should not grow with the size. ``floor_*``
 library's own zero-copy path for the same step, the cost we cannot go below.
 """
 
-import os
-
 import numpy as np
 
 from daphnelib import DaphneContext
 
 from ._config import unless_giant
-
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 SIZES = unless_giant([10**3, 10**6, 10**8], lambda n: 4 * n)  # 1e8 float32: 400 MB
 RANKS = ("2d", "4d")

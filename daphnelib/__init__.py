@@ -19,6 +19,7 @@ __all__ = [
     "Scalar",
     "StopExecution",
     "__version__",
+    "show_versions",
 ]
 
 if TYPE_CHECKING:
@@ -37,6 +38,37 @@ _LAZY = {
     "LogicalDtypeWarning": "daphnelib.errors",
     "StopExecution": "daphnelib.errors",
 }
+
+# Distributions show_versions() reports: required, build, then each optional extra's.
+_REPORTED = ("numpy", "pandas", "Cython", "torch", "tensorflow", "tensorflow-cpu", "pyarrow",
+             "polars", "duckdb", "sqlglot", "dask", "distributed")
+
+
+def show_versions() -> None:
+    """Print daphnelib's version, Python's, the platform's and those of its dependencies.
+
+    For bug reports, like ``pandas.show_versions()``. Optional libraries that are not
+    installed show as "not installed"; nothing is imported.
+
+    Examples
+    --------
+    >>> import daphnelib
+    >>> daphnelib.show_versions()  # doctest: +ELLIPSIS
+    daphnelib      : ...
+    """
+    import platform
+    import sys
+    from importlib.metadata import PackageNotFoundError, version
+
+    rows = [("daphnelib", __version__), ("python", sys.version.split()[0]),
+            ("platform", platform.platform()), ("machine", platform.machine())]
+    for name in _REPORTED:
+        try:
+            rows.append((name, version(name)))
+        except PackageNotFoundError:
+            rows.append((name, "not installed"))
+    width = max(len(name) for name, _ in rows)
+    print("\n".join(f"{name:<{width}} : {value}" for name, value in rows))
 
 
 def __getattr__(name: str) -> Any:

@@ -9,33 +9,105 @@
 
 Exit status as DAPHNE: 0 success, 1 parser error, 2 compile error, 3 execution error; errors
 go to stderr as ``[error]: <stage>: <message>``, so stdout holds exactly what the script
-prints. ``--select-matrix-repr`` makes matrices CSR where DAPHNE would. DAPHNE's performance
-options (``--vec``, ``--columnar``, ``--libdir=DIR``, ``--num-threads=N``, ...) are accepted
-and ignored; ``--config=FILE`` contributes its ``daphnedsl_import_paths``.
+prints. ``--select-matrix-repr`` makes matrices CSR where DAPHNE would. DAPHNE's other
+performance and representation options on an explicit allow-list (``--vec``, ``--columnar``,
+``--libdir=DIR``, ``--num-threads=N``, ...; ``daphnelib run --help`` lists them) are accepted
+and ignored; any other option is a usage error (status 1). ``--config=FILE`` contributes its
+``daphnedsl_import_paths``. ``daphnelib --version`` prints the version.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 from collections.abc import Sequence
 
-USAGE = """\
-usage: daphnelib run script.daphne [name=value ...] [--args k=v,k2=v2] [DAPHNE options]
-       daphnelib --explain script.daphne [name=value ...]
-       daphnelib compat program.py [args ...]
-"""
-
-# DAPHNE options that take a value; given without "=", the value is the next argument.
-_VALUE_OPTIONS = frozenset((
-    "args", "config", "libdir", "num-threads", "partitioning", "queue_layout",
-    "victim_selection", "grain-size", "dist_backend", "log-level-limit", "max-distr-chunk-size",
-    "fpgaopencl", "vec-type", "explain-kernels",
-))
+# DAPHNE's own options that the embedded engine accepts and ignores: performance and
+# representation choices that do not change a script's output. Anything else is an error.
+DAPHNE_FLAGS = (
+    "vec", "select-matrix-repr", "columnar", "cuda", "distributed", "timing", "statistics",
+    "pin-workers", "hyperthreading", "debug-mt", "mlir-codegen", "no-obj-ref-mgnt",
+    "no-ipa-const-propa", "no-phy-op-selection", "use-cell-column-reference",
+)
+DAPHNE_VALUE_OPTIONS = (
+    "libdir", "num-threads", "partitioning", "queue_layout", "victim_selection", "grain-size",
+    "dist_backend", "log-level-limit", "max-distr-chunk-size", "fpgaopencl", "vec-type",
+    "explain-kernels",
+)
 
 
 class UsageError(Exception):
     pass
+
+
+class _Parser(argparse.ArgumentParser):
+    """Usage errors exit with status 1 (DAPHNE's parser-error status), not argparse's 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(f"{message}\n{self.format_usage()}")
+
+
+def _version() -> str:
+    from daphnelib import __version__
+
+    return f"daphnelib {__version__}"
+
+
+_RUN_DESCRIPTION = (
+    "Run a DaphneDSL script with DAPHNE's command line and output. Exit status: 0 success, "
+    "1 parser error, 2 compile error, 3 execution error; errors go to stderr as "
+    "'[error]: <stage>: <message>'.")
+
+
+def _add_run_arguments(run: argparse.ArgumentParser) -> None:
+    run.add_argument("script", help="the .daphne file")
+    run.add_argument("assignments", nargs="*", metavar="name=value",
+                     help="script arguments ($name in the script): literals only")
+    run.add_argument("--args", action="append", default=[], metavar="k=v,k2=v2",
+                     help="more script arguments, comma-separated (quotes protect commas)")
+    run.add_argument("--config", metavar="FILE",
+                     help="a DAPHNE configuration file; its daphnedsl_import_paths are used")
+    run.add_argument("--explain", action="store_true",
+                     help="print the lowered IR instead of running the script")
+    daphne = run.add_argument_group(
+        "DAPHNE options",
+        "accepted for compatibility with DAPHNE's command line; they tune DAPHNE's own "
+        "runtime and have no effect on the embedded engine: "
+        + ", ".join(f"--{f}" for f in DAPHNE_FLAGS) + "; with a value: "
+        + ", ".join(f"--{o}=VALUE" for o in DAPHNE_VALUE_OPTIONS))
+    for flag in DAPHNE_FLAGS:
+        daphne.add_argument(f"--{flag}", action="store_true", help=argparse.SUPPRESS)
+    for option in DAPHNE_VALUE_OPTIONS:
+        daphne.add_argument(f"--{option}", metavar="VALUE", help=argparse.SUPPRESS)
+
+
+def _run_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="daphnelib run", allow_abbrev=False, description=_RUN_DESCRIPTION)
+    _add_run_arguments(parser)
+    return parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="daphnelib", allow_abbrev=False,
+        description="Run DaphneDSL scripts and DaphneLib programs on daphnelib's embedded "
+                    "engine (no DAPHNE installation needed).",
+        epilog="Without a subcommand, the arguments are DAPHNE's command line: "
+               "daphnelib [DAPHNE options] script.daphne [name=value ...]")
+    parser.add_argument("--version", action="version", version=_version())
+    sub = parser.add_subparsers(dest="command", metavar="{run,compat}", parser_class=_Parser)
+    run = sub.add_parser(
+        "run", allow_abbrev=False, help="run a .daphne script", description=_RUN_DESCRIPTION)
+    _add_run_arguments(run)
+    compat = sub.add_parser(
+        "compat", help="run an unmodified DaphneLib program on daphnelib",
+        description="Run a Python program written for DaphneLib (importing "
+                    "daphne.context.daphne_context) on daphnelib.")
+    compat.add_argument("program", help="the Python file")
+    compat.add_argument("program_args", nargs=argparse.REMAINDER, metavar="...",
+                        help="arguments passed to the program")
+    return parser
 
 
 def _split_args(text: str) -> list[str]:
@@ -71,35 +143,15 @@ def _script_arg(item: str, args: dict[str, str]) -> None:
 
 
 def parse_command(argv: Sequence[str]) -> tuple[str, dict[str, str], str | None, bool]:
-    """(script, script args, config file, explain) of a DAPHNE-style command line."""
-    script = None
+    """(script, script args, config file, explain) of a ``run`` command line."""
+    ns = _run_parser().parse_intermixed_args(list(argv))
     args: dict[str, str] = {}
-    config = None
-    explain = False
-    it = iter(argv)
-    for item in it:
-        if item.startswith("-") and item != "-":
-            name, sep, value = item.lstrip("-").partition("=")
-            if name == "explain":
-                explain = True
-                continue
-            if name in _VALUE_OPTIONS and not sep:
-                value = next(it, None)
-                if value is None:
-                    raise UsageError(f"option {item} needs a value")
-            if name == "args":
-                for part in _split_args(value):
-                    _script_arg(part, args)
-            elif name == "config":
-                config = value
-            continue  # performance/representation options: accepted, no effect here
-        if script is None:
-            script = item
-        else:
-            _script_arg(item, args)
-    if script is None:
-        raise UsageError("no script given")
-    return script, args, config, explain
+    for text in ns.args:
+        for part in _split_args(text):
+            _script_arg(part, args)
+    for item in ns.assignments:
+        _script_arg(item, args)
+    return ns.script, args, ns.config, ns.explain
 
 
 def run_command(argv: Sequence[str]) -> int:
@@ -119,7 +171,14 @@ def run_command(argv: Sequence[str]) -> int:
         if show_ir:
             sys.stdout.write(explain(lowered))
             return 0
-        execute(lowered, select_matrix_repr=_selects_matrix_repr(argv))
+        from daphnelib import progress
+
+        watched = progress.start(f"daphnelib run {os.path.basename(script)}")
+        try:
+            execute(lowered, select_matrix_repr=_selects_matrix_repr(argv))
+        finally:
+            if watched:
+                progress.stop()
     except DaphneDSLError as exc:
         return report_error(exc)
     finally:
@@ -153,21 +212,22 @@ def report_error(exc: Exception) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv or argv[0] in ("-h", "--help", "help"):
-        (sys.stdout if argv else sys.stderr).write(USAGE)
-        return 0 if argv else 1
     try:
-        if argv[0] == "compat":
-            if len(argv) < 2:
-                raise UsageError("compat needs the DaphneLib program to run")
+        if not argv:
+            raise UsageError(f"no script given\n{_run_parser().format_usage()}"
+                             "(daphnelib --help lists the subcommands)\n")
+        if argv[0] not in ("run", "compat", "-h", "--help", "--version"):
+            argv = ["run", *argv]  # DAPHNE's command line: daphnelib [options] script ...
+        if argv[0] == "run" and not any(a in ("-h", "--help") for a in argv[1:]):
+            return run_command(argv[1:])
+        ns = build_parser().parse_args(argv)  # --help, --version, compat
+        if ns.command == "compat":
             from daphnelib.compat import run_path
 
-            return run_path(argv[1], argv[2:])
-        if argv[0] == "run":
-            argv = argv[1:]
-        return run_command(argv)
+            return run_path(ns.program, ns.program_args)
+        return 0
     except UsageError as exc:
-        sys.stderr.write(f"daphnelib: {exc}\n{USAGE}")
+        sys.stderr.write(f"daphnelib: {exc}")
         return 1
     except BrokenPipeError:
         # stdout was closed early (| head): stop quietly, as the shell expects.

@@ -7,6 +7,7 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 import torch
+import torch.utils.dlpack
 
 from daphnelib import DaphneContext
 
@@ -28,7 +29,7 @@ print("polars frame:", pl.DataFrame(F).shape)
 # A 4-d tensor through DLPack keeps its shape through elementwise ops and casts.
 x = torch.arange(24.0).reshape(2, 3, 2, 2)
 Y = (dc.from_dlpack(x) * 2 + 1).asType(vtype="f32")
-print("torch.from_dlpack(Y).shape:", tuple(torch.from_dlpack(Y).shape))
+print("torch.from_dlpack(Y).shape:", tuple(torch.utils.dlpack.from_dlpack(Y).shape))
 
 # Several results in one run: the shared t(X) @ X is computed once.
 X = dc.from_numpy(np.random.default_rng(0).random((1000, 20)))

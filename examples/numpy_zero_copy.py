@@ -21,8 +21,8 @@ print("pass-through is writeable:", same.flags.writeable)
 X = dc.from_numpy(a)
 Y = (X - X.mean(axis=1)) / X.stddev(axis=1)
 z = Y.compute()  # a new array over the engine's 64-byte aligned result buffer
-print("column means:", np.round(z.mean(axis=0), 12) + 0.0)  # + 0.0: no "-0."
-print("column std:  ", np.round(z.std(axis=0), 12))
+print("column means:", z.mean(axis=0).round(12) + 0.0)  # + 0.0: no "-0."
+print("column std:  ", z.std(axis=0).round(12))
 
 expected = (a - a.mean(axis=0)) / a.std(axis=0)
 np.testing.assert_allclose(z, expected, rtol=1e-12)

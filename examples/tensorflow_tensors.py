@@ -3,6 +3,9 @@
     python examples/tensorflow_tensors.py
 """
 
+# pyright: basic
+# (TensorFlow ships no type information, so strict mode would flag every tf.* call.)
+
 import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # quiet TensorFlow start-up logs

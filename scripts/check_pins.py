@@ -1,4 +1,4 @@
-"""Check that the container pins the same versions CI tests (constraints.txt).
+"""Check that the container images pin the same versions CI tests (constraints.txt).
 
     python scripts/check_pins.py
 
@@ -30,6 +30,12 @@ def pins(path: Path) -> dict[str, str]:
 def main() -> int:
     ci = pins(ROOT / "constraints.txt")
     image = pins(ROOT / "containers" / "requirements.txt")
+    runtime = pins(ROOT / "containers" / "runtime-requirements.txt")
+    clash = sorted(n for n in runtime.keys() & image.keys() if runtime[n] != image[n])
+    if clash:
+        print(f"build and runtime images pin different versions of {clash}")
+        return 1
+    image |= runtime
     m = re.search(r"ARG TORCH_VERSION=(\S+)", (ROOT / "containers" / "Dockerfile").read_text())
     if m is None:
         print("containers/Dockerfile has no ARG TORCH_VERSION")

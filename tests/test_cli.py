@@ -144,3 +144,24 @@ def test_console_script_is_installed() -> None:
 def test_print_to_stderr(script) -> None:
     proc = run("run", script('print("out"); print("err", true, true); print(7, err=true);'))
     assert (proc.returncode, proc.stdout, proc.stderr) == (0, "out\n", "err\n7\n")
+
+
+def test_version_help_and_unknown_options(script) -> None:
+    from daphnelib import __version__
+
+    version = run("--version")
+    assert (version.returncode, version.stdout, version.stderr) == (
+        0, f"daphnelib {__version__}\n", "")
+    helped = run("run", "--help")
+    assert helped.returncode == 0 and helped.stdout.startswith("usage: daphnelib run")
+    for flag in ("--vec", "--select-matrix-repr", "--num-threads=VALUE", "--libdir=VALUE"):
+        assert flag in helped.stdout.replace("-\n  ", "-").replace("\n  ", " ")
+    path = script("print(1);")
+    for argv in (["run", "--no-such-flag", path], ["--no-such-flag", path],
+                 ["run", path, "--vecc"]):
+        proc = run(*argv)
+        assert proc.returncode == 1 and proc.stdout == ""
+        assert "unrecognized arguments: --" in proc.stderr and "usage: daphnelib run" in proc.stderr
+    # Options may follow the script, as on DAPHNE's command line.
+    proc = run(path, "--vec", "--num-threads", "2")
+    assert (proc.returncode, proc.stdout, proc.stderr) == (0, "1\n", "")

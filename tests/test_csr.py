@@ -230,6 +230,7 @@ def test_from_scipy_and_as_scipy_are_zero_copy(dc: DaphneContext, a: sp.csr_arra
 
 def test_python_api_on_csr(dc: DaphneContext, a: sp.csr_array) -> None:
     x = dc.from_scipy(a)
+    assert repr(x.t() @ x).startswith("Matrix(40x40, f64) = ")  # shapes known before running
     gram = (x.t() @ x).compute()
     assert isinstance(gram, np.ndarray) and np.array_equal(gram, gram.T)
     np.testing.assert_allclose(gram, (a.T @ a).toarray(), rtol=1e-12)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -90,17 +92,42 @@ def test_bad_arguments_raise_when_the_node_is_built(dc, build, exc, msg):
 
 
 @pytest.mark.parametrize(
-    "build,exc,msg",
+    "build,msg",
     [
-        (lambda X, Y: X + Y, ValueError, "3x3.*2x2|2x2.*3x3"),
-        (lambda X, Y: X @ Y, ValueError, "3x3|2x2|shape|dimension"),
-        (lambda X, Y: X[5, 0], IndexError, "5"),
-        (lambda X, Y: X.reshape(2, 2), ValueError, "9|cell"),
+        (lambda X, Y: X + Y, "got lhs 3x3 and rhs 2x2"),
+        (lambda X, Y: Y - X, "got lhs 2x2 and rhs 3x3"),
+        (lambda X, Y: X @ Y, "columns of lhs must equal the number of rows of rhs; got lhs 3x3 "
+                             "and rhs 2x2"),
+        (lambda X, Y: X.cbind(Y), "cbind needs the same number of rows: lhs is 3x3, rhs is 2x2"),
+        (lambda X, Y: X.t().rbind(Y), "rbind needs the same number of columns"),
+        (lambda X, Y: X.reshape(2, 2), "reshape of a 3x3 matrix .9 cells. to 2x2"),
+        (lambda X, Y: (X @ X.t())[0:2, :] * Y.t().cbind(Y), "got lhs 2x3 and rhs 2x4"),
     ],
 )
-def test_bad_shapes_raise_at_compute_and_name_the_builtin(dc, build, exc, msg):
+def test_shapes_known_before_running_raise_when_the_node_is_built(dc, build, msg):
     X = dc.from_numpy(np.ones((3, 3)))
     Y = dc.from_numpy(np.ones((2, 2)))
+    with pytest.raises(ValueError, match=msg):
+        build(X, Y)
+
+
+@pytest.mark.parametrize(
+    "build,exc,msg",
+    [
+        (lambda S, Y: S + Y, ValueError, "3x1.*2x2|2x2.*3x1"),
+        (lambda S, Y: S @ Y, ValueError, "3x1|2x2|shape|dimension"),
+        (lambda S, Y: S[5, 0], IndexError, "5"),
+        (lambda S, Y: S.reshape(2, 2), ValueError, "3|cell"),
+    ],
+)
+def test_bad_shapes_raise_at_compute_and_name_the_users_line(dc, build, exc, msg):
+    S = dc.seq(1, 3)  # 3 x 1, but its shape is only known when it runs
+    Y = dc.from_numpy(np.ones((2, 2)))
+    node = build(S, Y)
     with pytest.raises(exc, match=msg) as info:
-        build(X, Y).compute()
-    assert any("DaphneDSL builtin" in note for note in info.value.__notes__)
+        node.compute()
+    notes = info.value.__notes__
+    # The failing node was built in the lambda of the parameter list: its line is named.
+    line = build.__code__.co_firstlineno
+    assert any(f"built at {__file__}:{line}: (lambda S, Y:" in note for note in notes), notes
+    assert not any(re.search(r"\bV\d+\b", note) for note in notes), notes

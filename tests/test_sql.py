@@ -442,3 +442,18 @@ def test_syntax_errors_carry_no_terminal_escape_codes(dc):
     with pytest.raises(SQLError, match="SQL syntax error") as info:
         dc.sql("SELEC x FROM")
     assert "\x1b" not in str(info.value)
+
+
+@pytest.mark.parametrize(("query", "message"), [
+    ("SELECT t.a FROM t WHERE", "SQL syntax error at line 1, column 23: WHERE is incomplete"),
+    ("SELECT t.a FROM t GROUP BY t.a HAVING SUM(t.a",
+     "SQL syntax error at line 1, column 45: Expecting )"),
+])
+def test_syntax_errors_name_the_place_once_without_parser_internals(dc, query, message):
+    dc.from_pandas(pd.DataFrame({"a": [1]})).registerView("t")
+    with pytest.raises(SQLError) as info:
+        dc.sql(query)
+    text = str(info.value)
+    assert text.startswith(message)
+    assert "sqlglot" not in text and "<class" not in text
+    assert text.count(query) == 1 and text.endswith(f"in query: {query}")

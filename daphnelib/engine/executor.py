@@ -162,7 +162,8 @@ _running = _Running()
 
 def _steps(program: CompiledProgram, env: list[Any]) -> Any:
     sparse = program.sparse
-    for fn, args, out, op, dies, keep, donors in program.steps:
+    # ``done`` is read by daphnelib.progress from this frame (it samples, nothing reports).
+    for done, (fn, args, out, op, dies, keep, donors) in enumerate(program.steps):  # noqa: B007
         vals = [env[a] if type(a) is int else a.get(env) for a in args]
         for d in dies:
             env[d] = None

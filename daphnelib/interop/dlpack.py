@@ -36,12 +36,12 @@ buffers that are not 64-byte aligned; :func:`legacy_capsule` guarantees both.
 from __future__ import annotations
 
 import ctypes
-import warnings
 from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
 
+from daphnelib._diagnostics import warn
 from daphnelib.engine.valuetypes import CARRIER, LOGICAL_KEY
 from daphnelib.errors import LogicalDtypeWarning
 from daphnelib.interop.numpy import engine_matrix, note_copy
@@ -142,12 +142,9 @@ def restore_dtype(arr: np.ndarray, *, verbose: bool = False) -> tuple[np.ndarray
         return arr, None
     narrow = _narrow(arr, logical)
     if narrow is None:
-        warnings.warn(
-            f"the result holds values that {logical} cannot represent exactly, so it keeps "
-            f"the engine dtype {arr.dtype} instead of the input's {logical}",
-            LogicalDtypeWarning,
-            stacklevel=4,
-        )
+        warn(f"the result holds values that {logical} cannot represent exactly, so it keeps "
+             f"the engine dtype {arr.dtype} instead of the input's {logical}",
+             LogicalDtypeWarning)
         return arr, None
     note_copy(verbose, "result", f"dtype {arr.dtype} -> {logical}")
     return narrow, logical

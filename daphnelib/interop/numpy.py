@@ -9,10 +9,9 @@ Egress (:func:`matrix_view`, :func:`to_numpy`): the native result reader
 
 from __future__ import annotations
 
-import sys
-
 import numpy as np
 
+from daphnelib._diagnostics import note
 from daphnelib.engine.valuetypes import CARRIER, STRING_DTYPE, WIDENED, carrier_dtype, held_dtype
 
 # Widened dtypes by their name, the tag their carrier gets (see engine/valuetypes.CARRIER).
@@ -102,8 +101,7 @@ def as_matrix_shape(arr: np.ndarray) -> np.ndarray:
 
 def note_copy(verbose: bool, what: str, reason: str) -> None:
     """The ``verbose`` line announcing the one copy a layout or dtype makes unavoidable."""
-    if verbose:
-        sys.stdout.write(f"daphnelib: copying {what} once ({reason})\n")
+    note(verbose, f"copying {what} once ({reason})")
 
 
 def engine_matrix(arr: np.ndarray, *, logical: str | None = None, verbose: bool = False,

@@ -31,7 +31,6 @@ column labelled ``index`` becomes the (unnamed) index.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
@@ -39,6 +38,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from daphnelib._diagnostics import note
 from daphnelib.engine.logical import INT_LABEL, NO_LABEL, Logical
 from daphnelib.engine.values import FrameValue
 from daphnelib.engine.valuetypes import STR, STRING_DTYPE, held_dtype
@@ -72,8 +72,7 @@ class _Ingress:
         self.verbose = verbose
 
     def copied(self, name: Any, why: str) -> None:
-        if self.verbose:
-            sys.stdout.write(f"daphnelib: from_pandas copies column {name!r} once ({why})\n")
+        note(self.verbose, f"from_pandas copies column {name!r} once ({why})")
 
     def numeric(self, vals: np.ndarray, names: list[Any]) -> tuple[np.ndarray, Logical | None]:
         """A 2-D (columns, rows) numpy block as an engine block whose rows are the columns."""

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 import numpy as np
 
+from daphnelib import progress
 from daphnelib.engine.program import RESULTS_OP, Instr, Kind, Program, Var
+from daphnelib.operator import inspect as _inspect
 
 if TYPE_CHECKING:
     from daphnelib.context.daphne_context import DaphneContext
+    from daphnelib.operator.nodes.scalar import Scalar
+
+_N = TypeVar("_N", bound="OperationNode")
 
 # Literal argument types a node may hold besides other nodes (engine inputs, index specs).
 _LITERALS = (bool, int, float, str, slice, type(None))
@@ -32,7 +37,10 @@ class OperationNode:
         "_deleted",
         "_local_data",
         "_op",
+        "_origin",
+        "_origins",
         "_program",
+        "_type",
         "daphne_context",
     )
     _kind: ClassVar[Kind] = Kind.NONE
@@ -59,6 +67,11 @@ class OperationNode:
         self._program: Program | None = None  # lowered once; the backend caches its compilation
         self._consumers: list[weakref.ref[OperationNode]] | None = None
         self._deleted = False
+        self._origins: tuple[_inspect.Origin, ...] = ()
+        self._origin = _inspect.user_origin(operation)
+        # (rows, cols, value type), each None when not known before running; raises on
+        # shapes that cannot combine (A @ B with 3x4 and 5x2), as the op would at run time.
+        self._type = _inspect.infer(operation, args, local_data)
 
     def _add_consumer(self, node: OperationNode) -> None:
         """Record ``node`` as reading this one (weakly: consumers may die first)."""
@@ -78,9 +91,23 @@ class OperationNode:
     # -- lifetime ---------------------------------------------------------------------------
 
     def delete(self) -> None:
-        """Release what this node holds (input data, compiled program).
+        """Release what this node holds (input data, compiled program) now.
 
-        Computing this node, or a node built on it, afterwards raises a RuntimeError.
+        Computing this node, or a node built on it, afterwards raises a RuntimeError;
+        arrays already returned by ``compute()`` stay valid (they own their buffers).
+
+        Returns
+        -------
+        None
+
+        Examples
+        --------
+        >>> X = dc.from_numpy(np.ones((2, 2)))
+        >>> X.delete()
+        >>> X.sum().compute()
+        Traceback (most recent call last):
+        ...
+        RuntimeError: this Matrix node was deleted (delete()) and cannot be used any more
         """
         self._local_data = None
         self._args = ()
@@ -114,7 +141,11 @@ class OperationNode:
         to their slots ``0..len(bound)-1``; they are not lowered, and the instructions are
         numbered after them (see ``engine/control.py``).
         """
-        return lower((self,), bound)
+        origins: list[_inspect.Origin] | None = None if bound else []
+        program = lower((self,), bound, origins)
+        if origins is not None:
+            self._origins = tuple(origins)
+        return program
 
     def _lowered(self) -> Program:
         if self._program is None:
@@ -123,18 +154,50 @@ class OperationNode:
 
     def _evaluate(self, verbose: bool = False) -> Any:
         """Run the sub-DAG under this node on the context's backend; the engine value of its
-        root."""
+        root. A failure names the user's line that built the failing node."""
         self._check_alive()
-        return self.daphne_context.backend.execute(self._lowered(), verbose=verbose)
+        watched = progress.start("compute()")
+        try:
+            return self.daphne_context.backend.execute(self._lowered(), verbose=verbose)
+        except Exception as exc:
+            _inspect.point_at_origin(exc, self._origins)
+            raise
+        finally:
+            if watched:
+                progress.stop()
 
     def script(self) -> str:
-        """The DaphneDSL script this node corresponds to."""
+        """The DaphneDSL script this node corresponds to.
+
+        Returns
+        -------
+        str
+            One DaphneDSL statement per operation of the node's sub-DAG, in execution
+            order; nothing is computed.
+
+        Examples
+        --------
+        >>> print(dc.fill(1.0, 2, 2).sum().script(), end="")
+        V0 = fill(1.0, 2, 2);
+        V1 = sum(V0);
+        saveDaphneLibResult(as.matrix(V1));
+        """
         from daphnelib.script_building.dsl import render
 
         return render(self._lower())
 
     def compute(self, *args: Any, **kwargs: Any) -> Any:
-        """Execute a side-effect node (print, write, registerView); returns None."""
+        """Execute a side-effect node (``print``, ``write``, ``registerView``).
+
+        Parameters
+        ----------
+        verbose : bool, optional
+            Print the generated DaphneDSL script and log the timings.
+
+        Returns
+        -------
+        None
+        """
         verbose = kwargs.get("verbose", False)
         self._evaluate(verbose)
         return None
@@ -143,6 +206,15 @@ class OperationNode:
         """What ``compute`` returns for this node's engine value: nothing (a side effect)."""
         return None
 
+    # -- inspection -------------------------------------------------------------------------
+
+    def __repr__(self) -> str:
+        return _inspect.node_repr(self)
+
+    def _repr_html_(self) -> str:
+        """The plan (one DaphneDSL statement per op) for Jupyter, like a lazy frame's."""
+        return _inspect.plan_html(self)
+
 
 class ValueNode(OperationNode):
     """A node that has a value (Matrix, Frame, Scalar), as opposed to a side effect."""
@@ -150,7 +222,19 @@ class ValueNode(OperationNode):
     __slots__ = ()
 
     def print(self) -> OperationNode:
-        """A node that prints this value in DAPHNE's format when computed."""
+        """A node that prints this value in DAPHNE's format when computed.
+
+        Returns
+        -------
+        OperationNode
+            A side-effect node; ``compute()`` writes exactly what DAPHNE's ``print`` writes.
+
+        Examples
+        --------
+        >>> dc.fill(7, 1, 1).print().compute()
+        DenseMatrix(1x1, int64_t)
+        7
+        """
         return new_node(OperationNode, self.daphne_context, "print", self)
 
 
@@ -159,21 +243,54 @@ class ShapedNode(ValueNode):
 
     __slots__ = ()
 
-    def _scalar(self, op: str, *args: Any) -> Any:
+    def _scalar(self, op: str, *args: Any) -> Scalar:
         from daphnelib.operator.nodes.scalar import Scalar
 
         return new_node(Scalar, self.daphne_context, op, self, *args)
 
-    def nrow(self) -> Any:
-        """The number of rows (a Scalar of DAPHNE's index type)."""
+    def nrow(self) -> Scalar:
+        """The number of rows.
+
+        Returns
+        -------
+        Scalar
+            A lazy scalar of DAPHNE's index type; ``compute()`` gives a ``numpy.uint64``.
+
+        Examples
+        --------
+        >>> dc.fill(0.0, 3, 2).nrow().compute()
+        np.uint64(3)
+        """
         return self._scalar("nrow")
 
-    def ncol(self) -> Any:
-        """The number of columns."""
+    def ncol(self) -> Scalar:
+        """The number of columns.
+
+        Returns
+        -------
+        Scalar
+            A lazy scalar of DAPHNE's index type; ``compute()`` gives a ``numpy.uint64``.
+
+        Examples
+        --------
+        >>> dc.fill(0.0, 3, 2).ncol().compute()
+        np.uint64(2)
+        """
         return self._scalar("ncol")
 
-    def ncell(self) -> Any:
-        """rows x columns."""
+    def ncell(self) -> Scalar:
+        """The number of cells, rows x columns.
+
+        Returns
+        -------
+        Scalar
+            A lazy scalar of DAPHNE's index type; ``compute()`` gives a ``numpy.uint64``.
+
+        Examples
+        --------
+        >>> dc.fill(0.0, 3, 2).ncell().compute()
+        np.uint64(6)
+        """
         return self._scalar("ncell")
 
 
@@ -185,12 +302,14 @@ def evaluate_many(roots: Sequence[OperationNode], verbose: bool = False) -> tupl
     return roots[0].daphne_context.backend.execute(lower(roots), verbose=verbose)
 
 
-def lower(roots: Sequence[OperationNode], bound: Mapping[int, int] | None = None) -> Program:
+def lower(roots: Sequence[OperationNode], bound: Mapping[int, int] | None = None,
+          origins: list[_inspect.Origin] | None = None) -> Program:
     """The program computing ``roots``: their joint sub-DAG in dependency order, each node once.
 
     One root: its instruction is the program's last. Several roots: their shared sub-DAG is
     emitted once and a final ``results`` instruction gathers their values into a tuple (see
-    ``DaphneContext.compute``). ``bound``: see :meth:`OperationNode._lower`.
+    ``DaphneContext.compute``). ``bound``: see :meth:`OperationNode._lower`. ``origins``, when
+    given, receives each instruction's user line (for run-time errors).
     """
     ids: dict[int, int] = dict(bound) if bound else {}
     base = len(ids)
@@ -212,6 +331,8 @@ def lower(roots: Sequence[OperationNode], bound: Mapping[int, int] | None = None
         args = tuple(_lowered_arg(a, ids) for a in node._args)
         ids[id(node)] = base + len(instrs)
         instrs.append(Instr(base + len(instrs), node._op, args, node._kind))
+        if origins is not None:
+            origins.append(node._origin)
     if len(roots) > 1:
         gathered = tuple(Var(ids[id(r)]) for r in roots)
         instrs.append(Instr(base + len(instrs), RESULTS_OP, gathered, Kind.NONE))
@@ -261,6 +382,6 @@ def literal(what: str, value: Any) -> Any:
     return value
 
 
-def new_node(cls: type[OperationNode], ctx: DaphneContext, op: str, *args: Any) -> Any:
+def new_node(cls: type[_N], ctx: DaphneContext, op: str, *args: Any) -> _N:
     """Build a node of ``cls`` for ``op(args)``; the one constructor path used internally."""
     return cls(ctx, op, args)

@@ -39,6 +39,23 @@ def dialect() -> Any:
     return _DIALECT
 
 
+def _syntax_detail(exc: Exception) -> str:
+    """``at line 1, column 23: WHERE is incomplete`` from a sqlglot error, without sqlglot's
+    class names and without its copy of the query (SQLError adds the query once)."""
+    errors = getattr(exc, "errors", None)
+    if not errors:
+        return ": " + re.sub(r"\x1b\[[0-9;]*m", "", str(exc)).splitlines()[0]
+    first = errors[0]
+    text = str(first.get("description", "invalid syntax"))
+    missing = re.fullmatch(r"Required keyword: '\w+' missing for <class '[\w.]*\.(\w+)'>", text)
+    if missing:
+        text = f"{missing.group(1).upper()} is incomplete"
+    text = re.sub(r"<class '[\w.]*\.(\w+)'>", lambda m: m.group(1).upper(), text)
+    where = f" at line {first['line']}, column {first['col']}" if first.get("line") else ""
+    near = str(first.get("highlight") or "")
+    return f"{where}: {text}" + (f" (near {near!r})" if near else "")
+
+
 def parse(query: str) -> Any:
     """The parse tree of one query (SELECT or a set operation of SELECTs)."""
     import sqlglot
@@ -49,9 +66,7 @@ def parse(query: str) -> Any:
     except RecursionError:  # sqlglot's parser recurses once per nesting level
         raise SQLError("SQL syntax error: the query nests too deeply", query) from None
     except sqlglot.errors.SqlglotError as exc:
-        # sqlglot underlines the offending token with terminal escape codes: drop them.
-        message = re.sub(r"\x1b\[[0-9;]*m", "", str(exc))
-        raise SQLError(f"SQL syntax error: {message}", query) from None
+        raise SQLError(f"SQL syntax error{_syntax_detail(exc)}", query) from None
     if len(trees) != 1:
         raise SQLError(f"sql() runs exactly one query, got {len(trees)} statements", query)
     tree = trees[0]

@@ -596,7 +596,7 @@ def run_sql(query: str, frames: Mapping[str, FrameValue]) -> FrameValue:
     try:
         df = engine.run(p.sql, p.tables, casts)
     except engine.ENGINE_ERRORS as exc:
-        raise SQLError(f"{type(exc).__name__}: {exc}", query) from None
+        raise SQLError(str(exc), query) from None  # DuckDB's message names its error kind
     df.columns = _result_labels(p, [str(c) for c in df.columns], query)
     df = _restore_dtypes(df, _per_column(p.origins, df.shape[1]))
     try:

@@ -10,7 +10,7 @@ DAPHNE has one (``leftOuterJoin``, ``fullOuterJoin``, ``antiJoin``, ``groupSum``
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from daphnelib.operator.operation_node import OperationNode, new_node
 
@@ -73,6 +73,14 @@ class RelationalOps:
 
     __slots__ = ()
 
+    if TYPE_CHECKING:
+        daphne_context: DaphneContext
+        _op: str
+        _args: tuple[Any, ...]
+
+        def compute(self, type: Literal["shared memory", "files"] = ...,
+                    verbose: bool = ..., useIndexColumn: bool = ...) -> pd.DataFrame: ...
+
     def _join(self, op: str, right: Frame, left_on: Keys, right_on: Keys) -> Frame:
         from daphnelib.operator.nodes.frame import Frame
 
@@ -85,16 +93,76 @@ class RelationalOps:
         return new_node(Frame, self.daphne_context, op, self, right, *lkeys, *rkeys)
 
     def leftJoin(self, right: Frame, left_on: Keys, right_on: Keys) -> Frame:
-        """Every lhs row with its matches (lhs-major); unmatched lhs rows get null rhs columns."""
+        """Every lhs row with its matches (lhs-major); unmatched lhs rows get null rhs columns.
+
+        Parameters
+        ----------
+        right : Frame
+            The right-hand side; its labels must not clash with this frame's.
+        left_on, right_on : str or sequence of str
+            The key column(s) of each side, as many on both.
+
+        Returns
+        -------
+        Frame
+            A lazy frame: all lhs columns, then all rhs columns.
+
+        Examples
+        --------
+        >>> L = dc.from_pandas(pd.DataFrame({"k": [1, 2], "x": [10, 20]}))
+        >>> R = dc.from_pandas(pd.DataFrame({"kr": [2, 3], "y": [5, 6]}))
+        >>> L.leftJoin(R, "k", "kr").compute().shape
+        (2, 4)
+        """
         return self._join("leftOuterJoin", right, left_on, right_on)
 
     def rightJoin(self, right: Frame, left_on: Keys, right_on: Keys) -> Frame:
         """Every rhs row with its matches (rhs-major); unmatched rhs rows get null lhs columns.
-        Columns are still all lhs columns, then all rhs columns."""
+        Columns are still all lhs columns, then all rhs columns.
+
+        Parameters
+        ----------
+        right : Frame
+            The right-hand side; its labels must not clash with this frame's.
+        left_on, right_on : str or sequence of str
+            The key column(s) of each side, as many on both.
+
+        Returns
+        -------
+        Frame
+            A lazy frame: all lhs columns, then all rhs columns.
+
+        Examples
+        --------
+        >>> L = dc.from_pandas(pd.DataFrame({"k": [1, 2], "x": [10, 20]}))
+        >>> R = dc.from_pandas(pd.DataFrame({"kr": [2, 3], "y": [5, 6]}))
+        >>> L.rightJoin(R, "k", "kr").compute().shape
+        (2, 4)
+        """
         return self._join("rightOuterJoin", right, left_on, right_on)
 
     def outerJoin(self, right: Frame, left_on: Keys, right_on: Keys) -> Frame:
-        """Full outer join: the left join's rows, then the unmatched rhs rows in rhs order."""
+        """Full outer join: the left join's rows, then the unmatched rhs rows in rhs order.
+
+        Parameters
+        ----------
+        right : Frame
+            The right-hand side; its labels must not clash with this frame's.
+        left_on, right_on : str or sequence of str
+            The key column(s) of each side, as many on both.
+
+        Returns
+        -------
+        Frame
+            A lazy frame: all lhs columns, then all rhs columns.
+
+        Examples
+        --------
+        >>> L = dc.from_pandas(pd.DataFrame({"k": [1, 2], "x": [10, 20]}))
+        >>> R = dc.from_pandas(pd.DataFrame({"kr": [2, 3], "y": [5, 6]}))
+        >>> L.outerJoin(R, "k", "kr").compute().shape
+        (3, 4)
+        """
         return self._join("fullOuterJoin", right, left_on, right_on)
 
     def semiJoin(self, right: Frame, left_on: Keys, right_on: Keys) -> Frame:
@@ -102,11 +170,50 @@ class RelationalOps:
 
         DaphneDSL's ``semiJoin`` builtin returns the keys and row positions instead; this is
         the frame ``F[tids, ]`` one builds from them.
+
+        Parameters
+        ----------
+        right : Frame
+            The right-hand side; its labels must not clash with this frame's.
+        left_on, right_on : str or sequence of str
+            The key column(s) of each side, as many on both.
+
+        Returns
+        -------
+        Frame
+            A lazy frame: all lhs columns, then all rhs columns.
+
+        Examples
+        --------
+        >>> L = dc.from_pandas(pd.DataFrame({"k": [1, 2], "x": [10, 20]}))
+        >>> R = dc.from_pandas(pd.DataFrame({"kr": [2, 3], "y": [5, 6]}))
+        >>> L.semiJoin(R, "k", "kr").compute().shape
+        (1, 2)
         """
         return self._join("leftSemiJoin", right, left_on, right_on)
 
     def antiJoin(self, right: Frame, left_on: Keys, right_on: Keys) -> Frame:
-        """The lhs rows without a match (rows with a null key included), in lhs order."""
+        """The lhs rows without a match (rows with a null key included), in lhs order.
+
+        Parameters
+        ----------
+        right : Frame
+            The right-hand side; its labels must not clash with this frame's.
+        left_on, right_on : str or sequence of str
+            The key column(s) of each side, as many on both.
+
+        Returns
+        -------
+        Frame
+            A lazy frame: all lhs columns, then all rhs columns.
+
+        Examples
+        --------
+        >>> L = dc.from_pandas(pd.DataFrame({"k": [1, 2], "x": [10, 20]}))
+        >>> R = dc.from_pandas(pd.DataFrame({"kr": [2, 3], "y": [5, 6]}))
+        >>> L.antiJoin(R, "k", "kr").compute().shape
+        (1, 2)
+        """
         return self._join("antiJoin", right, left_on, right_on)
 
     def groupBy(self, keys: Keys,
@@ -119,6 +226,24 @@ class RelationalOps:
         max and mean (alias avg), and ``("*", "count")`` counts rows. The result holds the key
         columns, then one column per aggregate labelled ``SUM(b)``, ``MIN(c)``, ... (DAPHNE's
         groupSum labels). sum/min/max keep the column's value type, count is si64, mean f64.
+
+        Parameters
+        ----------
+        keys : str or sequence of str
+            The grouping column(s).
+        aggs : mapping or sequence of (column, aggregate) pairs, optional
+            The aggregates; none gives the distinct keys.
+
+        Returns
+        -------
+        Frame
+            A lazy frame.
+
+        Examples
+        --------
+        >>> F = dc.from_pandas(pd.DataFrame({"k": ["a", "b", "a"], "v": [1, 2, 3]}))
+        >>> F.groupBy("k", {"v": "sum"}).compute().values.tolist()
+        [['a', 4], ['b', 2]]
         """
         from daphnelib.operator.nodes.frame import Frame
 
@@ -133,7 +258,26 @@ class RelationalOps:
                         *flat)
 
     def groupSum(self, keys: Keys, sum_col: str) -> Frame:
-        """DaphneDSL's ``groupSum``: the key columns and ``SUM(sum_col)``, sorted by key."""
+        """DaphneDSL's ``groupSum``: the key columns and ``SUM(sum_col)``, sorted by key.
+
+        Parameters
+        ----------
+        keys : str or sequence of str
+            The grouping column(s).
+        sum_col : str
+            The column to sum.
+
+        Returns
+        -------
+        Frame
+            A lazy frame.
+
+        Examples
+        --------
+        >>> F = dc.from_pandas(pd.DataFrame({"k": [2, 1, 2], "v": [1, 2, 3]}))
+        >>> F.groupSum("k", "v").compute().values.tolist()
+        [[1, 2], [2, 4]]
+        """
         from daphnelib.operator.nodes.frame import Frame
 
         key_list = _labels("groupSum keys", keys)
@@ -141,7 +285,8 @@ class RelationalOps:
             raise TypeError(f"groupSum: sum_col must be a column label, got {sum_col!r}")
         return new_node(Frame, self.daphne_context, "groupSum", self, *key_list, sum_col)
 
-    def compute_sql(self, views: Sequence[OperationNode] = (), type: str = "shared memory",
+    def compute_sql(self, views: Sequence[OperationNode] = (),
+                    type: Literal["shared memory", "files"] = "shared memory",
                     verbose: bool = False, useIndexColumn: bool = False,
                     ) -> pd.DataFrame:
         """Compute an ``sql()`` node with the given ``registerView`` nodes' views as well.
@@ -149,6 +294,25 @@ class RelationalOps:
         The compatibility form of running SQL (``res.compute_sql([f.registerView("f")])``).
         Views registered on the context before the query was made are visible anyway; the
         listed ones are added, and win over an earlier view of the same name.
+
+        Parameters
+        ----------
+        views : sequence of OperationNode
+            Nodes returned by ``Frame.registerView``.
+        type, verbose, useIndexColumn
+            As for :meth:`Frame.compute`.
+
+        Returns
+        -------
+        pandas.DataFrame
+            The query's result.
+
+        Examples
+        --------
+        >>> F = dc.from_pandas(pd.DataFrame({"a": [1, 2]}))
+        >>> q = dc.sql("SELECT f.a FROM f;")
+        >>> q.compute_sql([F.registerView("f")])["f.a"].tolist()
+        [1, 2]
         """
         if self._op != "sql":
             raise TypeError("compute_sql is for frames made by DaphneContext.sql(); use "

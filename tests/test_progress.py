@@ -1,0 +1,54 @@
+"""Progress display: shown on stderr for long runs when enabled, cleared at the end, and
+never for short runs or when nobody watches (no terminal)."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+LOOP = """
+X = fill(1.0, 400, 400);
+i = 0;
+while (i < $n) {
+    X = X @ X / 400.0;
+    i = i + 1;
+}
+print(sum(X));
+"""
+
+
+def run(script: Path, n: int, **env: str) -> subprocess.CompletedProcess[str]:
+    # Bytes, decoded by hand: text mode would turn the carriage returns into newlines.
+    base = {k: v for k, v in os.environ.items() if not k.startswith("DAPHNELIB_PROGRESS")}
+    proc = subprocess.run([sys.executable, "-m", "daphnelib", "run", str(script), f"n={n}"],
+                          capture_output=True, timeout=300, env={**base, **env})
+    return subprocess.CompletedProcess(proc.args, proc.returncode, proc.stdout.decode(),
+                                       proc.stderr.decode())
+
+
+def test_progress_for_long_runs_only_and_only_when_enabled(tmp_path: Path) -> None:
+    script = tmp_path / "loop.daphne"
+    script.write_text(LOOP)
+    shown = run(script, 60, DAPHNELIB_PROGRESS="1", DAPHNELIB_PROGRESS_DELAY="0")
+    assert (shown.returncode, shown.stdout) == (0, "160000\n")
+    assert "\rdaphnelib run loop.daphne: 2/6 ops, " in shown.stderr
+    assert shown.stderr.endswith("\r"), repr(shown.stderr[-40:])  # the line is cleared
+    # Not a terminal: nothing, however long; enabled but short: nothing either.
+    assert run(script, 60, DAPHNELIB_PROGRESS_DELAY="0").stderr == ""
+    assert run(script, 1, DAPHNELIB_PROGRESS="1").stderr == ""
+
+
+def test_progress_of_compute_names_compute(tmp_path: Path) -> None:
+    code = ("import numpy as np\nfrom daphnelib import DaphneContext\n"
+            "dc = DaphneContext()\nX = dc.from_numpy(np.ones((400, 400)))\n"
+            "Y = X\nfor _ in range(40):\n    Y = Y @ X / 400.0\nprint(Y.sum().compute())\n")
+    env = {**os.environ, "DAPHNELIB_PROGRESS": "1", "DAPHNELIB_PROGRESS_DELAY": "0"}
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=300,
+                          env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == b"160000.0\n"
+    assert re.search(rb"\rcompute\(\): \d+/82 ops, \d+ s", proc.stderr), proc.stderr
+    assert proc.stderr.endswith(b"\r")
