@@ -23,10 +23,12 @@ import os
 import sys
 from collections.abc import Sequence
 
-# DAPHNE's own options that the embedded engine accepts and ignores: performance and
-# representation choices that do not change a script's output. Anything else is an error.
+# DAPHNE's own options that the embedded engine accepts: performance choices that do not
+# change a script's output (ignored), and the matrix representation (CSR where DAPHNE picks
+# it, with its own printing and random stream). Anything else is an error.
+_SELECT_MATRIX_REPR = ("select-matrix-repr", "select-matrix-representations")  # DAPHNE's alias
 DAPHNE_FLAGS = (
-    "vec", "select-matrix-repr", "columnar", "cuda", "distributed", "timing", "statistics",
+    "vec", *_SELECT_MATRIX_REPR, "columnar", "cuda", "distributed", "timing", "statistics",
     "pin-workers", "hyperthreading", "debug-mt", "mlir-codegen", "no-obj-ref-mgnt",
     "no-ipa-const-propa", "no-phy-op-selection", "use-cell-column-reference",
 )
@@ -188,7 +190,7 @@ def run_command(argv: Sequence[str]) -> int:
 
 def _selects_matrix_repr(argv: Sequence[str]) -> bool:
     """Whether DAPHNE's ``--select-matrix-repr`` (or its long alias) is among the options."""
-    return any(a.lstrip("-") in ("select-matrix-repr", "select-matrix-representations")
+    return any(a.lstrip("-") in _SELECT_MATRIX_REPR
                for a in argv if a.startswith("-"))
 
 

@@ -196,6 +196,8 @@ def test_cli_option_selects_csr(tmp_path: object, capsys: pytest.CaptureFixture[
     assert csr.out.splitlines()[::2] == ["CSRMatrix(6x5, double)", "DenseMatrix(6x5, double)"]
     assert dense.out.splitlines()[1] != csr.out.splitlines()[1]  # another random stream
     assert csr.err == dense.err == ""
+    assert run_command(["--select-matrix-representations", str(script)]) == 0  # DAPHNE's alias
+    assert capsys.readouterr().out == csr.out
 
 
 def test_unsupported_builtins_run_on_a_dense_copy(capsys: pytest.CaptureFixture[str]) -> None:
