@@ -8,7 +8,7 @@ and the generated C never lands in a distribution.
 import numpy as np
 from setuptools import Extension, setup
 
-NATIVE_MODULES = ("buffers", "kernels", "relational", "foreign", "strings")
+NATIVE_MODULES = ("buffers", "kernels", "relational", "foreign", "strings", "sparse_rand")
 
 setup(
     ext_modules=[

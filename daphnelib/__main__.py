@@ -11,12 +11,13 @@
 Exit status as DAPHNE: 0 success, 1 parser error, 2 compile error, 3 execution error; errors
 go to stderr as ``[error]: <stage>: <message>``, so stdout holds exactly what the script
 prints, and ``stop(reason)``'s ``system stopped: reason`` line (stdout, as DAPHNE).
-DAPHNE's performance and representation options on an explicit allow-list (``--vec``,
-``--select-matrix-repr``, ``--columnar``, ``--libdir=DIR``, ``--num-threads=N``, ...;
-``daphnelib run --help`` lists them) are accepted and ignored; any other option is a usage
-error (status 1). ``--config=FILE`` is checked as DAPHNE checks it and contributes its
-``daphnedsl_import_paths``; ``--kernel-ext file.json[:priority]`` makes the extension's
-kernels valid kernel hints. ``daphnelib --version`` prints the version.
+``--select-matrix-repr`` makes matrices CSR where DAPHNE would. DAPHNE's other performance
+and representation options on an explicit allow-list (``--vec``, ``--columnar``,
+``--libdir=DIR``, ``--num-threads=N``, ...; ``daphnelib run --help`` lists them) are accepted
+and ignored; any other option is a usage error (status 1). ``--config=FILE`` is checked as
+DAPHNE checks it and contributes its ``daphnedsl_import_paths``; ``--kernel-ext
+file.json[:priority]`` makes the extension's kernels valid kernel hints. ``daphnelib
+--version`` prints the version.
 """
 
 from __future__ import annotations
@@ -29,10 +30,12 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-# DAPHNE's own options that the embedded engine accepts and ignores: performance and
-# representation choices that do not change a script's output. Anything else is an error.
+# DAPHNE's own options that the embedded engine accepts: performance choices that do not
+# change a script's output (ignored), and the matrix representation (CSR where DAPHNE picks
+# it, with its own printing and random stream). Anything else is an error.
+_SELECT_MATRIX_REPR = ("select-matrix-repr", "select-matrix-representations")  # DAPHNE's alias
 DAPHNE_FLAGS = (
-    "vec", "select-matrix-repr", "columnar", "cuda", "distributed", "timing", "statistics",
+    "vec", *_SELECT_MATRIX_REPR, "columnar", "cuda", "distributed", "timing", "statistics",
     "pin-workers", "hyperthreading", "debug-mt", "mlir-codegen", "no-obj-ref-mgnt",
     "no-ipa-const-propa", "no-phy-op-selection", "use-cell-column-reference",
 )
@@ -91,7 +94,8 @@ def _add_run_arguments(run: argparse.ArgumentParser) -> None:
                           "hints; the priority must be a 32-bit integer")
     daphne = run.add_argument_group(
         "DAPHNE options",
-        "accepted for compatibility with DAPHNE's command line; they tune DAPHNE's own "
+        "accepted for compatibility with DAPHNE's command line; except "
+        "--select-matrix-repr (CSR matrices where DAPHNE picks them), they tune DAPHNE's own "
         "runtime and have no effect on the embedded engine: "
         + ", ".join(f"--{f}" for f in DAPHNE_FLAGS) + "; with a value: "
         + ", ".join(f"--{o}=VALUE" for o in DAPHNE_VALUE_OPTIONS))
@@ -266,7 +270,7 @@ def run_command(argv: Sequence[str]) -> int:
 
         watched = progress.start(f"daphnelib run {os.path.basename(cmd.script)}")
         try:
-            execute(lowered)
+            execute(lowered, select_matrix_repr=_selects_matrix_repr(argv))
         finally:
             if watched:
                 progress.stop()
@@ -275,6 +279,12 @@ def run_command(argv: Sequence[str]) -> int:
     finally:
         sys.stdout.flush()
     return 0
+
+
+def _selects_matrix_repr(argv: Sequence[str]) -> bool:
+    """Whether DAPHNE's ``--select-matrix-repr`` (or its long alias) is among the options."""
+    return any(a.lstrip("-") in _SELECT_MATRIX_REPR
+               for a in argv if a.startswith("-"))
 
 
 def report_error(exc: Exception) -> int:

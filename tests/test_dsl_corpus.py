@@ -3,6 +3,7 @@
 Expected outputs follow DAPHNE's print format (spec daphnedsl.md §4) and semantics (§3.10).
 A script whose first lines say ``// requires: b1 b2`` needs those builtins' kernels; while
 the engine lacks one, the script is an expected failure naming the missing builtin.
+``// options: --flag ...`` gives the script DAPHNE command-line options.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from daphnelib.__main__ import run_command
 CORPUS = Path(__file__).parent / "dsl"
 SCRIPTS = sorted(CORPUS.glob("*.daphne"))
 _REQUIRES = re.compile(r"^//\s*requires:\s*(.+)$", re.MULTILINE)
+_OPTIONS = re.compile(r"^//\s*options:\s*(.+)$", re.MULTILINE)
 
 
 def _missing_kernels(source: str) -> list[str]:
@@ -32,6 +34,11 @@ def _missing_kernels(source: str) -> list[str]:
     return missing
 
 
+def script_options(script: Path) -> list[str]:
+    """The command-line options a corpus script asks for (``// options: ...``)."""
+    return [o for m in _OPTIONS.finditer(script.read_text()) for o in m.group(1).split()]
+
+
 def test_corpus_is_complete() -> None:
     assert len(SCRIPTS) >= 15
     for script in SCRIPTS:
@@ -43,7 +50,7 @@ def test_script_output(script: Path, capsys: pytest.CaptureFixture[str]) -> None
     missing = _missing_kernels(script.read_text())
     if missing:
         pytest.xfail(f"the engine has no kernel for {', '.join(missing)} yet")
-    status = run_command([str(script)])
+    status = run_command([*script_options(script), str(script)])
     out, err = capsys.readouterr()
     assert err == ""
     assert status == 0

@@ -272,14 +272,15 @@ def test_rendered_corpus_scripts_print_the_same(script: Path,
                                                 capsys: pytest.CaptureFixture[str]) -> None:
     """A script's IR rendered back to DaphneDSL (control flow, functions, imports, lists
     included) parses into a program that prints exactly the same."""
-    from test_dsl_corpus import _missing_kernels
+    from test_dsl_corpus import _missing_kernels, script_options
 
     missing = _missing_kernels(script.read_text())
     if missing:
         pytest.xfail(f"the engine has no kernel for {', '.join(missing)} yet")
+    csr = "--select-matrix-repr" in script_options(script)
     lowered = compile_script(path=script)
     text = render(lowered.program)
-    execute(lowered)
+    execute(lowered, select_matrix_repr=csr)
     first = capsys.readouterr().out
-    execute(compile_script(text))
+    execute(compile_script(text), select_matrix_repr=csr)
     assert capsys.readouterr().out == first == script.with_suffix(".txt").read_text()

@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 _PROVIDERS = {
     "torch": {"torch"}, "tensorflow": {"tensorflow", "tensorflow-cpu"}, "pyarrow": {"pyarrow"},
     "duckdb": {"duckdb"}, "sqlglot": {"sqlglot"}, "polars": {"polars"},
-    "dask": {"dask"}, "distributed": {"distributed"},
+    "dask": {"dask"}, "distributed": {"distributed"}, "scipy": {"scipy"},
 }
 
 

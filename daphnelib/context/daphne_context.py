@@ -257,6 +257,43 @@ class DaphneContext:
                                 shared_memory)
         return (node, mat.shape) if return_shape else node
 
+    def from_scipy(self, mat: Any, verbose: bool = False) -> Matrix:
+        """A matrix over a scipy sparse matrix or array, held as DAPHNE's CSRMatrix.
+
+        Zero-copy for a canonical CSR matrix (sorted column indexes, no duplicates) of a
+        dtype DAPHNE holds: the engine reads its ``data``, ``indices`` and ``indptr`` arrays.
+        Other formats (COO, CSC, ...) and dtypes are converted once (``verbose`` says so).
+        Needs scipy (``pip install daphnelib[sparse]``); runs on the embedded engine.
+
+        Parameters
+        ----------
+        mat : scipy.sparse matrix or array
+            The data, 2-D; never modified.
+        verbose : bool, default False
+            Report each copy the input's format or dtype makes unavoidable.
+
+        Returns
+        -------
+        Matrix
+            A lazy matrix; ``compute(asScipy=True)`` gives a ``csr_array`` back.
+
+        Examples
+        --------
+        >>> import scipy.sparse as sp
+        >>> a = sp.csr_array(np.array([[0.0, 2.0], [0.0, 0.0]]))
+        >>> X = dc.from_scipy(a)
+        >>> np.shares_memory(X.compute(asScipy=True).data, a.data)
+        True
+        >>> (X * 3).compute()
+        array([[0., 6.],
+               [0., 0.]])
+        """
+        from daphnelib.interop.scipy import engine_csr
+
+        node = new_node(Matrix, self, "receiveFromNumpy", engine_csr(mat, verbose=verbose))
+        node._local_data = mat  # the node keeps the caller's arrays alive
+        return node
+
     def _input_node(self, value: Any, source: Any, shared_memory: bool) -> Any:
         """The one maker of input nodes: a Matrix over an engine buffer, or a Frame over a
         FrameValue, that interop made from ``source`` (array, tensor, DataFrame).

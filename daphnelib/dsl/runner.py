@@ -84,15 +84,16 @@ def check_kernels(lowered: Lowered) -> None:
                 raise _located(CompileError, str(exc), lowered, program, ins.out) from None
 
 
-def execute(lowered: Lowered) -> Any:
+def execute(lowered: Lowered, *, select_matrix_repr: bool = False) -> Any:
     """Run a lowered script. Kernel failures become :class:`ExecutionError` s that point at
-    the script line of the failing operation."""
+    the script line of the failing operation. ``select_matrix_repr``: DAPHNE's
+    ``--select-matrix-repr`` (CSR results where its sparsity estimate says so)."""
     from daphnelib.engine.executor import compile_program, run
     from daphnelib.errors import StopExecution
 
     if not lowered.program.instrs:
         return None
-    steps = compile_program(lowered.program)
+    steps = compile_program(lowered.program, select_matrix_repr=select_matrix_repr)
     limit = sys.getrecursionlimit()
     sys.setrecursionlimit(max(limit, _RECURSION_LIMIT))
     try:

@@ -24,8 +24,9 @@ from daphnelib._native.buffers import aligned_allocation
 from daphnelib.engine.fusion import FUSED, Pipeline, fuse
 from daphnelib.engine.program import Instr, Program, Var, read_ids
 from daphnelib.engine.registry import lookup
+from daphnelib.engine.representation import builtin_of, select_representations, step_kernel
 from daphnelib.engine.rewrite import rewrite
-from daphnelib.engine.values import FrameValue
+from daphnelib.engine.values import CSRMatrix, FrameValue
 
 # A compiled step: kernel; per argument an env slot (int) or an object with get(env); the
 # output slot; the builtin's name; the slots that die here (cleared before the kernel runs);
@@ -69,23 +70,38 @@ def _compiled_arg(arg: Any) -> Any:
 class CompiledProgram:
     """Steps with resolved kernels and value lifetimes; run it with :func:`run`."""
 
-    __slots__ = ("nslots", "result", "steps")
+    __slots__ = ("nslots", "result", "sparse", "steps")
 
-    def __init__(self, steps: list[Step], nslots: int, result: int) -> None:
+    def __init__(self, steps: list[Step], nslots: int, result: int, sparse: bool = False
+                 ) -> None:
         self.steps, self.nslots, self.result = steps, nslots, result
+        # Whether CSR values may reach a step that is not CSR-aware (CSR input data).
+        self.sparse = sparse
 
     def __len__(self) -> int:
         return len(self.steps)
 
 
-def compile_program(program: Program, *, optimize: bool = True) -> CompiledProgram:
+def compile_program(program: Program, *, optimize: bool = True,
+                    select_matrix_repr: bool = False, sparse_inputs: bool = False
+                    ) -> CompiledProgram:
     """Rewrite and fuse (unless ``optimize`` is False), resolve kernels, compute lifetimes.
 
     Value ``V<k>`` keeps slot ``k``; a block's parameters occupy the slots below its first
     instruction. The result (the last instruction's value) is never dropped.
+    ``select_matrix_repr`` makes results CSR where DAPHNE's ``--select-matrix-repr`` would
+    (``engine/representation.py``). ``sparse_inputs``: the program reads CSR data (also
+    found among its constants), so its steps check for CSR arguments and elementwise ops
+    are not fused (the sparse kernels run op by op).
     """
+    sparse_inputs = sparse_inputs or any(type(a) is CSRMatrix for ins in program.instrs
+                                         for a in ins.args)
+    if select_matrix_repr and program.instrs:
+        program = select_representations(program, lookup)
     if optimize and program.instrs:
-        program = fuse(rewrite(program))
+        program = rewrite(program)
+        if not sparse_inputs:
+            program = fuse(program)
     instrs = program.instrs
     if not instrs:
         return CompiledProgram([], 0, 0)
@@ -108,12 +124,12 @@ def compile_program(program: Program, *, optimize: bool = True) -> CompiledProgr
             donors = tuple(k for k, a in enumerate(args) if a.id in dies and counts[a.id] == 1)
             fn: Callable[..., Any] = pipe
         else:
-            fn, args, donors = lookup(ins.op), ins.args, ()
+            fn, args, donors = step_kernel(ins.op, lookup), ins.args, ()
         keep = ins.out == result or ins.out in last
-        steps.append((fn, tuple(_compiled_arg(a) for a in args), ins.out, ins.op,
+        steps.append((fn, tuple(_compiled_arg(a) for a in args), ins.out, builtin_of(ins.op),
                       tuple(dying[i]), keep, donors))
     nslots = max(result, *last) + 1 if last else result + 1
-    return CompiledProgram(steps, nslots, result)
+    return CompiledProgram(steps, nslots, result, sparse_inputs)
 
 
 def run(program: CompiledProgram, params: Sequence[Any] = (), data: Sequence[Any] = ()
@@ -145,13 +161,19 @@ _running = _Running()
 
 
 def _steps(program: CompiledProgram, env: list[Any]) -> Any:
+    sparse = program.sparse
     # ``done`` is read by daphnelib.progress from this frame (it samples, nothing reports).
     for done, (fn, args, out, op, dies, keep, donors) in enumerate(program.steps):  # noqa: B007
         vals = [env[a] if type(a) is int else a.get(env) for a in args]
         for d in dies:
             env[d] = None
         try:
-            if donors:
+            if sparse and CSRMatrix in map(type, vals):
+                # Sparse operands: a CSR kernel, or the dense one on densified copies.
+                from daphnelib.engine.kernels.sparse import call
+
+                value = call(op, fn, vals)
+            elif donors:
                 # Two references (this list and getrefcount's argument): nothing else, not a
                 # view, a caller or another value, can see the buffer.
                 private = tuple(k for k in donors if sys.getrefcount(vals[k]) == 2)
@@ -172,7 +194,7 @@ def _steps(program: CompiledProgram, env: list[Any]) -> Any:
 # -- programs cached by structure ---------------------------------------------------------------
 
 # Argument types that are a program's data (its input buffers), not part of its structure.
-_DATA = (np.ndarray, FrameValue)
+_DATA = (np.ndarray, CSRMatrix, FrameValue)
 # Literal types whose (type, repr) identifies them: 1, 1.0 and True differ, -0.0 and 0.0 too.
 _LITERALS = frozenset((bool, int, float, str, type(None)))
 _CACHE: dict[tuple, CompiledProgram] = {}
@@ -199,7 +221,7 @@ def _structure(program: Program) -> tuple[tuple | None, list[Any]]:
             args = []
             for a in ins.args:
                 if isinstance(a, _DATA):
-                    args.append(_DATA)
+                    args.append(CSRMatrix if type(a) is CSRMatrix else _DATA)
                     data.append(a)
                 else:
                     args.append(_literal_key(a))
@@ -228,7 +250,8 @@ def compile_cached(program: Program) -> tuple[CompiledProgram, tuple[Any, ...]]:
     compiled = _CACHE.get(key)
     if compiled is None:
         first = max((ins.out for ins in program.instrs), default=-1) + 1
-        compiled = compile_program(_with_data_slots(program, first))
+        csr = any(type(d) is CSRMatrix for d in data)
+        compiled = compile_program(_with_data_slots(program, first), sparse_inputs=csr)
         if len(_CACHE) >= _CACHE_SIZE:
             _CACHE.pop(next(iter(_CACHE)))  # the oldest entry
         _CACHE[key] = compiled

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from daphnelib.engine.values import FrameValue
+from daphnelib.engine.values import CSRMatrix, FrameValue
 from daphnelib.engine.valuetypes import CPP_NAME, STRING_DTYPE, vt_of, vt_of_dtype
 
 _G6 = np.array("%.6g", dtype=STRING_DTYPE)
@@ -54,8 +54,9 @@ def _rows_text(rows: Iterable[Sequence[str]]) -> str:
     return "".join(" ".join(row) + "\n" for row in rows)
 
 
-def _matrix_header(m: np.ndarray) -> str:
-    return f"DenseMatrix({m.shape[0]}x{m.shape[1]}, {CPP_NAME[vt_of_dtype(m.dtype)]})"
+def _matrix_header(m: np.ndarray | CSRMatrix) -> str:
+    kind = "CSRMatrix" if isinstance(m, CSRMatrix) else "DenseMatrix"
+    return f"{kind}({m.shape[0]}x{m.shape[1]}, {CPP_NAME[vt_of_dtype(m.dtype)]})"
 
 
 def _frame_header(f: FrameValue) -> str:
@@ -86,6 +87,9 @@ def format_value(value: object) -> str:
     if isinstance(value, np.ndarray):
         rows = _cells(value).tolist()
         return _matrix_header(value) + "\n" + _rows_text(rows)
+    if isinstance(value, CSRMatrix):
+        # DAPHNE prints a CSR matrix row by row with its zeros, as a dense one.
+        return _matrix_header(value) + "\n" + _rows_text(_cells(value.to_dense()).tolist())
     if isinstance(value, FrameValue):
         if value.ncol:
             rows = zip(*(_cells(c).tolist() for c in value.columns), strict=True)
@@ -100,7 +104,7 @@ def format_value(value: object) -> str:
 def print_value(value: object, newline: bool = True, err: bool = False) -> None:
     """DAPHNE's ``print(value, newline, err)``; ``newline=False`` only affects scalars."""
     text = format_value(value)
-    if not newline and not isinstance(value, (np.ndarray, FrameValue, list)):
+    if not newline and not isinstance(value, (np.ndarray, CSRMatrix, FrameValue, list)):
         text = text[:-1]
     # Looked up at call time so that redirected streams (pytest's capsys) are honoured.
     (sys.stderr if err else sys.stdout).write(text)
@@ -108,7 +112,7 @@ def print_value(value: object, newline: bool = True, err: bool = False) -> None:
 
 def type_string(value: object) -> str:
     """DAPHNE's ``typeOf(value)``: the print header of matrices/frames/lists, else the C++ type."""
-    if isinstance(value, np.ndarray):
+    if isinstance(value, (np.ndarray, CSRMatrix)):
         return _matrix_header(value)
     if isinstance(value, FrameValue):
         return _frame_header(value)

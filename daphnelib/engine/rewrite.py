@@ -5,8 +5,8 @@
   instead, so ``t(X)`` written twice is computed once.
 - **Transposed products**: ``t(A) @ B``, ``A @ t(B)`` and ``t(A) @ t(B)`` become the kernels
   ``t@``, ``@t`` and ``t@t``, which hand BLAS a transposed view instead of materialising the
-  transpose. ``t(X) @ X`` and ``X @ t(X)`` on one buffer are BLAS syrk in numpy, whose result
-  is exactly symmetric, as DAPHNE's syrk rewrite gives.
+  transpose. ``t(X) @ X`` and ``X @ t(X)`` on one value are Gram products: one triangle is
+  computed and mirrored, so the result is exactly symmetric, as DAPHNE's syrk rewrite gives.
 - A transpose that only fed rewritten products is dropped. No other instruction is, even
   when nothing reads it: it may raise the error the script expects.
 

@@ -20,6 +20,7 @@ import numpy as np
 
 from daphnelib._diagnostics import user_frame
 from daphnelib.engine.program import Kind
+from daphnelib.engine.values import CSRMatrix
 from daphnelib.engine.valuetypes import most_general
 
 if TYPE_CHECKING:
@@ -117,7 +118,7 @@ def _array_type(buf: Any) -> NodeType:
         vt: str | None = vt_of_dtype(buf.dtype)
     except TypeError:
         vt = None
-    rows, cols = buf.shape if buf.ndim == 2 else (None, None)
+    rows, cols = buf.shape if len(buf.shape) == 2 else (None, None)
     return rows, cols, vt
 
 
@@ -161,7 +162,7 @@ def infer(op: str, args: tuple[Any, ...], local_data: Any = None) -> NodeType:
 
     Raises ValueError for operand shapes the op rejects whatever the values.
     """
-    if op == "receiveFromNumpy" and args and isinstance(args[0], np.ndarray):
+    if op == "receiveFromNumpy" and args and isinstance(args[0], (np.ndarray, CSRMatrix)):
         return _array_type(args[0])
     if op == "fill" and len(args) == 3:
         return _count(args[1]), _count(args[2]), _literal_vt(args[0])

@@ -12,7 +12,7 @@ import math
 import numpy as np
 
 from daphnelib.engine.program import RESULTS_OP, Instr, Kind, Program, Var
-from daphnelib.engine.values import FrameValue
+from daphnelib.engine.values import CSRMatrix, FrameValue
 from daphnelib.engine.valuetypes import CODE_OF_VT, UI8, vt_of_dtype
 from daphnelib.script_building.structured import (
     RENDERED_OPS,
@@ -60,6 +60,9 @@ def literal(value: object) -> str:
 
 
 def _receive(arr: np.ndarray) -> str:
+    if isinstance(arr, CSRMatrix):
+        raise TypeError(f"a CSR matrix input ({arr.shape[0]}x{arr.shape[1]}, from_scipy) has "
+                        "no DaphneDSL form: it runs on the embedded engine only")
     rows, cols = arr.shape if arr.ndim == 2 else (arr.shape[0], 1)
     # DAPHNE has no code for bool: a bool buffer is sent as its bytes, ui8.
     vtc = UI8 if arr.dtype == np.bool_ else CODE_OF_VT.get(vt_of_dtype(arr.dtype), -1)

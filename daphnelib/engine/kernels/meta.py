@@ -6,14 +6,14 @@ import numpy as np
 
 from daphnelib.engine.printing import type_string
 from daphnelib.engine.registry import kernel
-from daphnelib.engine.values import FrameValue
+from daphnelib.engine.values import CSRMatrix, FrameValue
 from daphnelib.engine.valuetypes import SizeScalar
 
 
-def _shape(arg: np.ndarray | FrameValue) -> tuple[int, int]:
+def _shape(arg: np.ndarray | CSRMatrix | FrameValue) -> tuple[int, int]:
     if isinstance(arg, FrameValue):
         return arg.nrow, arg.ncol
-    if isinstance(arg, np.ndarray):
+    if isinstance(arg, (np.ndarray, CSRMatrix)):
         return arg.shape
     raise TypeError(f"expected a matrix or frame, got {type(arg).__name__}")
 

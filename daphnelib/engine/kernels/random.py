@@ -22,6 +22,7 @@ Kernel semantics (DAPHNE's dense ``RandMatrix`` and ``Sample``):
 import numpy as np
 
 from daphnelib.engine.kernels.cast import check_allocatable
+from daphnelib.engine.values import CSRMatrix
 from daphnelib.engine.valuetypes import DTYPE_OF_VT, is_float, most_general, vt_of
 
 Number = int | float | np.number
@@ -349,15 +350,9 @@ def _random_seed(seed: int) -> int:
     return int(np.random.SeedSequence().generate_state(1, np.uint64)[0] >> np.uint64(1))
 
 
-def rand(
-    num_rows: int, num_cols: int, min: Number, max: Number, sparsity: float, seed: int
-) -> np.ndarray:
-    """A num_rows x num_cols matrix of uniform values in [min, max] with the given fraction of
-    non-zeros, identical to DAPHNE's dense ``rand`` for the same seed (-1: random seed).
-
-    Ints give int64 (max included), floats float64, float32 bounds float32 (max excluded up to
-    rounding).
-    """
+def _rand_distribution(num_rows: int, num_cols: int, min: Number, max: Number,
+                       sparsity: float) -> _Dist:
+    """The value distribution of a ``rand`` call, after checking its arguments as DAPHNE does."""
     if num_rows < 0 or num_cols < 0:
         raise ValueError(f"rand: numRows and numCols must be >= 0, got {num_rows} and {num_cols}")
     vt = most_general(vt_of(min), vt_of(max))
@@ -377,7 +372,19 @@ def rand(
         if low < -(1 << 63) or high >= 1 << 63:
             raise ValueError(f"rand: min and max must fit in si64, got {low} and {high}")
         dist = _Int(low, high)
+    return dist
 
+
+def rand(
+    num_rows: int, num_cols: int, min: Number, max: Number, sparsity: float, seed: int
+) -> np.ndarray:
+    """A num_rows x num_cols matrix of uniform values in [min, max] with the given fraction of
+    non-zeros, identical to DAPHNE's dense ``rand`` for the same seed (-1: random seed).
+
+    Ints give int64 (max included), floats float64, float32 bounds float32 (max excluded up to
+    rounding).
+    """
+    dist = _rand_distribution(num_rows, num_cols, min, max, sparsity)
     n = num_rows * num_cols
     check_allocatable("rand", (num_rows, num_cols), dist.dtype)
     seed = _random_seed(seed)
@@ -433,3 +440,35 @@ def sample(range_: Number, size: int, with_replacement: bool, seed: int) -> np.n
         return _distinct(stream, dist_int, size).reshape(size, 1)
     picked = _select(stream, dist_int, count, size)
     return _shuffle(stream, picked).reshape(size, 1)
+
+
+def rand_csr(
+    num_rows: int, num_cols: int, min: Number, max: Number, sparsity: float, seed: int
+) -> CSRMatrix:
+    """DAPHNE's ``rand`` with a CSR result (``--select-matrix-repr``): another generator
+    (``minstd_rand0``) and another algorithm than the dense kernel, so other values for the
+    same seed; see ``_native/sparse_rand.pyx``. As in DAPHNE, a drawn value may be 0."""
+    from daphnelib._native import sparse_rand
+
+    dist = _rand_distribution(num_rows, num_cols, min, max, sparsity)
+    if num_rows >= 1 << 31 or num_cols >= 1 << 31:
+        raise ValueError(f"rand: a CSR matrix of {num_rows}x{num_cols} is too large")
+    # DAPHNE: round(numRows * numCols * sparsity), the product in size_t, then in double.
+    nnz = _cround(float(num_rows * num_cols) * sparsity)
+    check_allocatable("rand", (nnz, 1), dist.dtype)
+    seed = _random_seed(seed)
+    state = sparse_rand.seed_state((seed + (1 << 63)) % (1 << 64) - (1 << 63))  # as int64
+    values = np.empty(nnz, dist.dtype)
+    if isinstance(dist, _Int):
+        state = sparse_rand.draw_i64(values, int(min), int(max), state)
+    elif dist.dtype == np.float32:
+        state = sparse_rand.draw_f32(values, float(min), float(max), state)
+    else:
+        state = sparse_rand.draw_f64(values, float(min), float(max), state)
+    row_offsets = np.empty(num_rows + 1, np.int64)
+    col_idxs = np.empty(nnz, np.int64)
+    if num_rows and num_cols:
+        sparse_rand.structure(row_offsets, col_idxs, num_cols, sparsity > 0.5, state)
+    else:
+        row_offsets[:] = 0
+    return CSRMatrix(values, col_idxs, row_offsets, (num_rows, num_cols))

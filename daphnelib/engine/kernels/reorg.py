@@ -8,6 +8,7 @@ the frame kernels for ``cbind``, ``rbind`` and ``order``.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
@@ -394,13 +395,8 @@ def eigen(arg: Any) -> tuple[np.ndarray, np.ndarray]:
 @kernel("syrk")
 def syrk(arg: Any) -> np.ndarray:
     """``t(A) @ A`` (m x m) in A's value type; float results are exactly symmetric."""
-    a, vt = _numeric_matrix("syrk", arg)
-    out = matrix_product("syrk", a.T, a)
-    if is_float(vt):
-        # As DAPHNE's kernel (BLAS syrk fills one triangle, mirrored): exactly symmetric.
-        lower = np.tril_indices(out.shape[0], -1)
-        out[lower] = out.T[lower]
-    return out
+    a, _ = _numeric_matrix("syrk", arg)
+    return _gram("syrk", a, transposed_first=True)
 
 
 @kernel("gemv")
@@ -413,18 +409,69 @@ def gemv(mat: Any, vec: Any) -> np.ndarray:
     return matrix_product("gemv", mat.T, vec)
 
 
+def _same_matrix(lhs: Any, rhs: Any) -> bool:
+    """Whether two operands are one matrix (the same buffer, shape, strides and dtype)."""
+    return lhs is rhs or (
+        isinstance(lhs, np.ndarray) and isinstance(rhs, np.ndarray)
+        and lhs.shape == rhs.shape and lhs.strides == rhs.strides and lhs.dtype == rhs.dtype
+        and lhs.__array_interface__["data"][0] == rhs.__array_interface__["data"][0])
+
+
+_MIRROR_BLOCK = 256
+
+
+@functools.cache
+def _strict_lower(n: int) -> np.ndarray:
+    return np.tri(n, n, -1, dtype=bool)
+
+
+def _mirror_upper(out: np.ndarray) -> np.ndarray:
+    """``out`` with its strict lower triangle overwritten by the upper one, in place.
+
+    Block row by block row: the part left of the diagonal block is one transposed block
+    copy, and only the diagonal blocks need a mask (cached per block size).
+    """
+    n = out.shape[0]
+    for start in range(0, n, _MIRROR_BLOCK):
+        stop = min(start + _MIRROR_BLOCK, n)
+        out[start:stop, :start] = out[:start, start:stop].T
+        diag = out[start:stop, start:stop]
+        np.copyto(diag, diag.T.copy(), where=_strict_lower(stop - start))
+    return out
+
+
+def _gram(op: str, a: np.ndarray, transposed_first: bool) -> np.ndarray:
+    """``t(a) @ a`` (``transposed_first``) or ``a @ t(a)``, exactly symmetric for floats.
+
+    As DAPHNE's syrk kernel: one triangle is computed and mirrored, so ``isSymmetric`` holds and
+    ``eigen`` accepts the result at every size. numpy already calls BLAS syrk for a product of a
+    buffer with its own transpose, but only when the layout lets it (falling back to gemm,
+    whose two triangles may differ in the last ulp); the mirror makes symmetry unconditional.
+    """
+    out = matrix_product(op, a.T, a) if transposed_first else matrix_product(op, a, a.T)
+    if is_float(vt_of_dtype(out.dtype)):
+        _mirror_upper(out)
+    return out
+
+
 # Products with transposed operands, which the rewrite pass (engine/rewrite.py) substitutes
 # for ``t(A) @ B``, ``A @ t(B)`` and ``t(A) @ t(B)``: numpy hands the transposed view to BLAS
-# (no copy), and ``t(X) @ X`` on one buffer becomes BLAS syrk with the triangle mirrored, so
-# the result is exactly symmetric. Their names cannot be written in DaphneDSL.
+# (no copy). ``t(X) @ X`` and ``X @ t(X)`` on one matrix are Gram products (syrk), exactly
+# symmetric. Their names cannot be written in DaphneDSL.
 @kernel("t@")
 def matmul_tn(lhs: Any, rhs: Any) -> np.ndarray:
-    return matrix_product("@", matrix_arg("t", "arg", lhs).T, rhs)
+    lhs = matrix_arg("t", "arg", lhs)
+    if _same_matrix(lhs, rhs):
+        return _gram("@", lhs, transposed_first=True)
+    return matrix_product("@", lhs.T, rhs)
 
 
 @kernel("@t")
 def matmul_nt(lhs: Any, rhs: Any) -> np.ndarray:
-    return matrix_product("@", lhs, matrix_arg("t", "arg", rhs).T)
+    rhs = matrix_arg("t", "arg", rhs)
+    if _same_matrix(lhs, rhs):
+        return _gram("@", rhs, transposed_first=False)
+    return matrix_product("@", lhs, rhs.T)
 
 
 @kernel("t@t")

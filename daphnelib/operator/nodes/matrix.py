@@ -1357,9 +1357,10 @@ class Matrix(ElementwiseOps, ShapedNode):
         shape: Shape | None = None,
         asArrow: bool = False,
         asDask: bool = False,
+        asScipy: bool = False,
     ) -> Any:
         """Run the pipeline and return the matrix as a 2-D numpy array (or a tensor, an
-        Arrow array, a dask array).
+        Arrow array, a dask array, a scipy sparse array).
 
         Parameters
         ----------
@@ -1380,10 +1381,14 @@ class Matrix(ElementwiseOps, ShapedNode):
             Return a ``dask.array``: on the Dask backend the distributed result itself, not
             gathered; other backends' results wrapped as one block. At most one of the
             ``as*`` options is allowed.
+        asScipy : bool, default False
+            Return a ``scipy.sparse.csr_array``: over a CSR result's three arrays (no copy),
+            or the compressed form of a dense result (a copy). Without it, a CSR result
+            comes back dense.
 
         Returns
         -------
-        numpy.ndarray, torch.Tensor, tf.Tensor, pyarrow.Array or dask.array.Array
+        numpy.ndarray, torch.Tensor, tf.Tensor, pyarrow.Array, dask.array.Array or csr_array
             The array views the engine's result buffer (no copy) and keeps it alive. When the
             result is an input passed straight through, it is a read-only view of the
             caller's data. Tensors share the buffer through DLPack (a buffer TensorFlow
@@ -1399,18 +1404,29 @@ class Matrix(ElementwiseOps, ShapedNode):
         if asPyTorch + asTensorFlow + asArrow + asDask > 1:
             raise ValueError("ask for one of asPyTorch, asTensorFlow, asArrow and asDask, "
                              "not several")
+        if asScipy and asPyTorch + asTensorFlow + asArrow + asDask:
+            raise ValueError("asScipy does not combine with asPyTorch, asTensorFlow, asArrow "
+                             "or asDask")
         if asDask:
             return self._dask_result(verbose)
         if type not in ("shared memory", "files"):
             raise ValueError(f"type must be 'shared memory' or 'files', got {type!r}")
-        return self._convert(self._evaluate(verbose), type=type, verbose=verbose,
-                             asTensorFlow=asTensorFlow, asPyTorch=asPyTorch, shape=shape,
-                             asArrow=asArrow)
+        value = self._evaluate(verbose)
+        if asScipy:
+            if shape is not None:
+                raise ValueError("shape cannot be combined with asScipy (a 2-D sparse matrix)")
+            from daphnelib.interop.scipy import to_scipy
+
+            return to_scipy(value if type == "shared memory" else
+                            self.daphne_context._through_files(_dense(value)))
+        return self._convert(value, type=type, verbose=verbose, asTensorFlow=asTensorFlow,
+                             asPyTorch=asPyTorch, shape=shape, asArrow=asArrow)
 
     def _convert(self, value: Any, *, type: str = "shared memory", verbose: bool = False,
                  asTensorFlow: bool = False, asPyTorch: bool = False,
                  shape: tuple[int, ...] | None = None, asArrow: bool = False) -> Any:
         """What ``compute`` returns for this node's engine value (see ``compute``)."""
+        value = _dense(value)
         if not isinstance(value, np.ndarray) or value.ndim != 2:
             # ``type`` is DaphneLib's keyword here, not the builtin.
             raise RuntimeError(f"internal error: matrix op {self._op!r} produced "
@@ -1462,6 +1478,13 @@ class Matrix(ElementwiseOps, ShapedNode):
         One column: a primitive array; more: a ``fixed_size_list`` array of the rows.
         """
         return self.compute(asArrow=True).__arrow_c_array__(requested_schema)
+
+
+def _dense(value: Any) -> Any:
+    """A CSR result as a dense matrix (a copy); any other value as it is."""
+    from daphnelib.engine.values import CSRMatrix
+
+    return value.to_dense() if isinstance(value, CSRMatrix) else value
 
 
 def cast_node(node: OperationNode, dtype: str | None, vtype: str | None) -> Any:
