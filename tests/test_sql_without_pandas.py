@@ -68,10 +68,18 @@ print("pandas" in sys.modules and sys.modules["pandas"] is not None)
 """)
     ipc, pandas_loaded = out.split()
     assert pandas_loaded == "False"
-    table = pa.ipc.open_stream(bytes.fromhex(ipc)).read_all()
+    _check(pa.ipc.open_stream(bytes.fromhex(ipc)).read_all(), pa.string())
+    # With pandas the records name pandas dtypes; the answer is the same table, except that
+    # categories held as a pandas Index of str come back as large_string.
+    scope: dict[str, object] = {}
+    exec(QUERY, scope)
+    _check(scope["RESULT"], pa.large_string())
+
+
+def _check(table: pa.Table, categories: pa.DataType) -> None:
     assert table.schema == pa.schema([
         ("f.k", pa.int64()), ("f.s", pa.large_string()),
-        ("f.c", pa.dictionary(pa.int8(), pa.string())), ("f.t", pa.timestamp("ms")),
+        ("f.c", pa.dictionary(pa.int8(), categories)), ("f.t", pa.timestamp("ms")),
         ("f.m", pa.int32()), ("f.h", pa.int16()), ("g.w", pa.float64()), ("gk", pa.int64()),
         ("total", pa.int64())])
     ms = datetime.timedelta(milliseconds=1)
@@ -84,7 +92,3 @@ print("pandas" in sys.modules and sys.modules["pandas"] is not None)
         "f.t": [epoch + ms, None, epoch + 3 * ms], "f.m": [1, None, 3], "f.h": [4, 5, 6],
         "gk": [None, 2, 3], "total": [1, 2, 3]}
     assert table.column("f.c").chunk(0).dictionary.to_pylist() == ["x", "y"]
-    # With pandas importable the records name pandas dtypes, but the answer is the same table.
-    scope: dict[str, object] = {}
-    exec(QUERY, scope)
-    assert scope["RESULT"].equals(table)
