@@ -92,3 +92,47 @@ def _check(table: pa.Table, categories: pa.DataType) -> None:
         "f.t": [epoch + ms, None, epoch + 3 * ms], "f.m": [1, None, 3], "f.h": [4, 5, 6],
         "gk": [None, 2, 3], "total": [1, 2, 3]}
     assert table.column("f.c").chunk(0).dictionary.to_pylist() == ["x", "y"]
+
+
+# DuckDB result types the DAPHNE dialect cannot spell (DECIMAL, DATE, INTERVAL, ENUM literals,
+# untyped NULL, 128-bit sums): read from DuckDB's Arrow export, they must give exactly what
+# DuckDB's own DataFrame export gives.
+DUCKDB_QUERIES = [
+    "SELECT DATE '2020-01-02' AS d, CAST(NULL AS DATE) AS dn",
+    "SELECT INTERVAL 1 MONTH + INTERVAL 2 DAY + INTERVAL 3 SECOND AS i, NULL::INTERVAL AS n",
+    "SELECT 1.25::DECIMAL(10, 2) AS dec, NULL::DECIMAL(4, 1) AS dn",
+    "SELECT NULL AS n, NULL::INTEGER AS ni, NULL::BOOLEAN AS nb, NULL::DOUBLE AS nd",
+    "SELECT 'b'::ENUM('a', 'b') AS e, NULL::ENUM('x') AS en",
+    "SELECT TIMESTAMP_NS '2020-01-01 00:00:00.000000001' AS ns, TIMESTAMP_S '2020-01-01' AS s",
+    "SELECT TIMESTAMPTZ '2020-01-01 10:00:00+00' AS tz",
+    "SELECT * FROM (VALUES (1::SMALLINT, 'x'), (NULL, NULL)) t(h, s)",
+    "SELECT * FROM (VALUES ('x')) t(s) WHERE s = 'y'",
+    "SELECT sum(x) AS s FROM range(5) r(x)",
+]
+
+
+@pytest.mark.parametrize("query", DUCKDB_QUERIES)
+def test_results_read_from_arrow_equal_duckdbs_dataframes(query: str) -> None:
+    import duckdb
+    import pandas as pd
+
+    from daphnelib.interop.pandas import to_pandas
+    from daphnelib.sql import duckdb as engine
+    from daphnelib.sql.result import frame_value_from_result
+
+    table = engine.run(query, {})
+    value = frame_value_from_result(table, table.column_names, [None] * table.num_columns)
+    expected = duckdb.connect().sql(query).df()
+    for j in range(expected.shape[1]):  # what run() casts inside DuckDB
+        if str(duckdb.connect().sql(query).types[j]).startswith("HUGEINT"):
+            expected.isetitem(j, expected.iloc[:, j].astype("int64"))
+    pd.testing.assert_frame_equal(to_pandas(value), expected, check_exact=True)
+
+
+def test_result_types_daphne_cannot_hold_are_named() -> None:
+    from daphnelib.sql import duckdb as engine
+    from daphnelib.sql.result import frame_value_from_result
+
+    table = engine.run("SELECT TIME '10:00' AS t", {})
+    with pytest.raises(TypeError, match=r"column 't' has DuckDB type time64\[us\]"):
+        frame_value_from_result(table, ["t"], [None])

@@ -65,7 +65,8 @@ def run(query: str, tables: Mapping[str, pa.Table],
         if not cast_any:
             return rel.to_arrow_table()
         try:
-            return rel.project(", ".join(exprs)).to_arrow_table()
+            # The projection names its columns after the casts: give them DuckDB's names back.
+            return rel.project(", ".join(exprs)).to_arrow_table().rename_columns(rel.columns)
         except duckdb.ConversionException as exc:
             # DuckDB quotes the CAST(#i AS ...) projection above, which the user never wrote.
             detail = str(exc).split("\n", 1)[0].removeprefix("Conversion Error: ")

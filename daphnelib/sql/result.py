@@ -19,7 +19,7 @@ NULL (an untyped NULL column)   "" + "string" record, object dtype, every row mi
 TIMESTAMP[_S/_MS/_NS][ TZ]      int64 ticks + "datetime" record of the same unit/tz
 DATE                            microsecond ticks + "datetime" record
 INTERVAL                        microsecond ticks + "timedelta" (a month is 30 days)
-ENUM                            codes + "category" record
+ENUM                            codes + "category" record (ordered)
 DECIMAL, HUGEINT                cast to DOUBLE / BIGINT inside DuckDB (sql/duckdb.run)
 anything else (TIME, LIST, ...) refused: a TypeError naming the column
 =============================== ==================================================
@@ -157,7 +157,8 @@ def result_column(arr: Any, name: str) -> tuple[np.ndarray, Logical | None]:
     if t == pa.month_day_nano_interval():
         return _intervals(arr)
     if types.is_dictionary(t):
-        return _dictionary(arr, arr.dictionary.to_numpy(zero_copy_only=False), t.ordered)
+        # DuckDB's ENUMs: ordered categories, as its DataFrame export makes them
+        return _dictionary(arr, arr.dictionary.to_numpy(zero_copy_only=False), True)
     if types.is_null(t):
         values = np.full(len(arr), "", dtype=np.dtypes.StringDType())
         mask = np.ones(len(arr), np.bool_) if len(arr) else None
