@@ -108,7 +108,7 @@ def validity_mask(arr: pa.Array) -> np.ndarray | None:
     return bits[arr.offset:] == 0
 
 
-def _values(arr: pa.Array, dtype: np.dtype) -> np.ndarray:
+def values_view(arr: pa.Array, dtype: np.dtype) -> np.ndarray:
     """A numpy view of a fixed-width array's values buffer (its rows only, no copy)."""
     view = np.frombuffer(arr.buffers()[1], dtype=dtype, count=len(arr),
                          offset=arr.offset * dtype.itemsize)
@@ -181,7 +181,7 @@ class _Ingress:
             values = bits[arr.offset:].view(np.bool_)
             values.flags.writeable = False
         else:
-            values = _values(arr, dtype)
+            values = values_view(arr, dtype)
         engine = to_engine(values, what=f"column {name!r}")
         if engine.dtype != dtype:
             self.copied(name, f"{dtype} -> {engine.dtype}")
@@ -192,7 +192,7 @@ class _Ingress:
     def ticks(self, arr: pa.Array, name: str) -> tuple[np.ndarray, Logical]:
         pa = _pa("from_arrow")
         t = arr.type
-        ticks = _values(arr, np.dtype(np.int64))
+        ticks = values_view(arr, np.dtype(np.int64))
         mask = validity_mask(arr)
         if mask is not None:  # NaT is int64's minimum in numpy and pandas
             self.copied(name, "nulls -> NaT")
@@ -215,7 +215,7 @@ class _Ingress:
         """pandas' period extension type (what pyarrow makes of a PeriodArray): ordinals."""
         import pandas as pd
 
-        ordinals = _values(arr.storage, np.dtype(np.int64))
+        ordinals = values_view(arr.storage, np.dtype(np.int64))
         mask = validity_mask(arr.storage)
         if mask is not None:  # NaT is int64's minimum for periods too
             self.copied(name, "nulls -> NaT")
@@ -225,7 +225,7 @@ class _Ingress:
 
     def dictionary(self, arr: pa.Array, name: str) -> tuple[np.ndarray, Logical]:
         index_type = np.dtype(arr.indices.type.to_pandas_dtype())
-        codes = _values(arr.indices, index_type)
+        codes = values_view(arr.indices, index_type)
         mask = validity_mask(arr)
         if mask is not None or index_type.kind == "u" or index_type.char not in "bil":
             self.copied(name, "dictionary indices -> codes with -1 for nulls")
@@ -247,6 +247,11 @@ class _Ingress:
         categories = pd.Index(dictionary.to_pandas(), copy=False)
         dtype = pd.CategoricalDtype(categories, ordered=arr.type.ordered)
         return codes, Logical("category", dtype, extra=dtype.categories)
+
+
+def column_from_arrow(arr: pa.Array, name: str) -> tuple[np.ndarray, Logical | None]:
+    """One Arrow array as an engine column and its logical record (see the module doc)."""
+    return _Ingress(verbose=False).column(arr, name)
 
 
 def frame_value_from_arrow(obj: Any, *, verbose: bool = False) -> FrameValue:

@@ -39,13 +39,17 @@ import numpy as np
 
 from daphnelib.engine.logical import Logical
 from daphnelib.engine.values import FrameValue
-from daphnelib.interop.arrow import _values, strings_from_arrow, validity_mask
+from daphnelib.interop.arrow import (
+    column_from_arrow,
+    strings_from_arrow,
+    validity_mask,
+    values_view,
+)
 from daphnelib.interop.codecs import (
     category_record,
     masked_record,
     nullable_dtype,
     object_dtype,
-    pandas_module,
     string_dtype,
 )
 from daphnelib.interop.numpy import to_engine
@@ -59,21 +63,11 @@ def _readonly(arr: np.ndarray) -> np.ndarray:
     return arr
 
 
-def _numeric(arr: Any, name: str) -> tuple[np.ndarray, Logical | None]:
+def _float_nulls(arr: Any) -> np.ndarray:
+    """Floats with nulls as values with NaN for the nulls, as DuckDB's DataFrames hold them."""
     dtype = np.dtype(arr.type.to_pandas_dtype())
-    if dtype.kind == "b":  # bit-packed in Arrow: unpack once (nulls read as False)
-        bits = np.unpackbits(np.frombuffer(arr.buffers()[1], dtype=np.uint8),
-                             count=arr.offset + len(arr), bitorder="little")
-        values = _readonly(bits[arr.offset:].view(np.bool_))
-    else:
-        values = _values(arr, dtype)
-    mask = validity_mask(arr)
-    if mask is not None:
-        if dtype.kind == "f":  # DuckDB's DataFrames hold float nulls as NaN
-            return _readonly(np.where(mask, np.nan, values).astype(dtype, copy=False)), None
-        return to_engine(values, what=f"column {name!r}"), masked_record(dtype, mask)
-    engine = to_engine(values, what=f"column {name!r}")
-    return engine, None if engine.dtype == dtype else Logical("numpy", dtype)
+    return _readonly(np.where(validity_mask(arr), np.nan, values_view(arr, dtype))
+                     .astype(dtype, copy=False))
 
 
 def _strings(arr: Any) -> tuple[np.ndarray, Logical]:
@@ -83,28 +77,6 @@ def _strings(arr: Any) -> tuple[np.ndarray, Logical]:
     # No row holds a string: DuckDB's DataFrame column is object, its missing values None.
     return values, Logical("string", object_dtype(), mask=mask,
                            extra="none" if mask is not None else None)
-
-
-def _ticks(arr: Any, name: str) -> tuple[np.ndarray, Logical]:
-    import pyarrow as pa
-
-    t = arr.type
-    ticks = _values(arr, np.dtype(np.int64))
-    mask = validity_mask(arr)
-    if mask is not None:
-        ticks = _readonly(np.where(mask, _NAT, ticks))
-    if pa.types.is_duration(t):
-        dtype = np.dtype(f"m8[{t.unit}]")
-        return ticks, Logical("timedelta", dtype, extra=dtype)
-    numpy_dtype = np.dtype(f"M8[{t.unit}]")
-    if t.tz is None:
-        return ticks, Logical("datetime", numpy_dtype, extra=numpy_dtype)
-    pd = pandas_module()
-    if pd is None:
-        raise TypeError(f"column {name!r} is a timestamp with time zone {t.tz}, which "
-                        "daphnelib holds as a pandas dtype: install pandas, or cast it to "
-                        "TIMESTAMP")
-    return ticks, Logical("datetime", pd.DatetimeTZDtype(t.unit, t.tz), extra=numpy_dtype)
 
 
 def _intervals(arr: Any) -> tuple[np.ndarray, Logical]:
@@ -146,14 +118,15 @@ def result_column(arr: Any, name: str) -> tuple[np.ndarray, Logical | None]:
 
     t = arr.type
     types = pa.types
-    if types.is_boolean(t) or types.is_integer(t) or types.is_floating(t):
-        return _numeric(arr, name)
+    if types.is_floating(t) and arr.null_count:
+        return _float_nulls(arr), None
+    if (types.is_boolean(t) or types.is_integer(t) or types.is_floating(t)
+            or types.is_timestamp(t) or types.is_duration(t)):
+        return column_from_arrow(arr, name)  # as every Arrow import
     if types.is_string(t) or types.is_large_string(t) or types.is_string_view(t):
         return _strings(arr)
-    if types.is_timestamp(t) or types.is_duration(t):
-        return _ticks(arr, name)
     if types.is_date(t):
-        return _ticks(arr.cast(pa.timestamp("us")), name)
+        return column_from_arrow(arr.cast(pa.timestamp("us")), name)
     if t == pa.month_day_nano_interval():
         return _intervals(arr)
     if types.is_dictionary(t):
