@@ -25,7 +25,9 @@ A table of several chunks is combined once first (Arrow's own concatenation).
 Egress (:func:`arrow_column`, :func:`table_from_frame`, :func:`matrix_array`): plain numeric
 columns become Arrow arrays over the engine's buffers (no copy; NaN stays a value, as in
 DAPHNE, not a null); masks become validity bitmaps, categoricals dictionary arrays, datetimes
-timestamps with their unit and time zone, strings ``large_string`` (built natively). A matrix
+timestamps with their unit and time zone, strings ``large_string`` (built natively), each by
+its kind's codec (:mod:`daphnelib.interop.codecs`, which also names the records' dtypes so
+that ingress needs pandas only for time zones and periods). A matrix
 is a primitive array when it has one column, else a ``fixed_size_list`` of its rows over the
 same buffer.
 """
