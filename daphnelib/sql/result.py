@@ -47,6 +47,7 @@ from daphnelib.interop.arrow import (
 )
 from daphnelib.interop.codecs import (
     category_record,
+    is_ordered,
     masked_record,
     nullable_dtype,
     object_dtype,
@@ -158,7 +159,7 @@ def _adopt(col: np.ndarray, record: Logical | None, arr: Any, view_col: np.ndarr
         ticks = col.view(record.extra).astype(target.extra).view(np.int64)
         return _readonly(ticks), Logical(kind, dtype, extra=target.extra)
     if kind == "category":
-        return _dictionary(arr, target.extra, target.ordered, dtype)
+        return _dictionary(arr, target.extra, is_ordered(target), dtype)
     if kind == "string" and got == "string" and dtype is not None:
         # str -> object: pandas writes NaN for the missing values
         token = "nan" if record.mask is not None and dtype == np.dtype(object) else None
