@@ -30,7 +30,10 @@ missing values has none; concatenation keeps whichever side has one).
 
 Kernels never build or read an exchange library's dtype: they set kind-level facts only
 (``kind``, ``mask``, ``ordered`` for categoricals, ``dtype=None`` for "the library's nullable
-type of these values"), and interop turns those into library dtypes.
+type of these values"), and interop turns those into library dtypes
+(``interop/codecs.py``). Where pandas cannot be imported (Arrow and SQL need none), interop
+makes such kind-level records too: "category" with ``dtype`` None, the categories in
+``extra`` and ``ordered`` set.
 
 ``mask`` (True = missing) is per-row data: every kernel that moves rows (selection, order,
 rbind, joins) applies the same row operation to it (:meth:`Logical.take`,

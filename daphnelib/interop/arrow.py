@@ -25,7 +25,9 @@ A table of several chunks is combined once first (Arrow's own concatenation).
 Egress (:func:`arrow_column`, :func:`table_from_frame`, :func:`matrix_array`): plain numeric
 columns become Arrow arrays over the engine's buffers (no copy; NaN stays a value, as in
 DAPHNE, not a null); masks become validity bitmaps, categoricals dictionary arrays, datetimes
-timestamps with their unit and time zone, strings ``large_string`` (built natively). A matrix
+timestamps with their unit and time zone, strings ``large_string`` (built natively), each by
+its kind's codec (:mod:`daphnelib.interop.codecs`, which also names the records' dtypes so
+that ingress needs pandas only for time zones and periods). A matrix
 is a primitive array when it has one column, else a ``fixed_size_list`` of its rows over the
 same buffer.
 """
@@ -41,6 +43,13 @@ import numpy as np
 from daphnelib._optional import import_optional
 from daphnelib.engine.logical import Logical
 from daphnelib.engine.values import FrameValue
+from daphnelib.interop.codecs import (
+    category_record,
+    codec,
+    masked_record,
+    pandas_module,
+    string_dtype,
+)
 from daphnelib.interop.numpy import note_copy, to_engine
 
 if TYPE_CHECKING:
@@ -101,7 +110,7 @@ def validity_mask(arr: pa.Array) -> np.ndarray | None:
     return bits[arr.offset:] == 0
 
 
-def _values(arr: pa.Array, dtype: np.dtype) -> np.ndarray:
+def values_view(arr: pa.Array, dtype: np.dtype) -> np.ndarray:
     """A numpy view of a fixed-width array's values buffer (its rows only, no copy)."""
     view = np.frombuffer(arr.buffers()[1], dtype=dtype, count=len(arr),
                          offset=arr.offset * dtype.itemsize)
@@ -129,20 +138,6 @@ def strings_from_arrow(arr: pa.Array) -> tuple[np.ndarray, np.ndarray | None]:
     return values, validity_mask(arr)
 
 
-def _pandas_numeric(dtype: np.dtype) -> Any:
-    """The nullable pandas dtype of values of numpy ``dtype`` (Int64, Float32, boolean...).
-
-    pandas has no Float16: float16 values with nulls are Float32 (they travel widened).
-    """
-    import pandas as pd
-
-    if dtype == np.float16:
-        dtype = np.dtype(np.float32)
-    return pd.api.types.pandas_dtype(
-        "boolean" if dtype.kind == "b" else
-        {"i": "Int", "u": "UInt", "f": "Float"}[dtype.kind] + str(dtype.itemsize * 8))
-
-
 class _Ingress:
     """One Arrow import: reports copies (verbose) and names columns in errors."""
 
@@ -164,9 +159,7 @@ class _Ingress:
             values, mask = strings_from_arrow(arr)
             if mask is None:
                 return values, None
-            from daphnelib.interop.pandas import default_string_dtype
-
-            return values, Logical("string", default_string_dtype(), mask=mask)
+            return values, Logical("string", string_dtype(), mask=mask)
         if pa.types.is_timestamp(t) or pa.types.is_duration(t):
             return self.ticks(arr, name)
         if isinstance(t, pa.ExtensionType) and t.extension_name == "pandas.period":
@@ -190,20 +183,18 @@ class _Ingress:
             values = bits[arr.offset:].view(np.bool_)
             values.flags.writeable = False
         else:
-            values = _values(arr, dtype)
+            values = values_view(arr, dtype)
         engine = to_engine(values, what=f"column {name!r}")
         if engine.dtype != dtype:
             self.copied(name, f"{dtype} -> {engine.dtype}")
         if mask is not None:
-            return engine, Logical("masked", _pandas_numeric(dtype), mask=mask)
+            return engine, masked_record(dtype, mask)
         return engine, None if engine.dtype == dtype else Logical("numpy", dtype)
 
     def ticks(self, arr: pa.Array, name: str) -> tuple[np.ndarray, Logical]:
-        import pandas as pd
-
         pa = _pa("from_arrow")
         t = arr.type
-        ticks = _values(arr, np.dtype(np.int64))
+        ticks = values_view(arr, np.dtype(np.int64))
         mask = validity_mask(arr)
         if mask is not None:  # NaT is int64's minimum in numpy and pandas
             self.copied(name, "nulls -> NaT")
@@ -213,14 +204,20 @@ class _Ingress:
             dtype = np.dtype(f"m8[{t.unit}]")
             return ticks, Logical("timedelta", dtype, extra=dtype)
         numpy_dtype = np.dtype(f"M8[{t.unit}]")
-        dtype = numpy_dtype if t.tz is None else pd.DatetimeTZDtype(t.unit, t.tz)
-        return ticks, Logical("datetime", dtype, extra=numpy_dtype)
+        if t.tz is None:
+            return ticks, Logical("datetime", numpy_dtype, extra=numpy_dtype)
+        pd = pandas_module()
+        if pd is None:
+            raise TypeError(f"column {name!r} is a timestamp with time zone {t.tz}, which "
+                            "daphnelib holds as a pandas dtype: install pandas, or drop the "
+                            "time zone first")
+        return ticks, Logical("datetime", pd.DatetimeTZDtype(t.unit, t.tz), extra=numpy_dtype)
 
     def periods(self, arr: pa.Array, name: str) -> tuple[np.ndarray, Logical]:
         """pandas' period extension type (what pyarrow makes of a PeriodArray): ordinals."""
         import pandas as pd
 
-        ordinals = _values(arr.storage, np.dtype(np.int64))
+        ordinals = values_view(arr.storage, np.dtype(np.int64))
         mask = validity_mask(arr.storage)
         if mask is not None:  # NaT is int64's minimum for periods too
             self.copied(name, "nulls -> NaT")
@@ -229,10 +226,8 @@ class _Ingress:
         return ordinals, Logical("period", pd.PeriodDtype(arr.type.freq))
 
     def dictionary(self, arr: pa.Array, name: str) -> tuple[np.ndarray, Logical]:
-        import pandas as pd
-
         index_type = np.dtype(arr.indices.type.to_pandas_dtype())
-        codes = _values(arr.indices, index_type)
+        codes = values_view(arr.indices, index_type)
         mask = validity_mask(arr)
         if mask is not None or index_type.kind == "u" or index_type.char not in "bil":
             self.copied(name, "dictionary indices -> codes with -1 for nulls")
@@ -247,9 +242,18 @@ class _Ingress:
         if dictionary.null_count:
             raise ValueError(f"from_arrow: dictionary column {name!r} has a null category; "
                              "pandas categories cannot hold one")
+        pd = pandas_module()
+        if pd is None:
+            return codes, category_record(dictionary.to_numpy(zero_copy_only=False),
+                                          arr.type.ordered)
         categories = pd.Index(dictionary.to_pandas(), copy=False)
         dtype = pd.CategoricalDtype(categories, ordered=arr.type.ordered)
         return codes, Logical("category", dtype, extra=dtype.categories)
+
+
+def column_from_arrow(arr: pa.Array, name: str) -> tuple[np.ndarray, Logical | None]:
+    """One Arrow array as an engine column and its logical record (see the module doc)."""
+    return _Ingress(verbose=False).column(arr, name)
 
 
 def frame_value_from_arrow(obj: Any, *, verbose: bool = False) -> FrameValue:
@@ -318,32 +322,11 @@ def strings_to_arrow(values: np.ndarray, mask: np.ndarray | None = None) -> pa.A
 
 def arrow_column(col: np.ndarray, record: Logical | None) -> pa.Array:
     """One engine column with its record (or None) as the Arrow array of its logical type."""
-    pa = _pa("to Arrow")
-    kind = None if record is None else record.kind
+    _pa("to Arrow")
     if col.dtype.kind == "T":
+        kind = None if record is None else record.kind
         return strings_to_arrow(col, record.mask if kind == "string" else None)
-    if kind is None:
-        return pa.array(col)
-    if kind == "numpy":  # a widened int16/uint16/float16 column gets its own type back
-        return pa.array(col.astype(record.dtype))
-    if kind == "masked":
-        return pa.array(col.astype(record.dtype.numpy_dtype, copy=False), mask=record.mask)
-    if kind in ("datetime", "timedelta"):
-        nat = col == np.iinfo(np.int64).min
-        dtype = record.dtype
-        unit = np.datetime_data(record.extra)[0]
-        atype = (pa.duration(unit) if kind == "timedelta" else
-                 pa.timestamp(unit, getattr(dtype, "tz", None)))
-        return pa.array(col, type=pa.int64(), mask=nat if nat.any() else None).view(atype)
-    if kind == "category":
-        codes = col
-        indices = pa.array(codes, mask=codes < 0 if (codes < 0).any() else None)
-        return pa.DictionaryArray.from_arrays(indices, pa.array(record.extra),
-                                              ordered=bool(record.dtype.ordered))
-    # period and sparse: the pandas array (pandas gives periods their Arrow extension type)
-    from daphnelib.interop.pandas import restore_column
-
-    return pa.array(restore_column(col, record))
+    return codec(record).to_arrow(col, record)
 
 
 def column_array(col: np.ndarray, record: Any, label: str) -> pa.Array:

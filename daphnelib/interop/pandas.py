@@ -42,6 +42,7 @@ from daphnelib._diagnostics import note
 from daphnelib.engine.logical import INT_LABEL, NO_LABEL, Logical
 from daphnelib.engine.values import FrameValue
 from daphnelib.engine.valuetypes import STR, STRING_DTYPE, held_dtype
+from daphnelib.interop.codecs import codec, na_objects
 
 try:  # pandas >= 3: hand pandas finished blocks (no per-column constructor work)
     from pandas.api.internals import create_dataframe_from_blocks as _from_blocks
@@ -56,8 +57,7 @@ except ImportError:  # pandas 2.2: the same, through the internals that function
         return pd.DataFrame._from_mgr(mgr, mgr.axes)
 
 
-# Missing-value objects of object-dtype string columns, as tokens (NaN != NaN as an object).
-_NA_OBJECTS: dict[str, Any] = {"none": None, "nan": np.nan, "na": pd.NA, "nat": pd.NaT}
+_NA_OBJECTS = na_objects()
 _MASKED = (pd.arrays.IntegerArray, pd.arrays.FloatingArray, pd.arrays.BooleanArray)
 
 
@@ -301,76 +301,9 @@ def _index_columns(
 # Egress
 # ---------------------------------------------------------------------------------------------
 
-_DEFAULT_STR: Any = None
-
-
-def default_string_dtype() -> Any:
-    """The dtype pandas itself gives a column of str (object in 2.2, "str" in 3.x)."""
-    global _DEFAULT_STR
-    if _DEFAULT_STR is None:
-        _DEFAULT_STR = pd.Series(["a"]).dtype
-    return _DEFAULT_STR
-
-
-def _strings_out(values: np.ndarray, mask: np.ndarray | None, dtype: Any,
-                 token: str | None) -> Any:
-    """A StringDType column as the pandas string array ``dtype`` (NA where ``mask``)."""
-    if isinstance(dtype, pd.StringDtype) and dtype.storage.startswith("pyarrow"):
-        from pandas.arrays import ArrowStringArray
-
-        from daphnelib.interop.arrow import strings_to_arrow
-
-        return ArrowStringArray(strings_to_arrow(values, mask), dtype=dtype)
-    obj = values.astype(object)
-    if mask is not None:
-        # A kernel's nulls have no token: NaN, what pandas uses for a missing str object.
-        obj[mask] = (dtype.na_value if isinstance(dtype, pd.StringDtype)
-                     else _NA_OBJECTS[token or "nan"])
-    if isinstance(dtype, pd.StringDtype):
-        return pd.array(obj, dtype=dtype)
-    return obj
-
-
-def pandas_dtype(values: np.dtype, record: Logical) -> Any:
-    """The pandas dtype of a column of engine dtype ``values`` with logical ``record``: the
-    record's own, or for nulls a kernel made, pandas' nullable / default string type."""
-    if record.dtype is not None:
-        return record.dtype
-    if record.kind == "masked":
-        return pd.array(np.zeros(0, dtype=np.dtype(record.extra or values).str)).dtype
-    if record.kind == "string":
-        return default_string_dtype()
-    raise ValueError(f"a {record.kind!r} column record without a dtype")
-
-
 def restore_column(values: np.ndarray, record: Logical | None) -> Any:
     """The pandas array of one engine column (a view where the representation allows)."""
-    kind = None if record is None else record.kind
-    if kind is None:
-        if values.dtype.kind == "T":
-            return _strings_out(values, None, default_string_dtype(), None)
-        return values
-    dtype = pandas_dtype(values.dtype, record)
-    if kind == "numpy":
-        return values.astype(dtype)
-    if kind in ("datetime", "timedelta"):
-        ticks = values.view(record.extra)
-        if isinstance(dtype, np.dtype):
-            return ticks
-        return pd.arrays.DatetimeArray._simple_new(ticks, dtype=dtype)
-    if kind == "period":
-        return pd.arrays.PeriodArray(values, dtype=dtype)
-    if kind == "category":
-        return pd.Categorical.from_codes(values, dtype=dtype, validate=False)
-    if kind == "masked":
-        data = values.astype(dtype.numpy_dtype, copy=False)
-        return dtype.construct_array_type()(data, record.mask, copy=False)
-    if kind == "string":
-        return _strings_out(values, record.mask, dtype, record.extra)
-    if kind == "sparse":
-        return pd.arrays.SparseArray(values, fill_value=dtype.fill_value, kind=record.extra,
-                                     dtype=dtype)
-    raise ValueError(f"unknown logical column kind {kind!r}")
+    return codec(record).to_pandas(values, record)
 
 
 def _column_index(labels: list[str], logical: list[Logical | None]) -> pd.Index:

@@ -14,7 +14,6 @@ import threading
 from collections.abc import Mapping, Sequence
 
 import duckdb
-import pandas as pd
 import pyarrow as pa
 
 _CONFIG = {
@@ -41,11 +40,12 @@ def _connection() -> duckdb.DuckDBPyConnection:
 
 
 def run(query: str, tables: Mapping[str, pa.Table],
-        casts: Sequence[str | None] | None = None) -> pd.DataFrame:
-    """Execute ``query`` over ``tables`` (name -> Arrow table) and return the result.
+        casts: Sequence[str | None] | None = None) -> pa.Table:
+    """Execute ``query`` over ``tables`` (name -> Arrow table) and return the Arrow result.
 
     ``casts[i]`` names a DuckDB type the i-th result column is cast to (None: keep); 128-bit
-    integer results (DuckDB's sum of integers) become BIGINT. Raises ``duckdb.Error``.
+    integer results (DuckDB's sum of integers) become BIGINT and decimals DOUBLE, in DuckDB,
+    as its DataFrame export does. Raises ``duckdb.Error``.
     """
     con = _connection()
     try:
@@ -57,21 +57,26 @@ def run(query: str, tables: Mapping[str, pa.Table],
         targets = list(casts or ()) + [None] * (len(rel.types) - len(casts or ()))
         exprs, cast_any = [], False
         for i, (dtype, target) in enumerate(zip(rel.types, targets, strict=True), start=1):
-            if target is None and str(dtype) in ("HUGEINT", "UHUGEINT"):
-                target = "BIGINT" if str(dtype) == "HUGEINT" else "UBIGINT"
+            if target is None:
+                target = _WIDE.get(str(dtype).split("(", 1)[0])
             cast_any |= target is not None and target != str(dtype)
             # Positional references (#i): generated text holds no user identifiers.
             exprs.append(f"CAST(#{i} AS {target})" if target is not None else f"#{i}")
         if not cast_any:
-            return rel.df()
+            return rel.to_arrow_table()
         try:
-            return rel.project(", ".join(exprs)).df()
+            # The projection names its columns after the casts: give them DuckDB's names back.
+            return rel.project(", ".join(exprs)).to_arrow_table().rename_columns(rel.columns)
         except duckdb.ConversionException as exc:
             # DuckDB quotes the CAST(#i AS ...) projection above, which the user never wrote.
             detail = str(exc).split("\n", 1)[0].removeprefix("Conversion Error: ")
             raise duckdb.ConversionException(f"integer overflow: {detail}") from None
     finally:
         con.close()
+
+
+# Result types the engine has no value type for, and what DuckDB casts them to.
+_WIDE = {"HUGEINT": "BIGINT", "UHUGEINT": "UBIGINT", "DECIMAL": "DOUBLE"}
 
 
 def arrow_type_name(dtype: pa.DataType) -> str | None:

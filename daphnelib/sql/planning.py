@@ -72,8 +72,10 @@ class _View:
         (compared, sorted and aggregated in category order, as pandas does), else None."""
         from sqlglot import exp
 
+        from daphnelib.interop.codecs import is_ordered
+
         record = self.frame.logical[j]
-        if record is None or record.kind != "category" or not record.dtype.ordered:
+        if record is None or record.kind != "category" or not is_ordered(record):
             return None
         categories = list(record.extra)
         if not all(isinstance(c, str) for c in categories):
@@ -601,34 +603,6 @@ def _use_rid_tables(select: Any, sources: list[_Source]) -> None:
 # Execution
 # ---------------------------------------------------------------------------------------------
 
-def _restore_dtypes(df: Any, origins: list[tuple[_View, int] | None]) -> Any:
-    """Give columns that carry a view column that column's pandas dtype back (DuckDB returns
-    e.g. microsecond timestamps, 'Etc/UTC', or categoricals with only the used categories)."""
-    import pandas as pd
-
-    from daphnelib.interop.pandas import pandas_dtype
-
-    for k, origin in enumerate(origins):
-        if origin is None:
-            continue
-        view, j = origin
-        record = view.frame.logical[j]
-        if record is None or record.kind is None:
-            continue
-        target = pandas_dtype(view.frame.columns[j].dtype, record)
-        if df.dtypes.iloc[k] == target:
-            continue
-        column = df.iloc[:, k]
-        try:
-            if record.kind == "period" and column.dtype == np.int64:  # ordinals went in
-                df.isetitem(k, pd.arrays.PeriodArray(column.to_numpy(), dtype=target))
-            else:
-                df.isetitem(k, column.astype(target))
-        except (TypeError, ValueError):
-            pass  # e.g. nulls from an outer join in a column pandas cannot hold them in
-    return df
-
-
 def _result_labels(p: _Plan, names: list[str], query: str) -> list[str]:
     """One label per result column (``names``: DuckDB's)."""
     width = len(names)
@@ -658,19 +632,20 @@ def _per_column(per_item: list[Any], width: int) -> list[Any]:
 
 def run_sql(query: str, frames: Mapping[str, FrameValue]) -> FrameValue:
     """The result of ``query`` over the views ``frames`` (name -> frame)."""
-    from daphnelib.interop.pandas import frame_value_from_pandas
     from daphnelib.sql import duckdb as engine
+    from daphnelib.sql.result import frame_value_from_result
 
     p = plan(query, frames)
     casts = p.casts if not any(isinstance(lbl, _Star) for lbl in p.labels) else None
     try:
-        df = engine.run(p.sql, p.tables, casts)
+        table = engine.run(p.sql, p.tables, casts)
     except engine.ENGINE_ERRORS as exc:
         raise SQLError(str(exc), query) from None  # DuckDB's message names its error kind
-    df.columns = _result_labels(p, [str(c) for c in df.columns], query)
-    df = _restore_dtypes(df, _per_column(p.origins, df.shape[1]))
+    labels = _result_labels(p, table.column_names, query)
+    origins = [None if o is None else (o[0].frame, o[1])
+               for o in _per_column(p.origins, table.num_columns)]
     try:
-        return frame_value_from_pandas(df)
+        return frame_value_from_result(table, labels, origins)
     except TypeError as exc:
         raise SQLError(f"the result has a column type daphnelib cannot hold: {exc}",
                        query) from None
