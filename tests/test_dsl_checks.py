@@ -65,6 +65,7 @@ def test_scripts_the_static_pass_accepts(source: str, capsys: pytest.CaptureFixt
      CompileError, "unknown column 't.zz'"),
     ('f = createFrame([1], "a");\nregisterView("t", f);\nr = sql("SELEC t.a FROM t;");',
      CompileError, "SQL syntax error"),
+    ('f = createFrame([1], "a");\nx = 1 ? f : [1];', ParseError, "got frame and matrix<si64>"),
 ])
 def test_scripts_the_static_pass_rejects(source: str, error: type, text: str) -> None:
     with pytest.raises(error) as info:

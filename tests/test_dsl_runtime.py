@@ -62,7 +62,7 @@ def test_result_of_a_generated_script() -> None:
     ("for (i in 1:5:0) print(i);", 1, 1, "step must not be 0"),
     ("X = fill(1, 2, 2);\nprint(X[5, 0]);", 2, 8, ""),
     ('l = createList([1.0], [2]);', 1, 5, "same value type"),
-    ('f = createFrame([1], "a");\nx = 1 ? f : [1];', 2, 7, "needs a frame as the other"),
+    ('f = createFrame([1], "a");\nx = [1] ? f : f;', 2, 9, "needs a scalar condition"),
     ('f = createFrame([1], "a");\nx = [1, 0] ? f : f;', 2, 12, "needs a scalar condition"),
     ('x = oneHot(["a", "b", "c"], [2](1, 1));', 1, 5, "value 2 at (2, 0)"),
     ('f = createFrame([1], "a");\nk, t = semiJoin(f, f, "a", "b");', 2, 8,
