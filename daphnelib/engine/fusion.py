@@ -110,7 +110,10 @@ class Pipeline:
 
     def __call__(self, *inputs: Any, donors: tuple[int, ...] = ()) -> Any:
         # A result is never larger than the largest input (DAPHNE's broadcasting).
-        if not any(type(v) is np.ndarray and v.size >= MIN_CELLS for v in inputs):
+        for v in inputs:
+            if type(v) is np.ndarray and v.size >= MIN_CELLS:
+                break
+        else:  # small or scalar inputs (a loop body's scalar ops): blocks do not pay
             return self.unfused(inputs)
         plan = _plan(self.nodes, inputs)
         if plan is None:
@@ -124,10 +127,9 @@ class Pipeline:
         """Run the ops one by one through their registered kernels (the reference path)."""
         vals: list[Any] = [None] * len(self.nodes)
         for i, node in enumerate(self.nodes):
-            args = [inputs[r] if k == _IN else vals[r] if k == _NODE else r
-                    for k, r in node.args]
             try:
-                vals[i] = node.kernel(*args)
+                vals[i] = node.kernel(*[inputs[r] if k == _IN else vals[r] if k == _NODE else r
+                                        for k, r in node.args])
             except Exception as exc:
                 exc.add_note(f"(in DaphneDSL builtin {node.op!r}, V{node.out})")
                 raise
