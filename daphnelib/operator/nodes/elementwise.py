@@ -23,7 +23,12 @@ if TYPE_CHECKING:
 Value = bool | int | float | str | np.generic
 
 
+_PLAIN = frozenset((bool, int, float, str))
+
+
 def check_operand(op: str, value: object) -> None:
+    if type(value) in _PLAIN:  # the common literal operand: nothing to import or check
+        return
     from daphnelib.operator.nodes.frame import Frame
 
     if isinstance(value, Frame):
@@ -53,8 +58,12 @@ def kept_tensor_shape(*operands: object) -> tuple[int, ...] | None:
     all have the same one (scalars broadcast), else None (the result is a 2-D matrix)."""
     from daphnelib.operator.nodes.matrix import Matrix
 
-    shapes = {o.tensor_shape for o in operands if isinstance(o, Matrix)}
-    return shapes.pop() if len(shapes) == 1 else None
+    shapes = [o.tensor_shape for o in operands if isinstance(o, Matrix)]
+    first = shapes[0] if shapes else None
+    for shape in shapes:
+        if shape != first:
+            return None
+    return first
 
 
 class ElementwiseOps:
