@@ -418,7 +418,8 @@ def main() -> None:
     repeat = 3 if args.quick else 5
     rows = 10**5 if args.quick else 10**6
     sizes = {"normeq": [rows], "kmeans": [rows], "chain1000": [0], "tiny3op": [0],
-             "dslloop": [0], "sqlgroup": [0], "elementwise": [rows * 10] + ([10**8] if args.big else [])}
+             "dslloop": [0], "sqlgroup": [0],
+             "elementwise": [rows * 10] + ([10**8] if args.big else [])}
     header = (f"{'workload':<18}{'impl':<11}{'median':>12}{'x ref':>8}{'peak MiB':>10}"
               f"{'x ref':>8}{'cpu/wall':>9}  target")
     print(header)

@@ -299,10 +299,12 @@ OUTER["outerXor"] = _XOR
 
 
 # Scalar fast path: an f64 op over numbers computes exactly what the 1 x 1 arrays would
-# (IEEE ops are correctly rounded; ints convert to double the same way), on numpy scalars.
+# (IEEE ops are correctly rounded; ints convert to double the same way), on Python floats,
+# except ``/``: numpy's gives inf/nan where Python's raises ZeroDivisionError.
 _NUMBERS = frozenset((float, np.float64, int, np.int64))
-_F64_SCALAR_OPS: dict[str, Callable[[Any, Any], Any]] = {
-    "+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv,
+_F64_SCALAR_OPS: dict[str, Callable[[float, float], Any]] = {
+    "+": operator.add, "-": operator.sub, "*": operator.mul,
+    "/": lambda a, b: np.float64(a) / b,
     "==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le,
     ">": operator.gt, ">=": operator.ge,
 }
@@ -326,7 +328,7 @@ def binary(op: str, lhs: Value, rhs: Value) -> Value:
             if tl is float or tl is np.float64 or tr is float or tr is np.float64:
                 fast = _F64_SCALAR_OPS.get(op)
                 if fast is not None:  # most_general(si64, f64) is f64: an f64 op and result
-                    return np.float64(fast(np.float64(lhs), np.float64(rhs)))
+                    return np.float64(fast(float(lhs), float(rhs)))
         elif tr is np.ndarray and rhs.dtype is _F64 and rhs.ndim == 2 and op in _F64_MATRIX_OPS:
             return _f64_matrix_op(op, np.float64(lhs), rhs)
     elif (tl is np.ndarray and tr in _NUMBERS and lhs.dtype is _F64 and lhs.ndim == 2
