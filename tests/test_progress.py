@@ -9,11 +9,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+# Long enough (about a second idle) for the watcher's 0.25 s samples to see it running.
 LOOP = """
-X = fill(1.0, 400, 400);
+X = fill(1.0, 800, 800);
 i = 0;
 while (i < $n) {
-    X = X @ X / 400.0;
+    X = X @ X / 800.0;
     i = i + 1;
 }
 print(sum(X));
@@ -33,7 +34,7 @@ def test_progress_for_long_runs_only_and_only_when_enabled(tmp_path: Path) -> No
     script = tmp_path / "loop.daphne"
     script.write_text(LOOP)
     shown = run(script, 60, DAPHNELIB_PROGRESS="1", DAPHNELIB_PROGRESS_DELAY="0")
-    assert (shown.returncode, shown.stdout) == (0, "160000\n")
+    assert (shown.returncode, shown.stdout) == (0, "640000\n")
     assert "\rdaphnelib run loop.daphne: 2/6 ops, " in shown.stderr
     assert shown.stderr.endswith("\r"), repr(shown.stderr[-40:])  # the line is cleared
     # Not a terminal: nothing, however long; enabled but short: nothing either.
@@ -43,12 +44,12 @@ def test_progress_for_long_runs_only_and_only_when_enabled(tmp_path: Path) -> No
 
 def test_progress_of_compute_names_compute(tmp_path: Path) -> None:
     code = ("import numpy as np\nfrom daphnelib import DaphneContext\n"
-            "dc = DaphneContext()\nX = dc.from_numpy(np.ones((400, 400)))\n"
-            "Y = X\nfor _ in range(40):\n    Y = Y @ X / 400.0\nprint(Y.sum().compute())\n")
+            "dc = DaphneContext()\nX = dc.from_numpy(np.ones((800, 800)))\n"
+            "Y = X\nfor _ in range(40):\n    Y = Y @ X / 800.0\nprint(Y.sum().compute())\n")
     env = {**os.environ, "DAPHNELIB_PROGRESS": "1", "DAPHNELIB_PROGRESS_DELAY": "0"}
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=300,
                           env=env)
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout == b"160000.0\n"
+    assert proc.stdout == b"640000.0\n"
     assert re.search(rb"\rcompute\(\): \d+/82 ops, \d+ s", proc.stderr), proc.stderr
     assert proc.stderr.endswith(b"\r")
