@@ -92,19 +92,20 @@ def _located(cls: type[DaphneDSLError], message: str, lowered: Lowered, program:
     return cls(message, loc.file, loc.line, loc.col, src)
 
 
-def execute(lowered: Lowered) -> Any:
-    """Run a lowered script. Kernel failures become :class:`ExecutionError` s that point at
-    the script line of the failing operation."""
+def execute(lowered: Lowered, backend: Any = None) -> Any:
+    """Run a lowered script (on ``backend``, a :class:`~daphnelib.backends.base.Backend`, if
+    given; else the embedded engine). Kernel failures become :class:`ExecutionError` s that
+    point at the script line of the failing operation."""
     from daphnelib.engine.executor import compile_program, run
     from daphnelib.errors import StopExecution
 
     if not lowered.program.instrs:
         return None
-    steps = compile_program(lowered.program)
+    steps = compile_program(lowered.program) if backend is None else None
     limit = sys.getrecursionlimit()
     sys.setrecursionlimit(max(limit, _RECURSION_LIMIT))
     try:
-        return run(steps)
+        return run(steps) if backend is None else backend.execute(lowered.program)
     except StopExecution as exc:
         raise ExecutionError(str(exc)) from None
     except BrokenPipeError:
