@@ -278,6 +278,8 @@ def run(query: str, views: dict[str, Any], compute: Callable[[Any], Any],
         gathered = {n: compute(frames.gathered(_as_partitioned(views[n]))) for n in used}
         return run_local(query, *(x for n, f in gathered.items() for x in (n, f)))
     gathered = {s.alias: compute(frames.gathered(parts[s.alias])) for s in plan.sources}
+    note("sql: ran on the client over " + ", ".join(
+        f"{f.nrow}x{f.ncol} of {a}" for a, f in gathered.items()))
     args = [x for s in plan.sources for x in (s.view, gathered[s.alias])]
     return run_local(query, *args)
 
