@@ -171,8 +171,8 @@ def analyse(query: str, schemas: dict[str, FrameValue]) -> SqlPlan:
                 plan.strategy = "per bucket: group by"
         return plan
     if len(plan.sources) == 2 and row_local and all(
-            j.side in ("", None) and (j.kind or "").upper() in ("", "INNER") and not j.args.get(
-                "using") for j in joins):
+            not j.side and (j.kind or "").upper() in ("", "INNER") and not j.method
+            and not j.args.get("using") for j in joins):
         on = [c for j in joins for c in _conjuncts(j.args.get("on"))]
         pairs = [p for c in on + conds if (p := _key_pair(c, plan.sources)) is not None]
         lhs, rhs = plan.sources
@@ -252,6 +252,8 @@ def run(query: str, views: dict[str, Any], compute: Callable[[Any], Any],
     run_local = lookup("sql")
     schema = run_local(query, *(x for n, s in schemas.items() for x in (n, s)))
     plan = analyse(query, schemas)
+    if schema.nrow and plan.strategy in ("per partition", "per bucket: join"):
+        plan.strategy = "gathered"  # one row from no rows: an aggregate sqlglot does not know
     used = {s.view for s in plan.sources} or (
         {t.name for t in plan.tree.find_all(exp.Table)} & set(views))
     if not any(frames.is_partitioned(views[n]) for n in used):

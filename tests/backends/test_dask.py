@@ -401,6 +401,8 @@ SQL_CASES: dict[str, tuple[str, bool]] = {
     "SELECT t.k FROM t WHERE t.a > (SELECT avg(t.a) FROM t)": ("gathered", True),
     "SELECT x.k, y.a FROM t AS x JOIN t AS y ON x.k = y.k": ("gathered", True),
     "SELECT t.k FROM t UNION ALL SELECT u.k FROM u": ("gathered", True),
+    "SELECT t.k, u.b FROM t POSITIONAL JOIN u": ("gathered", True),  # joins by row number
+    "SELECT product(t.k) AS p FROM t": ("gathered", True),  # an aggregate sqlglot cannot tell
 }
 
 
