@@ -22,6 +22,7 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 # DAPHNE's own options that the embedded engine accepts and ignores: performance and
 # representation choices that do not change a script's output. Anything else is an error.
@@ -154,6 +155,23 @@ def parse_command(argv: Sequence[str]) -> tuple[str, dict[str, str], str | None,
     return ns.script, args, ns.config, ns.explain
 
 
+def _distributed_backend(argv: Sequence[str]) -> Any:
+    """DAPHNE's ``--distributed``: the Dask backend, on the scheduler named by
+    ``DAPHNELIB_DASK_SCHEDULER`` (else a threaded cluster on this machine); None without it."""
+    if not _run_parser().parse_intermixed_args(list(argv)).distributed:
+        return None
+    from daphnelib._optional import import_optional
+
+    distributed = import_optional("distributed", "dask", "--distributed")
+    from daphnelib.backends.dask import DaskBackend
+
+    address = os.environ.get("DAPHNELIB_DASK_SCHEDULER")
+    if not address:
+        return DaskBackend()
+    # distributed closes this client when the interpreter exits
+    return DaskBackend(client=distributed.Client(address, set_as_default=False))
+
+
 def run_command(argv: Sequence[str]) -> int:
     from daphnelib.dsl import compile_script, execute, explain, read_import_paths
     from daphnelib.dsl.errors import DaphneDSLError, ParseError
@@ -173,12 +191,15 @@ def run_command(argv: Sequence[str]) -> int:
             return 0
         from daphnelib import progress
 
+        backend = _distributed_backend(argv)
         watched = progress.start(f"daphnelib run {os.path.basename(script)}")
         try:
-            execute(lowered)
+            execute(lowered, backend)
         finally:
             if watched:
                 progress.stop()
+            if backend is not None:
+                backend.close()
     except DaphneDSLError as exc:
         return report_error(exc)
     finally:

@@ -523,3 +523,24 @@ def test_sql_group_and_filter_any_blocks(client: Any, keys: list[int], block: in
         node = dc.sql(query)
         pd.testing.assert_frame_equal(_sorted_frame(to_pandas(backend.execute(node._lower()))),
                                       _sorted_frame(to_pandas(embedded(node))), check_exact=True)
+
+
+def test_cli_distributed_flag_runs_on_the_dask_scheduler(client: Any, tmp_path: Any,
+                                                        monkeypatch: pytest.MonkeyPatch,
+                                                        capsys: pytest.CaptureFixture[str]
+                                                        ) -> None:
+    from daphnelib.__main__ import main
+
+    script = tmp_path / "distributed.daphne"
+    # more rows than a rand tile: generated on the workers; all ones, so the sum is exact
+    script.write_text("a = rand(70000, 2, 1, 1, 1.0, 7);\nprint(sum(a));\nprint(a[0:2, ]);\n")
+    assert main(["run", str(script)]) == 0
+    local = capsys.readouterr()
+    tasks = client.run_on_scheduler(lambda dask_scheduler: dask_scheduler.transition_counter)
+    monkeypatch.setenv("DAPHNELIB_DASK_SCHEDULER", client.scheduler.address)
+    assert main(["run", "--distributed", str(script)]) == 0
+    distributed = capsys.readouterr()
+    assert distributed.out == local.out and distributed.out.startswith("140000\n")
+    assert distributed.err == ""
+    assert client.run_on_scheduler(
+        lambda dask_scheduler: dask_scheduler.transition_counter) > tasks
