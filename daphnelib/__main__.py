@@ -11,8 +11,9 @@ Exit status as DAPHNE: 0 success, 1 parser error, 2 compile error, 3 execution e
 go to stderr as ``[error]: <stage>: <message>``, so stdout holds exactly what the script
 prints. DAPHNE's performance and representation options on an explicit allow-list
 (``--vec``, ``--select-matrix-repr``, ``--columnar``, ``--libdir=DIR``, ``--num-threads=N``,
-...; ``daphnelib run --help`` lists them) are accepted and ignored; any other option is a
-usage error (status 1). ``--config=FILE`` contributes its ``daphnedsl_import_paths``.
+...; ``daphnelib run --help`` lists them) are accepted and ignored, except ``--distributed``,
+which runs the script on the Dask backend (docs/dask.md); any other option is a usage error
+(status 1). ``--config=FILE`` contributes its ``daphnedsl_import_paths``.
 ``daphnelib --version`` prints the version.
 """
 
@@ -74,7 +75,8 @@ def _add_run_arguments(run: argparse.ArgumentParser) -> None:
     daphne = run.add_argument_group(
         "DAPHNE options",
         "accepted for compatibility with DAPHNE's command line; they tune DAPHNE's own "
-        "runtime and have no effect on the embedded engine: "
+        "runtime and have no effect on the embedded engine (--distributed runs the script on "
+        "the Dask backend): "
         + ", ".join(f"--{f}" for f in DAPHNE_FLAGS) + "; with a value: "
         + ", ".join(f"--{o}=VALUE" for o in DAPHNE_VALUE_OPTIONS))
     for flag in DAPHNE_FLAGS:
