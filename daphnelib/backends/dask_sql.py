@@ -61,7 +61,7 @@ class SqlPlan:
 
     tree: Any
     sources: list[_Source]
-    star: bool  # the query names all columns somewhere (``*``, ``t.*``, ``count(*)``)
+    star: bool  # all columns may be read (``*``, ``t.*``, ``count(*)``, ``COLUMNS('re')``)
     named: set[str]  # lower-cased column names the query references
     strategy: str = "gathered"
 
@@ -118,8 +118,8 @@ def analyse(query: str, schemas: dict[str, FrameValue]) -> SqlPlan:
 
     tree = parsed(query)
     sel = tree if isinstance(tree, exp.Select) else None
-    plan = SqlPlan(tree, [], _has(tree, exp.Star), {_lower(c.name) for c in
-                                                    tree.find_all(exp.Column)})
+    plan = SqlPlan(tree, [], _has(tree, exp.Star, exp.Columns),
+                   {_lower(c.name) for c in tree.find_all(exp.Column)})
     if sel is None or sel.args.get("with") or sel.find(exp.Subquery, exp.Window) is not None \
             or any(isinstance(s, exp.Select) for s in sel.find_all(exp.Select) if s is not sel):
         return plan  # set operations, WITH, subqueries, windows: gathered, nothing pushed

@@ -403,6 +403,7 @@ SQL_CASES: dict[str, tuple[str, bool]] = {
     "SELECT t.k FROM t UNION ALL SELECT u.k FROM u": ("gathered", True),
     "SELECT t.k, u.b FROM t POSITIONAL JOIN u": ("gathered", True),  # joins by row number
     "SELECT product(t.k) AS p FROM t": ("gathered", True),  # an aggregate sqlglot cannot tell
+    "SELECT max(COLUMNS('^[kn]$')) FROM t WHERE t.a > 0": ("gathered", True),  # no column cut
 }
 
 
