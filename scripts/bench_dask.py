@@ -4,9 +4,8 @@
 
 1. Larger than memory. One worker process capped by ``memory_limit`` holds a persisted matrix
    1.5 times the cap (generated on the worker by ``rand``), so it spills to disk; column
-   aggregates, ``t(X) @ X``, a group-by and a join over it (as frame ops and as SQL) finish.
-   The embedded engine, capped alike (RLIMIT_AS in a subprocess), raises MemoryError on
-   ``t(X) @ X``.
+   aggregates, ``t(X) @ X``, a group-by and a join over it finish. The embedded engine,
+   capped alike (RLIMIT_AS in a subprocess), raises MemoryError on ``t(X) @ X``.
 2. In memory. Median run times of the same programs on the embedded engine and on the Dask
    backend (threads, this machine), and their ratio.
 3. ``backend="auto"`` with a 32 MiB budget: which placement each size got and its time
@@ -89,7 +88,6 @@ def larger_than_memory(cap_mb: int) -> None:
             out = backend.execute(node._lower())
             shape = f"{out.nrow} groups" if hasattr(out, "nrow") else f"{int(out)} rows"
             print(f"{name:24s} {time.perf_counter() - t0:6.1f} s   result {shape}")
-    sql_larger_than_memory(2 * cap_mb)
     code = textwrap.dedent(f"""
         import resource, numpy as np
         from daphnelib import DaphneContext
@@ -118,39 +116,6 @@ def _input(dc: DaphneContext, x: Any) -> Any:
     from daphnelib.operator.operation_node import new_node
 
     return new_node(Matrix, dc, "receiveFromNumpy", x)
-
-
-def sql_larger_than_memory(cap_mb: int) -> None:
-    """SQL over a frame 1.5x a worker's cap. The cap is larger than for the matrix ops: a
-    worker running SQL also holds DuckDB, pyarrow and pandas (about 150 MiB more)."""
-    from distributed import Client, LocalCluster, wait
-
-    rows = 3 * cap_mb * (1 << 20) // (2 * 16)  # two 8-byte columns, 1.5x the cap
-    print(f"## 1b. SQL larger than memory: one worker capped at {cap_mb} MiB, a {rows}x2 frame "
-          f"({rows * 16 / 2**20:.0f} MiB) persisted on it")
-    with LocalCluster(n_workers=1, threads_per_worker=2, processes=True,
-                      memory_limit=f"{cap_mb}MiB", dashboard_address=":0") as cluster, \
-            Client(cluster) as client:
-        backend = DaskBackend(client=client, block_rows=1 << 20)  # 16 MiB partitions
-        dc = DaphneContext()
-        cols = []
-        for seed, lo, hi in ((3, 0, 999), (4, 0.0, 1.0)):
-            x = client.persist(backend.execute_lazy(dc.rand(rows, 1, lo, hi, seed=seed)._lower()))
-            wait(x)
-            cols.append(_input(dc, x))
-        dc.createFrame(cols, ["k", "v"]).registerView("f")
-        dc.createFrame([dc.seq(0, 499, 1)], ["id"]).registerView("d")
-        for name, node in (
-                ("SQL WHERE + GROUP BY", dc.sql("SELECT f.k, sum(f.v) AS s, count(*) AS c "
-                                                "FROM f WHERE f.v > 0.25 GROUP BY f.k")),
-                ("SQL JOIN + nrow", dc.sql("SELECT f.k, f.v FROM f JOIN d ON f.k = d.id")
-                 .nrow())):
-            t0 = time.perf_counter()
-            out = backend.execute(node._lower())
-            shape = f"{out.nrow} groups" if hasattr(out, "nrow") else f"{int(out)} rows"
-            print(f"{name:24s} {time.perf_counter() - t0:6.1f} s   result {shape}")
-        spilled = client.run(lambda dask_worker: len(getattr(dask_worker.data, "slow", ())))
-        print(f"partitions spilled to disk: {sum(spilled.values())}")
 
 
 def in_memory(repeat: int) -> None:
