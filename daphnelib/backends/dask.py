@@ -205,7 +205,7 @@ class DaskBackend(Backend):
             if out is not NotImplemented:
                 where = (f"{out.numblocks[0]} blocks" if blocks.is_dask(out) else
                          f"{len(out.parts)} partitions" if frames.is_partitioned(out) else
-                         "partials combined, result local")
+                         "nothing moved" if out is None else "partials combined, result local")
                 self._note(f"V{ins.out} {ins.op}: cluster ({where})")
                 return out
         local = [self._gather(a, f"V{ins.out} {ins.op}") if _distributed(a) else a
