@@ -31,6 +31,7 @@ embedded order; docs/compatibility.md).
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -44,6 +45,16 @@ from daphnelib.engine.registry import lookup
 from daphnelib.engine.values import FrameValue
 from daphnelib.sql.dialect import dialect, parsed
 from daphnelib.sql.planning import _column_name
+
+# One DuckDB query at a time per worker process: DuckDB runs each query on all cores itself,
+# and concurrent queries from several worker threads, each scanning Arrow tables that need
+# the GIL, were seen to hang.
+_DUCKDB_LOCK = threading.Lock()
+
+
+def _sql(*args: Any) -> FrameValue:
+    with _DUCKDB_LOCK:
+        return lookup("sql")(*args)
 
 
 @dataclass
@@ -195,7 +206,7 @@ class Prefilter:
         if self.predicate is not None and frame.nrow:
             query = (f"SELECT COALESCE(CAST(({self.predicate}) AS BOOLEAN), FALSE) AS k "
                      f"FROM `{self.alias}`")
-            mask = lookup("sql")(query, self.alias, frame).columns[0].astype(bool)
+            mask = _sql(query, self.alias, frame).columns[0].astype(bool)
             frame = take_rows(frame, np.flatnonzero(mask))
         if self.keep is not None:
             frame = select_columns(frame, np.asarray(self.keep, dtype=np.intp))
@@ -238,7 +249,7 @@ class RunQuery:
         args: list[Any] = []
         for name, part in zip(self.names, parts, strict=True):
             args += [name, part]
-        return lookup("sql")(self.query, *args)
+        return _sql(self.query, *args)
 
 
 def run(query: str, views: dict[str, Any], compute: Callable[[Any], Any],
