@@ -36,7 +36,7 @@ def _script():
 _W = _script().WORKLOADS
 ROWS = 10**4 if QUICK else 10**6
 SIZES = {"normeq": ROWS, "kmeans": ROWS, "elementwise": ROWS * 10, "chain1000": 0,
-         "tiny3op": 0, "dslloop": 0}
+         "tiny3op": 0, "dslloop": 0, "sqlgroup": 0}
 CASES = [f"{w}:{impl}" for w, (_, _, impls) in _W.items() for impl in impls]
 
 

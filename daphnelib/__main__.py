@@ -11,7 +11,8 @@
 Exit status as DAPHNE: 0 success, 1 parser error, 2 compile error, 3 execution error; errors
 go to stderr as ``[error]: <stage>: <message>``, so stdout holds exactly what the script
 prints, and ``stop(reason)``'s ``system stopped: reason`` line (stdout, as DAPHNE).
-``--select-matrix-repr`` makes matrices CSR where DAPHNE would. DAPHNE's other performance
+``--select-matrix-repr`` makes matrices CSR where DAPHNE would, and ``--distributed`` runs the
+script on the Dask backend (docs/dask.md). DAPHNE's other performance
 and representation options on an explicit allow-list (``--vec``, ``--columnar``,
 ``--libdir=DIR``, ``--num-threads=N``, ...; ``daphnelib run --help`` lists them) are accepted
 and ignored; any other option is a usage error (status 1). ``--config=FILE`` is checked as
@@ -29,6 +30,7 @@ import re
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 # DAPHNE's own options that the embedded engine accepts: performance choices that do not
 # change a script's output (ignored), and the matrix representation (CSR where DAPHNE picks
@@ -95,8 +97,9 @@ def _add_run_arguments(run: argparse.ArgumentParser) -> None:
     daphne = run.add_argument_group(
         "DAPHNE options",
         "accepted for compatibility with DAPHNE's command line; except "
-        "--select-matrix-repr (CSR matrices where DAPHNE picks them), they tune DAPHNE's own "
-        "runtime and have no effect on the embedded engine: "
+        "--select-matrix-repr (CSR matrices where DAPHNE picks them) and --distributed (the "
+        "script runs on the Dask backend), they tune DAPHNE's own runtime and have no effect "
+        "on the embedded engine: "
         + ", ".join(f"--{f}" for f in DAPHNE_FLAGS) + "; with a value: "
         + ", ".join(f"--{o}=VALUE" for o in DAPHNE_VALUE_OPTIONS))
     for flag in DAPHNE_FLAGS:
@@ -245,6 +248,23 @@ def _register_kernel_extensions(extensions: list[tuple[str, int]]) -> None:
     use_extension_kernels(names)
 
 
+def _distributed_backend(argv: Sequence[str]) -> Any:
+    """DAPHNE's ``--distributed``: the Dask backend, on the scheduler named by
+    ``DAPHNELIB_DASK_SCHEDULER`` (else a threaded cluster on this machine); None without it."""
+    if not _run_parser().parse_intermixed_args(list(argv)).distributed:
+        return None
+    from daphnelib._optional import import_optional
+
+    distributed = import_optional("distributed", "dask", "--distributed")
+    from daphnelib.backends.dask import DaskBackend
+
+    address = os.environ.get("DAPHNELIB_DASK_SCHEDULER")
+    if not address:
+        return DaskBackend()
+    # distributed closes this client when the interpreter exits
+    return DaskBackend(client=distributed.Client(address, set_as_default=False))
+
+
 def run_command(argv: Sequence[str]) -> int:
     from daphnelib.dsl import compile_script, execute, explain, read_import_paths
     from daphnelib.dsl.errors import DaphneDSLError, ParseError
@@ -268,12 +288,15 @@ def run_command(argv: Sequence[str]) -> int:
             sys.stderr.write(explain(lowered))
         from daphnelib import progress
 
+        backend = _distributed_backend(argv)
         watched = progress.start(f"daphnelib run {os.path.basename(cmd.script)}")
         try:
-            execute(lowered, select_matrix_repr=_selects_matrix_repr(argv))
+            execute(lowered, backend, select_matrix_repr=_selects_matrix_repr(argv))
         finally:
             if watched:
                 progress.stop()
+            if backend is not None:
+                backend.close()
     except DaphneDSLError as exc:
         return report_error(exc)
     finally:

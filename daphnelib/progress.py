@@ -55,7 +55,19 @@ def enabled() -> bool:
         return env == "1"
     if _setting is not None:
         return _setting
-    return "ipykernel" in sys.modules or sys.stderr.isatty()
+    return "ipykernel" in sys.modules or _is_tty(sys.stderr)
+
+
+_tty: tuple[object, bool] = (None, False)  # (a stream, whether it is a terminal)
+
+
+def _is_tty(stream: object) -> bool:
+    """``stream.isatty()``, asked once per stream object: every compute() checks, and the
+    question is a system call."""
+    global _tty
+    if _tty[0] is not stream:
+        _tty = (stream, bool(stream.isatty()))  # type: ignore[attr-defined]
+    return _tty[1]
 
 
 def start(label: str) -> bool:

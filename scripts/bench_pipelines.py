@@ -262,6 +262,39 @@ def loop_dsl(_: int) -> Callable[[], float]:
     return lambda: float(execute(lowered))
 
 
+SQL_ROWS = 10_000
+SQL_QUERY = "SELECT t.k, sum(t.v) FROM t WHERE t.v > 0.5 GROUP BY t.k ORDER BY t.k"
+
+
+def _sql_data():
+    import pandas as pd
+
+    rng = np.random.default_rng(9)
+    return pd.DataFrame({"k": rng.integers(0, 100, SQL_ROWS), "v": rng.random(SQL_ROWS)})
+
+
+def sql_duckdb(_: int) -> Callable[[], np.ndarray]:
+    import duckdb
+
+    con = duckdb.connect()
+    con.register("t", _sql_data())
+
+    def run() -> np.ndarray:
+        cols = con.execute(SQL_QUERY).fetchnumpy()
+        return np.column_stack([np.asarray(c, dtype=np.float64) for c in cols.values()])
+
+    return run
+
+
+def sql_daphnelib(_: int) -> Callable[[], np.ndarray]:
+    from daphnelib import DaphneContext
+
+    dc = DaphneContext()
+    dc.from_pandas(_sql_data()).registerView("t")
+    # A new query node per run: the fixed cost of a query (parse, plan, run, convert).
+    return lambda: dc.sql(SQL_QUERY).compute().to_numpy(dtype=np.float64)
+
+
 # workload -> (target, per-op divisor, {implementation: maker}); the first one is the reference
 WORKLOADS: dict[str, tuple[str, int, dict[str, Callable[[int], Callable[[], object]]]]] = {
     "normeq": ("<= 1.05x numpy, 0 copies of X", 1, {
@@ -276,10 +309,11 @@ WORKLOADS: dict[str, tuple[str, int, dict[str, Callable[[int], Callable[[], obje
         "numpy": chain_numpy, "daphnelib": chain_daphnelib}),
     "tiny3op": ("<= 15 us", 1, {"numpy": tiny_numpy, "daphnelib": tiny_daphnelib}),
     "dslloop": ("<= 2 us/op", 2 * DSL_LOOP_N, {"python": loop_python, "dsl": loop_dsl}),
+    "sqlgroup": ("<= 1.5x duckdb", 1, {"duckdb": sql_duckdb, "daphnelib": sql_daphnelib}),
 }
 # Answers that are computed in another order (sums, BLAS) agree to rounding only.
 RTOL = {"normeq": 1e-8, "kmeans": 1e-9, "elementwise": 1e-9, "dslloop": 0.0,
-        "chain1000": 0.0, "tiny3op": 0.0}
+        "chain1000": 0.0, "tiny3op": 0.0, "sqlgroup": 1e-12}
 
 
 def _status_kib(field: str) -> int:
@@ -384,7 +418,8 @@ def main() -> None:
     repeat = 3 if args.quick else 5
     rows = 10**5 if args.quick else 10**6
     sizes = {"normeq": [rows], "kmeans": [rows], "chain1000": [0], "tiny3op": [0],
-             "dslloop": [0], "elementwise": [rows * 10] + ([10**8] if args.big else [])}
+             "dslloop": [0], "sqlgroup": [0],
+             "elementwise": [rows * 10] + ([10**8] if args.big else [])}
     header = (f"{'workload':<18}{'impl':<11}{'median':>12}{'x ref':>8}{'peak MiB':>10}"
               f"{'x ref':>8}{'cpu/wall':>9}  target")
     print(header)

@@ -56,3 +56,28 @@ def test_a_numpy_program_loads_only_the_kernels_it_uses() -> None:
     # io (receiveFromNumpy), elementwise (*), aggregate (sum) and the argument helpers.
     assert out[0] == "aggregate cast elementwise io"
     assert out[1] == "False False"
+
+
+def test_threads_resolving_at_once_all_find_their_kernels() -> None:
+    """A kernel module one thread is still importing is in sys.modules before its kernels
+    register; another thread's lookup must wait for it (Dask workers run several threads)."""
+    code = (
+        "import sys, threading\n"
+        "from daphnelib.engine.registry import MODULES, lookup\n"
+        "ops = sorted(op for op in MODULES if not op.startswith('as'))\n"
+        "barrier, errors = threading.Barrier(4), []\n"
+        "def work(k):\n"
+        "    barrier.wait()\n"
+        "    for op in (ops[k % 2::2] if k < 2 else ops[k % 2::2][::-1]):\n"
+        "        try:\n"
+        "            lookup(op)\n"
+        "        except NotImplementedError as exc:\n"
+        "            errors.append(str(exc))\n"
+        "threads = [threading.Thread(target=work, args=(k,)) for k in range(4)]\n"
+        "for t in threads: t.start()\n"
+        "for t in threads: t.join()\n"
+        "print(errors[:3]); sys.exit(1 if errors else 0)\n")
+    for _ in range(2):  # a fresh interpreter each time: nothing resolved yet
+        proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                              timeout=120)
+        assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -205,7 +205,7 @@ class DaskBackend(Backend):
             if out is not NotImplemented:
                 where = (f"{out.numblocks[0]} blocks" if blocks.is_dask(out) else
                          f"{len(out.parts)} partitions" if frames.is_partitioned(out) else
-                         "partials combined, result local")
+                         "nothing moved" if out is None else "partials combined, result local")
                 self._note(f"V{ins.out} {ins.op}: cluster ({where})")
                 return out
         local = [self._gather(a, f"V{ins.out} {ins.op}") if _distributed(a) else a
@@ -553,6 +553,16 @@ class DaskBackend(Backend):
             return NotImplemented
         return frames.group(op, f, tuple(args[1:]))
 
+    def _sql(self, op: str, args: list[Any]) -> Any:
+        from daphnelib.backends import dask_sql
+
+        views = dict(zip(args[1::2], args[2::2], strict=True))  # a later name wins
+        return dask_sql.run(args[0], views, self._compute, self._note)
+
+    def _register_view(self, op: str, args: list[Any]) -> None:
+        """Views bind when sql nodes are built: nothing to run, and nothing to gather."""
+        lookup(op)(args[0], args[1].schema)
+
     @staticmethod
     def _numeric_keys(lhs: Any, rhs: Any, keys: list[str]) -> bool:
         """Whether every key column is numeric or bool (others are hashed locally)."""
@@ -655,6 +665,8 @@ _FRAME_RULES: dict[str, Callable[..., Any]] = {
     "groupSum": DaskBackend._frame_group,
     **dict.fromkeys(frames.JOINS, DaskBackend._frame_join),
     **dict.fromkeys(("nrow", "ncol", "ncell"), DaskBackend._shape_scalar),
+    "sql": DaskBackend._sql,
+    "registerView": DaskBackend._register_view,
 }
 
 _RULES: dict[str, Callable[..., Any]] = {

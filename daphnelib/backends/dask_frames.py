@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import dask
@@ -63,7 +63,30 @@ def per_partition(frame: PartitionedFrame, op: str, *args: Any,
     return PartitionedFrame(parts, BlockKernel(op)(frame.schema, *args), nrows)
 
 
+def _nullable_alike(parts: list[FrameValue]) -> list[FrameValue]:
+    """Partitions made independently (a query per partition) with a column nullable in some
+    (it met a NULL there) and plain in others: the plain ones get the nullable record with
+    no value missing, as the whole column has in the embedded engine."""
+    ncol = parts[0].ncol
+    target: list[Any] = [next((p.logical[j] for p in parts if p.logical[j] is not None
+                               and p.logical[j].kind == "masked"), None) for j in range(ncol)]
+    if target.count(None) == ncol:
+        return parts
+    out = []
+    for p in parts:
+        fix = [j for j in range(ncol) if target[j] is not None and p.logical[j] is None
+               and p.columns[j].dtype == parts[0].columns[j].dtype]
+        if fix:
+            logical = list(p.logical)
+            for j in fix:
+                logical[j] = replace(target[j], mask=np.zeros(p.nrow, np.bool_))
+            p = FrameValue(p.columns, p.labels, logical, nrow=p.nrow)
+        out.append(p)
+    return out
+
+
 def _rbind_all(parts: list[FrameValue]) -> FrameValue:
+    parts = _nullable_alike(parts)
     out = parts[0]
     for p in parts[1:]:
         out = rbind_frame(out, p)

@@ -84,20 +84,23 @@ def check_kernels(lowered: Lowered) -> None:
                 raise _located(CompileError, str(exc), lowered, program, ins.out) from None
 
 
-def execute(lowered: Lowered, *, select_matrix_repr: bool = False) -> Any:
-    """Run a lowered script. Kernel failures become :class:`ExecutionError` s that point at
-    the script line of the failing operation. ``select_matrix_repr``: DAPHNE's
-    ``--select-matrix-repr`` (CSR results where its sparsity estimate says so)."""
+def execute(lowered: Lowered, backend: Any = None, *, select_matrix_repr: bool = False) -> Any:
+    """Run a lowered script (on ``backend``, a :class:`~daphnelib.backends.base.Backend`, if
+    given; else the embedded engine). Kernel failures become :class:`ExecutionError` s that
+    point at the script line of the failing operation. ``select_matrix_repr``: DAPHNE's
+    ``--select-matrix-repr`` (CSR results where its sparsity estimate says so; embedded
+    engine only)."""
     from daphnelib.engine.executor import compile_program, run
     from daphnelib.errors import StopExecution
 
     if not lowered.program.instrs:
         return None
-    steps = compile_program(lowered.program, select_matrix_repr=select_matrix_repr)
+    steps = (compile_program(lowered.program, select_matrix_repr=select_matrix_repr)
+             if backend is None else None)
     limit = sys.getrecursionlimit()
     sys.setrecursionlimit(max(limit, _RECURSION_LIMIT))
     try:
-        return run(steps)
+        return run(steps) if backend is None else backend.execute(lowered.program)
     except StopExecution as exc:
         # DAPHNE writes this line to stdout (after what the script printed) and exits with 3.
         raise StoppedError(str(exc)) from None

@@ -176,8 +176,10 @@ def _steps(program: CompiledProgram, env: list[Any]) -> Any:
             elif donors:
                 # Two references (this list and getrefcount's argument): nothing else, not a
                 # view, a caller or another value, can see the buffer.
-                private = tuple(k for k in donors if sys.getrefcount(vals[k]) == 2)
-                value = fn(*vals, donors=private)
+                # (Scalars never lend a buffer: a loop's scalar pipelines skip the keyword.)
+                private = tuple([k for k in donors
+                                 if type(vals[k]) is np.ndarray and sys.getrefcount(vals[k]) == 2])
+                value = fn(*vals, donors=private) if private else fn(*vals)
             else:
                 value = fn(*vals)
         except Exception as exc:

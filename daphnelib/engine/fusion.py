@@ -43,8 +43,10 @@ FUSABLE = frozenset(op for op in BINARY if op != "concat") | UNARY
 _DOMAIN_ERRORS = frozenset(("sqrt", "ln", "asin", "acos"))
 _INT_ERRORS = frozenset(("/", "%", "mod", "^", "pow"))
 
-# Cells per block (512 KiB of f64) and the result size below which fusing does not pay.
-BLOCK_CELLS = 1 << 16
+# Cells per block (1 MiB of f64: half that left the pool threads waiting on each other's
+# per-op Python work, 1.57 vs 1.73 cores busy on the elementwise benchmark) and the result
+# size below which fusing does not pay.
+BLOCK_CELLS = 1 << 17
 MIN_CELLS = 1 << 17
 _pool: ThreadPoolExecutor | None = None
 
@@ -110,7 +112,10 @@ class Pipeline:
 
     def __call__(self, *inputs: Any, donors: tuple[int, ...] = ()) -> Any:
         # A result is never larger than the largest input (DAPHNE's broadcasting).
-        if not any(type(v) is np.ndarray and v.size >= MIN_CELLS for v in inputs):
+        for v in inputs:
+            if type(v) is np.ndarray and v.size >= MIN_CELLS:
+                break
+        else:  # small or scalar inputs (a loop body's scalar ops): blocks do not pay
             return self.unfused(inputs)
         plan = _plan(self.nodes, inputs)
         if plan is None:
@@ -124,10 +129,9 @@ class Pipeline:
         """Run the ops one by one through their registered kernels (the reference path)."""
         vals: list[Any] = [None] * len(self.nodes)
         for i, node in enumerate(self.nodes):
-            args = [inputs[r] if k == _IN else vals[r] if k == _NODE else r
-                    for k, r in node.args]
             try:
-                vals[i] = node.kernel(*args)
+                vals[i] = node.kernel(*[inputs[r] if k == _IN else vals[r] if k == _NODE else r
+                                        for k, r in node.args])
             except Exception as exc:
                 exc.add_note(f"(in DaphneDSL builtin {node.op!r}, V{node.out})")
                 raise

@@ -14,7 +14,6 @@ checks the table against what the modules really register.
 from __future__ import annotations
 
 import importlib
-import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -108,8 +107,10 @@ def _resolve(name: str) -> Kernel | None:
     if fn is not None:
         return fn
     for module in MODULES.get(name, ()):
-        if module not in sys.modules:
-            importlib.import_module(module)
+        # Always through the import system: a module another thread is still importing is
+        # already in sys.modules without its kernels; import_module waits for it (Dask
+        # workers look kernels up from several threads at once).
+        importlib.import_module(module)
     by_type = KERNELS.get(name)
     if not by_type:
         return None

@@ -317,20 +317,23 @@ def lower(roots: Sequence[OperationNode], bound: Mapping[int, int] | None = None
     stack: list[tuple[OperationNode, bool]] = [(r, False) for r in reversed(roots)]
     for root in roots:
         root._check_alive()
+    push = stack.append
     while stack:
         node, ready = stack.pop()
         if id(node) in ids:
             continue
         if not ready:
             node._check_alive()
-            stack.append((node, True))
-            stack.extend(
-                (a, False) for a in reversed(_input_nodes(node._args)) if id(a) not in ids
-            )
+            push((node, True))
+            for a in reversed(_input_nodes(node._args)):
+                if id(a) not in ids:
+                    push((a, False))
             continue
-        args = tuple(_lowered_arg(a, ids) for a in node._args)
-        ids[id(node)] = base + len(instrs)
-        instrs.append(Instr(base + len(instrs), node._op, args, node._kind))
+        out = base + len(instrs)
+        args = tuple([Var(ids[id(a)]) if isinstance(a, OperationNode) else
+                      _lowered_arg(a, ids) if type(a) is slice else a for a in node._args])
+        ids[id(node)] = out
+        instrs.append(Instr(out, node._op, args, node._kind))
         if origins is not None:
             origins.append(node._origin)
     if len(roots) > 1:

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
@@ -705,3 +705,43 @@ def test_softmax_types_and_special_values() -> None:
         lookup("softmax")(1.0)
     with pytest.raises(TypeError, match="'softmax' is not defined for strings"):
         lookup("softmax")(ro([["a"]], S))
+
+
+# -- the f64 fast paths (numbers, an f64 matrix and a number) equal the 1 x 1 operand path --
+
+_FAST_OPS = ["+", "-", "*", "/", *COMPARE]
+_F64_CELLS = st.floats(allow_nan=True, allow_infinity=True, width=64)
+_NUMBER = st.one_of(
+    _F64_CELLS, _F64_CELLS.map(np.float64), st.integers(-(2**63), 2**63 - 1),
+    st.integers(-(2**63), 2**63 - 1).map(np.int64))
+
+
+def _reference(op: str, lhs: object, rhs: object) -> object:
+    """The generic path: operands as 1 x 1 arrays of their VT (what the fast paths skip)."""
+    from daphnelib.engine.kernels.elementwise import BINARY
+
+    return BINARY[op](op, lhs, rhs)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(_FAST_OPS), _NUMBER, _NUMBER)
+def test_number_fast_path_equals_the_array_path(op: str, lhs: object, rhs: object) -> None:
+    assume(isinstance(lhs, float) or isinstance(rhs, float))  # two ints: si64, no fast path
+    got, want = binary(op, lhs, rhs), _reference(op, lhs, rhs)
+    assert type(got) is type(want)
+    assert np.asarray(got).tobytes() == np.asarray(want).tobytes()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sampled_from(_FAST_OPS), _NUMBER, st.booleans(),
+       hnp.arrays(np.float64, hnp.array_shapes(min_dims=2, max_dims=2, max_side=4),
+                  elements=_F64_CELLS))
+def test_f64_matrix_number_fast_path_equals_the_array_path(
+        op: str, number: object, number_left: bool, matrix: np.ndarray) -> None:
+    matrix.flags.writeable = False
+    lhs, rhs = (number, matrix) if number_left else (matrix, number)
+    got, want = binary(op, lhs, rhs), _reference(op, lhs, rhs)
+    assert got.dtype == want.dtype == np.float64
+    assert got.shape == want.shape == matrix.shape
+    assert got.tobytes() == want.tobytes()
+    assert got.ctypes.data % 64 == 0  # aligned like every kernel result

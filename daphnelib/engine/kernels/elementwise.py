@@ -17,6 +17,7 @@ the result has the lhs shape) and numpy broadcasts without copying.
 
 from __future__ import annotations
 
+import operator
 import string
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -298,10 +299,54 @@ OUTER: dict[str, Binary] = {
 OUTER["outerXor"] = _XOR
 
 
+# Scalar fast path: an f64 op over numbers computes exactly what the 1 x 1 arrays would
+# (IEEE ops are correctly rounded; ints convert to double the same way), on Python floats,
+# except ``/``: numpy's gives inf/nan where Python's raises ZeroDivisionError.
+_NUMBERS = frozenset((float, np.float64, int, np.int64))
+_F64_SCALAR_OPS: dict[str, Callable[[float, float], Any]] = {
+    "+": operator.add, "-": operator.sub, "*": operator.mul,
+    "/": lambda a, b: np.float64(a) / b,
+    "==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le,
+    ">": operator.gt, ">=": operator.ge,
+}
+
+
+# The same ops over an f64 matrix and a number: the ufunc takes the number as a double.
+_F64_MATRIX_OPS: dict[str, np.ufunc] = {
+    "+": np.add, "-": np.subtract, "*": np.multiply, "/": np.divide,
+    "==": np.equal, "!=": np.not_equal, "<": np.less, "<=": np.less_equal,
+    ">": np.greater, ">=": np.greater_equal,
+}
+_F64 = np.dtype(np.float64)
+_ARITH = frozenset("+-*/")
+
+
 def binary(op: str, lhs: Value, rhs: Value) -> Value:
     """``lhs op rhs`` with DAPHNE's typing and broadcasting (op: a key of :data:`BINARY`)."""
+    tl, tr = type(lhs), type(rhs)
+    if tl in _NUMBERS:
+        if tr in _NUMBERS:
+            if tl is float or tl is np.float64 or tr is float or tr is np.float64:
+                fast = _F64_SCALAR_OPS.get(op)
+                if fast is not None:  # most_general(si64, f64) is f64: an f64 op and result
+                    return np.float64(fast(float(lhs), float(rhs)))
+        elif tr is np.ndarray and rhs.dtype is _F64 and rhs.ndim == 2 and op in _F64_MATRIX_OPS:
+            return _f64_matrix_op(op, np.float64(lhs), rhs)
+    elif (tl is np.ndarray and tr in _NUMBERS and lhs.dtype is _F64 and lhs.ndim == 2
+          and op in _F64_MATRIX_OPS):
+        return _f64_matrix_op(op, lhs, np.float64(rhs))
     _check_broadcast(op, lhs, rhs)
     return BINARY[op](op, lhs, rhs)
+
+
+def _f64_matrix_op(op: str, x: Any, y: Any) -> np.ndarray:
+    """An op of :data:`_F64_MATRIX_OPS` over an f64 matrix and an f64 scalar (either side):
+    the result is f64 (comparisons as 0/1), as the 1 x 1 operand path computes it."""
+    ufunc = _F64_MATRIX_OPS[op]
+    if op in _ARITH:
+        return ufunc(x, y)
+    shape = x.shape if type(x) is np.ndarray else y.shape
+    return ufunc(x, y, out=np.empty(shape, dtype=_F64))
 
 
 def outer(name: str, lhs: Value, rhs: Value) -> Value:

@@ -23,7 +23,12 @@ if TYPE_CHECKING:
 Value = bool | int | float | str | np.generic
 
 
+_PLAIN = frozenset((bool, int, float, str))
+
+
 def check_operand(op: str, value: object) -> None:
+    if type(value) in _PLAIN:  # the common literal operand: nothing to import or check
+        return
     from daphnelib.operator.nodes.frame import Frame
 
     if isinstance(value, Frame):
@@ -32,15 +37,31 @@ def check_operand(op: str, value: object) -> None:
         raise TypeError(f"unsupported operand for {op!r}: {type(value).__name__}")
 
 
+# Operands that literal() returns unchanged: no message to format for them.
+_AS_IS = frozenset((float, bool, str))
+_classes: tuple[type[Matrix], type[Scalar]] | None = None
+
+
+def _node_classes() -> tuple[type[Matrix], type[Scalar]]:
+    """(Matrix, Scalar), imported once (their modules import this one)."""
+    global _classes
+    if _classes is None:
+        from daphnelib.operator.nodes.matrix import Matrix
+        from daphnelib.operator.nodes.scalar import Scalar
+
+        _classes = (Matrix, Scalar)
+    return _classes
+
+
 def elementwise(op: str, lhs: Any, rhs: Any) -> Any:
     """A node for ``lhs op rhs`` whose class follows DAPHNE's typing (Matrix wins)."""
-    from daphnelib.operator.nodes.matrix import Matrix
-    from daphnelib.operator.nodes.scalar import Scalar
-
+    Matrix, Scalar = _node_classes()
     check_operand(op, lhs)
     check_operand(op, rhs)
-    lhs, rhs = literal(f"the left operand of {op!r}", lhs), literal(
-        f"the right operand of {op!r}", rhs)
+    if type(lhs) not in _AS_IS and not isinstance(lhs, OperationNode):
+        lhs = literal(f"the left operand of {op!r}", lhs)
+    if type(rhs) not in _AS_IS and not isinstance(rhs, OperationNode):
+        rhs = literal(f"the right operand of {op!r}", rhs)
     node = lhs if isinstance(lhs, OperationNode) else rhs
     if isinstance(lhs, Matrix) or isinstance(rhs, Matrix):
         return new_node(Matrix, node.daphne_context, op, lhs, rhs)._with_tensor_shape(
@@ -51,10 +72,13 @@ def elementwise(op: str, lhs: Any, rhs: Any) -> Any:
 def kept_tensor_shape(*operands: object) -> tuple[int, ...] | None:
     """The tensor shape an elementwise result keeps: that of its matrix operands when they
     all have the same one (scalars broadcast), else None (the result is a 2-D matrix)."""
-    from daphnelib.operator.nodes.matrix import Matrix
-
-    shapes = {o.tensor_shape for o in operands if isinstance(o, Matrix)}
-    return shapes.pop() if len(shapes) == 1 else None
+    Matrix = _node_classes()[0]
+    shapes = [o.tensor_shape for o in operands if isinstance(o, Matrix)]
+    first = shapes[0] if shapes else None
+    for shape in shapes:
+        if shape != first:
+            return None
+    return first
 
 
 class ElementwiseOps:

@@ -1,0 +1,303 @@
+"""DAPHNE's SQL over distributed frames: the query split into per-partition DuckDB work and the
+distributed frame steps of ``dask_frames``.
+
+The query is first run by the ``sql`` kernel on the views' 0-row schemas: that raises the
+embedded engine's errors (unknown tables and columns, types, labels) before any data moves
+and gives the result's schema. Then the first strategy of this table that applies runs it:
+
+=============  ==============================================  ===================================
+strategy       applies to                                      runs
+=============  ==============================================  ===================================
+per partition  one view; no GROUP BY, aggregate, DISTINCT,     the whole query by DuckDB on every
+               ORDER BY, LIMIT, window or subquery             partition (embedded row order)
+per bucket:    one view; GROUP BY plain numeric columns; no    pushed-down WHERE per partition,
+group by       DISTINCT, ORDER BY, LIMIT, window, subquery     rows hash-partitioned on the keys,
+                                                               the whole query per bucket
+per bucket:    two views joined on numeric column equalities   pushed-down WHERE per partition,
+join           (``JOIN .. ON`` or ``FROM a, b WHERE``); the    both sides hash-partitioned on the
+               rest as "per partition"                         keys, the whole query per bucket
+gathered       everything else (ORDER BY, LIMIT, DISTINCT,     pushed-down WHERE and the used
+               global aggregates, string keys, subqueries)     columns per partition, then the
+                                                               query on the client
+=============  ==============================================  ===================================
+
+"Pushed-down WHERE": every conjunct of WHERE that reads one view only (no subquery, window or
+aggregate) is evaluated by DuckDB on each partition of that view, and only the rows where it
+holds (NULL counts as false) and the columns the query names move on. The whole query still
+runs afterwards, so re-applying those conjuncts changes nothing: the answers are the embedded
+engine's, the row order is the embedded one except per bucket (buckets in turn, each in the
+embedded order; docs/compatibility.md).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import dask
+import numpy as np
+
+from daphnelib.backends import dask_frames as frames
+from daphnelib.engine.kernels.frame import select_columns, take_rows
+from daphnelib.engine.registry import lookup
+from daphnelib.engine.values import FrameValue
+from daphnelib.sql.dialect import dialect, parsed
+from daphnelib.sql.planning import _column_name
+
+# One DuckDB query at a time per worker process: DuckDB runs each query on all cores itself,
+# and concurrent queries from several worker threads, each scanning Arrow tables that need
+# the GIL, were seen to hang.
+_DUCKDB_LOCK = threading.Lock()
+
+
+def _sql(*args: Any) -> FrameValue:
+    with _DUCKDB_LOCK:
+        return lookup("sql")(*args)
+
+
+@dataclass
+class _Source:
+    alias: str
+    view: str  # registered name
+    columns: list[str]  # column names inside the query (labels without a qualifier)
+    pushed: list[Any] = field(default_factory=list)  # WHERE conjuncts on this source alone
+    keys: list[int] = field(default_factory=list)  # hash key columns (positions)
+
+
+@dataclass
+class SqlPlan:
+    """What the strategies need to know about one query."""
+
+    tree: Any
+    sources: list[_Source]
+    star: bool  # all columns may be read (``*``, ``t.*``, ``count(*)``, ``COLUMNS('re')``)
+    named: set[str]  # lower-cased column names the query references
+    strategy: str = "gathered"
+
+
+def _lower(name: str) -> str:
+    return name.lower()
+
+
+def _has(tree: Any, *kinds: Any) -> bool:
+    return any(True for _ in tree.find_all(*kinds))
+
+
+def _owner(column: Any, sources: list[_Source]) -> _Source | None:
+    """The one source a column reference reads (None: ambiguous or not a view column)."""
+    if column.table:
+        hits = [s for s in sources if _lower(s.alias) == _lower(column.table)]
+    else:
+        hits = [s for s in sources if _lower(column.name) in map(_lower, s.columns)]
+    return hits[0] if len(hits) == 1 else None
+
+
+def _column_index(source: _Source, name: str) -> int:
+    return [_lower(c) for c in source.columns].index(_lower(name))
+
+
+def _conjuncts(condition: Any) -> list[Any]:
+    from sqlglot import exp
+
+    if condition is None:
+        return []
+    return list(condition.flatten()) if isinstance(condition, exp.And) else [condition]
+
+
+def _key_pair(cond: Any, sources: list[_Source]) -> tuple[int, int] | None:
+    """(lhs column, rhs column) of an equality between a column of each source."""
+    from sqlglot import exp
+
+    if not (isinstance(cond, exp.EQ) and isinstance(cond.this, exp.Column)
+            and isinstance(cond.expression, exp.Column)):
+        return None
+    a, b = _owner(cond.this, sources), _owner(cond.expression, sources)
+    if a is None or b is None or a is b:
+        return None
+    if a is sources[1]:
+        cond = exp.EQ(this=cond.expression, expression=cond.this)
+    return (_column_index(sources[0], cond.this.name),
+            _column_index(sources[1], cond.expression.name))
+
+
+def analyse(query: str, schemas: dict[str, FrameValue]) -> SqlPlan:
+    """The query's sources, pushed-down conjuncts and strategy (the query is valid: it ran on
+    the schemas)."""
+    from sqlglot import exp
+
+    tree = parsed(query)
+    sel = tree if isinstance(tree, exp.Select) else None
+    plan = SqlPlan(tree, [], _has(tree, exp.Star, exp.Columns),
+                   {_lower(c.name) for c in tree.find_all(exp.Column)})
+    if sel is None or sel.args.get("with") or sel.find(exp.Subquery, exp.Window) is not None \
+            or any(isinstance(s, exp.Select) for s in sel.find_all(exp.Select) if s is not sel):
+        return plan  # set operations, WITH, subqueries, windows: gathered, nothing pushed
+    from_ = sel.args.get("from_") or sel.args.get("from")
+    tables = [from_.this, *(from_.expressions or ())] if from_ is not None else []
+    joins = list(sel.args.get("joins") or ())
+    tables += [j.this for j in joins]
+    if not tables or not all(isinstance(t, exp.Table) and t.name in schemas for t in tables):
+        return plan
+    plan.sources = [_Source(t.alias_or_name, t.name,
+                            [_column_name(lbl) for lbl in schemas[t.name].labels])
+                    for t in tables]
+    if len({_lower(s.alias) for s in plan.sources}) != len(plan.sources) or len(
+            {s.view for s in plan.sources}) != len(plan.sources):
+        # A view read twice is registered once: it cannot be cut differently per alias.
+        plan.sources = []
+        return plan
+    where = sel.args.get("where")
+    conds = _conjuncts(where.this if where is not None else None)
+    for cond in conds:
+        if cond.find(exp.AggFunc, exp.Star) is not None:
+            continue
+        owners = {id(_owner(c, plan.sources)) for c in cond.find_all(exp.Column)}
+        owner = _owner(next(cond.find_all(exp.Column)), plan.sources) if len(owners) == 1 \
+            else None
+        if owner is not None:
+            owner.pushed.append(cond)
+    row_local = not (sel.args.get("group") or sel.args.get("distinct") or sel.args.get("order")
+                     or sel.args.get("limit") or sel.args.get("offset")
+                     or sel.args.get("having") or sel.args.get("qualify")
+                     or any(e.find(exp.AggFunc) is not None for e in sel.expressions))
+
+    def numeric(s: _Source, j: int) -> bool:
+        return schemas[s.view].columns[j].dtype.kind in "biuf"
+
+    if len(plan.sources) == 1 and not joins:
+        src = plan.sources[0]
+        group = sel.args.get("group")
+        if row_local:
+            plan.strategy = "per partition"
+        elif (group is not None and group.expressions and not sel.args.get("distinct")
+              and not sel.args.get("order") and not sel.args.get("limit")
+              and not sel.args.get("offset") and not group.args.get("all")
+              and not any(group.args.get(k) for k in ("rollup", "cube", "grouping_sets"))
+              and all(isinstance(e, exp.Column) and _owner(e, plan.sources) is src
+                      for e in group.expressions)):
+            src.keys = [_column_index(src, e.name) for e in group.expressions]
+            if all(numeric(src, j) for j in src.keys):
+                plan.strategy = "per bucket: group by"
+        return plan
+    if len(plan.sources) == 2 and row_local and all(
+            not j.side and (j.kind or "").upper() in ("", "INNER") and not j.method
+            and not j.args.get("using") for j in joins):
+        on = [c for j in joins for c in _conjuncts(j.args.get("on"))]
+        pairs = [p for c in on + conds if (p := _key_pair(c, plan.sources)) is not None]
+        lhs, rhs = plan.sources
+        if pairs and all(numeric(lhs, a) and numeric(rhs, b) for a, b in pairs):
+            lhs.keys, rhs.keys = [a for a, _ in pairs], [b for _, b in pairs]
+            plan.strategy = "per bucket: join"
+    return plan
+
+
+class Prefilter:
+    """A partition with only the rows where the pushed-down conjuncts hold (by DuckDB) and
+    only the columns ``keep``; the frame's own columns and records, no conversion."""
+
+    __slots__ = ("alias", "keep", "predicate")
+
+    def __init__(self, alias: str, predicate: str | None, keep: tuple[int, ...] | None) -> None:
+        self.alias, self.predicate, self.keep = alias, predicate, keep
+
+    def __call__(self, frame: FrameValue) -> FrameValue:
+        if self.predicate is not None and frame.nrow:
+            query = (f"SELECT COALESCE(CAST(({self.predicate}) AS BOOLEAN), FALSE) AS k "
+                     f"FROM `{self.alias}`")
+            mask = _sql(query, self.alias, frame).columns[0].astype(bool)
+            frame = take_rows(frame, np.flatnonzero(mask))
+        if self.keep is not None:
+            frame = select_columns(frame, np.asarray(self.keep, dtype=np.intp))
+        return frame
+
+
+def _prefiltered(plan: SqlPlan, src: _Source, frame: frames.PartitionedFrame
+                 ) -> frames.PartitionedFrame:
+    from sqlglot import exp
+
+    predicate = None
+    if src.pushed:
+        cond = exp.and_(*(c.copy() for c in src.pushed))
+        # The mask query reads the partition under the query's alias for this view.
+        for col in cond.find_all(exp.Column):
+            col.set("table", None)
+        predicate = cond.sql(dialect=dialect())
+    keep = None
+    if not plan.star:
+        keep = tuple(j for j, c in enumerate(src.columns) if _lower(c) in plan.named)
+        if len(keep) == len(src.columns) or not keep:
+            keep = None
+    if predicate is None and keep is None:
+        return frame
+    cut = Prefilter(src.alias, predicate, keep)
+    run = dask.delayed(cut, pure=True)
+    return frames.PartitionedFrame(tuple(run(p) for p in frame.parts), cut(frame.schema),
+                                   (None,) * len(frame.parts) if predicate else frame.nrows)
+
+
+class RunQuery:
+    """The ``sql`` kernel over one partition (or bucket) per view, under the views' names."""
+
+    __slots__ = ("names", "query")
+
+    def __init__(self, query: str, names: tuple[str, ...]) -> None:
+        self.query, self.names = query, names
+
+    def __call__(self, *parts: FrameValue) -> FrameValue:
+        args: list[Any] = []
+        for name, part in zip(self.names, parts, strict=True):
+            args += [name, part]
+        return _sql(self.query, *args)
+
+
+def run(query: str, views: dict[str, Any], compute: Callable[[Any], Any],
+        note: Callable[[str], None]) -> Any:
+    """``sql(query, views...)`` with partitioned views: a PartitionedFrame, or a local
+    FrameValue when the query ran on the client."""
+    from sqlglot import exp
+
+    schemas = {n: v.schema if frames.is_partitioned(v) else take_rows(v, slice(0, 0))
+               for n, v in views.items()}
+    run_local = lookup("sql")
+    schema = run_local(query, *(x for n, s in schemas.items() for x in (n, s)))
+    plan = analyse(query, schemas)
+    if schema.nrow and plan.strategy in ("per partition", "per bucket: join"):
+        plan.strategy = "gathered"  # one row from no rows: an aggregate sqlglot does not know
+    used = {s.view for s in plan.sources} or (
+        {t.name for t in plan.tree.find_all(exp.Table)} & set(views))
+    if not any(frames.is_partitioned(views[n]) for n in used):
+        return run_local(query, *(x for n in used for x in (n, views[n])))
+    local = plan.strategy == "per partition"  # the query itself filters each partition
+    parts = {s.alias: _as_partitioned(views[s.view]) if local else
+             _prefiltered(plan, s, _as_partitioned(views[s.view])) for s in plan.sources}
+    note(f"sql: {plan.strategy}" + "".join(
+        f"; WHERE pushed down to {s.alias}" for s in plan.sources if s.pushed and not local))
+    names = tuple(s.view for s in plan.sources)
+    task = dask.delayed(RunQuery(query, names), pure=True)
+    if plan.strategy == "per partition":
+        (src,) = plan.sources
+        return frames.PartitionedFrame(tuple(task(p) for p in parts[src.alias].parts), schema,
+                                       (None,) * len(parts[src.alias].parts))
+    if plan.strategy.startswith("per bucket"):
+        sides = [parts[s.alias] for s in plan.sources]
+        buckets = frames.bucket_count(max(len(f.parts) for f in sides))
+        shuffled = [frames.shuffled(f, [f.schema.labels[j] for j in s.keys], buckets)
+                    for f, s in zip(sides, plan.sources, strict=True)]
+        return frames.PartitionedFrame(tuple(task(*b) for b in zip(*shuffled, strict=True)),
+                                       schema, (None,) * buckets)
+    if not plan.sources:  # not analysable: the used views whole
+        gathered = {n: compute(frames.gathered(_as_partitioned(views[n]))) for n in used}
+        return run_local(query, *(x for n, f in gathered.items() for x in (n, f)))
+    gathered = {s.alias: compute(frames.gathered(parts[s.alias])) for s in plan.sources}
+    note("sql: ran on the client over " + ", ".join(
+        f"{f.nrow}x{f.ncol} of {a}" for a, f in gathered.items()))
+    args = [x for s in plan.sources for x in (s.view, gathered[s.alias])]
+    return run_local(query, *args)
+
+
+def _as_partitioned(value: Any) -> frames.PartitionedFrame:
+    if isinstance(value, FrameValue):
+        return frames.split(value, (value.nrow,))
+    return value
