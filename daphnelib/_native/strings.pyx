@@ -26,6 +26,9 @@ cdef extern from "numpy/arrayobject.h" nogil:
     int _load "NpyString_load" (cnp.npy_string_allocator *allocator,
                                 const cnp.npy_packed_static_string *packed,
                                 cnp.npy_static_string *unpacked)
+    cnp.npy_string_allocator *_acquire "NpyString_acquire_allocator" (
+        const cnp.PyArray_StringDTypeObject *descr)
+    void _release "NpyString_release_allocator" (cnp.npy_string_allocator *allocator)
 
 ctypedef fused offset_t:
     int32_t
@@ -33,10 +36,13 @@ ctypedef fused offset_t:
 
 _STRING_DTYPE = np.dtypes.StringDType()
 
+# The allocator's lock is taken and released inside ``nogil`` blocks only: a thread that
+# waited for the GIL while holding it would deadlock with one that holds the GIL and waits
+# for the lock (numpy takes it with the GIL held, e.g. to fill or copy a StringDType array).
 
-cdef inline cnp.npy_string_allocator* _allocator(cnp.ndarray arr):
-    return cnp.NpyString_acquire_allocator(
-        <cnp.PyArray_StringDTypeObject*>cnp.PyArray_DESCR(arr))
+
+cdef inline const cnp.PyArray_StringDTypeObject* _descr(cnp.ndarray arr):
+    return <const cnp.PyArray_StringDTypeObject*>cnp.PyArray_DESCR(arr)
 
 
 def strings_from_arrow(const offset_t[::1] offsets, const uint8_t[::1] data,
@@ -61,8 +67,10 @@ def strings_from_arrow(const offset_t[::1] offsets, const uint8_t[::1] data,
     cdef int64_t size = data.shape[0], start, length
     cdef Py_ssize_t bit
     cdef int err = 0
-    cdef cnp.npy_string_allocator *alloc = _allocator(arr)
+    cdef const cnp.PyArray_StringDTypeObject *descr = _descr(arr)
+    cdef cnp.npy_string_allocator *alloc
     with nogil:
+        alloc = _acquire(descr)
         for i in range(n):
             if vp != NULL:
                 bit = bit_offset + i
@@ -78,7 +86,7 @@ def strings_from_arrow(const offset_t[::1] offsets, const uint8_t[::1] data,
                     dp + start, <size_t>length) < 0:
                 err = 1
                 break
-    cnp.NpyString_release_allocator(alloc)
+        _release(alloc)
     if err == 1:
         raise MemoryError("out of memory while packing strings")
     if err == 2:
@@ -104,28 +112,28 @@ def strings_to_arrow(cnp.ndarray values):
     cdef int64_t total = 0
     cdef int rc = 0
     cdef uint8_t *dst
-    cdef cnp.npy_string_allocator *alloc = _allocator(values)
-    try:
-        with nogil:
-            off[0] = 0
-            for i in range(n):
-                rc = _load(
-                    alloc, <cnp.npy_packed_static_string*>(base + i * stride), &s)
-                if rc < 0:
-                    break
-                if rc == 0:
-                    total += <int64_t>s.size
-                off[i + 1] = total
-        if rc < 0:
-            raise MemoryError("numpy could not unpack a string")
-        data = np.empty(total, dtype=np.uint8)
-        dst = <uint8_t*>cnp.PyArray_BYTES(<cnp.ndarray>data)
-        with nogil:
-            for i in range(n):
-                if off[i + 1] > off[i]:
-                    _load(
-                        alloc, <cnp.npy_packed_static_string*>(base + i * stride), &s)
-                    memcpy(dst + off[i], s.buf, <size_t>(off[i + 1] - off[i]))
-    finally:
-        cnp.NpyString_release_allocator(alloc)
+    cdef const cnp.PyArray_StringDTypeObject *descr = _descr(values)
+    cdef cnp.npy_string_allocator *alloc
+    with nogil:
+        alloc = _acquire(descr)
+        off[0] = 0
+        for i in range(n):
+            rc = _load(alloc, <cnp.npy_packed_static_string*>(base + i * stride), &s)
+            if rc < 0:
+                break
+            if rc == 0:
+                total += <int64_t>s.size
+            off[i + 1] = total
+        _release(alloc)
+    if rc < 0:
+        raise MemoryError("numpy could not unpack a string")
+    data = np.empty(total, dtype=np.uint8)
+    dst = <uint8_t*>cnp.PyArray_BYTES(<cnp.ndarray>data)
+    with nogil:
+        alloc = _acquire(descr)
+        for i in range(n):
+            if off[i + 1] > off[i]:
+                _load(alloc, <cnp.npy_packed_static_string*>(base + i * stride), &s)
+                memcpy(dst + off[i], s.buf, <size_t>(off[i + 1] - off[i]))
+        _release(alloc)
     return offsets, data

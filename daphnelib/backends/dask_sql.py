@@ -47,8 +47,7 @@ from daphnelib.sql.dialect import dialect, parsed
 from daphnelib.sql.planning import _column_name
 
 # One DuckDB query at a time per worker process: DuckDB runs each query on all cores itself,
-# and concurrent queries from several worker threads, each scanning Arrow tables that need
-# the GIL, were seen to hang.
+# so queries from several worker threads would only compete for them.
 _DUCKDB_LOCK = threading.Lock()
 
 

@@ -50,3 +50,55 @@ def test_sample_without_replacement_beyond_the_scan_is_distinct_and_in_range(
     assert got.shape == (size,) and len(set(got.tolist())) == size
     assert ((got >= 0) & (got < range_)).all()
     assert (sample(range_, size, False, seed).ravel() == got).all()  # seeded: reproducible
+
+
+def test_string_exchange_never_deadlocks_with_numpy_on_other_threads() -> None:
+    # numpy locks a StringDType array's allocator with the GIL held; our string codecs must
+    # never wait for the GIL while they hold that lock (they did: a Dask SQL query hung).
+    lines = run_isolated('''
+import sys, threading
+import numpy as np
+import pandas as pd
+from daphnelib import DaphneContext
+from daphnelib._native.strings import strings_from_arrow, strings_to_arrow
+
+sys.setswitchinterval(1e-6)
+arr = np.array([f"value {i}" * (i % 5) for i in range(20000)], dtype=np.dtypes.StringDType())
+idx = np.arange(0, 20000, 3)
+dc = DaphneContext()
+df = pd.DataFrame({"s": arr.astype(object), "v": np.arange(20000.0)})
+
+def codecs():
+    for _ in range(100):
+        strings_from_arrow(*strings_to_arrow(arr))
+
+def numpy_ops():
+    for _ in range(100):
+        np.take(arr, idx)
+        arr.copy()
+
+f = dc.from_pandas(df)
+f.registerView("t")
+errors = []
+
+def frames():
+    for _ in range(20):
+        f[1000:3000, :].compute(asArrow=True)
+        dc.sql("SELECT t.s FROM t WHERE t.v > 10000.0;").compute()
+
+def guarded(fn):
+    def run():
+        try:
+            fn()
+        except Exception as exc:
+            errors.append(repr(exc))
+    return threading.Thread(target=run)
+
+threads = [guarded(fn) for fn in (codecs, numpy_ops, frames, numpy_ops)]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+print("done", errors)
+''', timeout=120)
+    assert lines == ["done []"]
