@@ -15,6 +15,7 @@ from daphnelib.sql import dialect
 
 
 def test_a_query_is_parsed_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    dialect._shared.cache_clear()  # parses are kept per query text (another test may have run it)
     calls = []
     real = sqlglot.parse
     monkeypatch.setattr(sqlglot, "parse", lambda *a, **k: calls.append(a[0]) or real(*a, **k))

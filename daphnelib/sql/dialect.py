@@ -4,14 +4,17 @@ quoted with backticks).
 
 A query is parsed once, when its ``sql`` node is built: :class:`Query` is the query text (a
 ``str``, so programs print and compare as before) carrying its parse tree and the token texts
-of its select items, and planning works on a copy of that tree.
+of its select items, and planning works on a copy of that tree. Parse trees are kept per query
+text (:func:`shared`), so a program that builds the same query node again (a loop) parses it
+once; they are never modified.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from typing import Any, ClassVar
+from functools import lru_cache
+from typing import Any, ClassVar, NamedTuple
 
 from daphnelib.errors import SQLError
 
@@ -96,6 +99,40 @@ def _check_tables(tree: Any, views: Iterable[str], query: str) -> None:
                            f"(registered: {sorted(views)})", query)
 
 
+class Parsed(NamedTuple):
+    """A query's parse tree (never modified) and the table names it reads."""
+
+    tree: Any
+    tables: frozenset[str]  # names of the tables of FROM/JOIN, subqueries included
+    ctes: frozenset[str]  # names its WITH clauses define
+    plain: bool  # every table is named by a plain identifier
+
+
+def shared(query: str) -> Parsed:
+    """The parse of ``query``'s text, shared by every query of that text (do not modify the
+    tree: :func:`parsed` gives a copy to change). Syntax errors raise (and are not kept)."""
+    return _shared(str(query))  # keyed by the plain text, never by a Query object
+
+
+@lru_cache(maxsize=256)
+def _shared(query: str) -> Parsed:
+    from sqlglot import exp
+
+    tree = parse(query)
+    tables = list(tree.find_all(exp.Table))
+    return Parsed(tree, frozenset(t.name for t in tables), frozenset(_cte_names(tree)),
+                  all(isinstance(t.this, exp.Identifier) for t in tables))
+
+
+def check_tables(query: str, views: Iterable[str]) -> None:
+    """Raise the error of :func:`_check_tables` if ``query`` reads a table that is neither a
+    view in ``views`` nor one of its WITH names (a set comparison when it does not)."""
+    facts = shared(query)
+    views = set(views)
+    if not facts.plain or not facts.tables <= views | facts.ctes:
+        _check_tables(facts.tree, views, query)
+
+
 class Query(str):
     """Query text with its parse tree (the tree is never modified: planners copy it)."""
 
@@ -104,14 +141,14 @@ class Query(str):
 
     def __new__(cls, text: str) -> Query:
         self = super().__new__(cls, text)
-        self.tree = parse(text)
+        self.tree = shared(text).tree
         return self
 
 
 def parsed(query: str) -> Any:
-    """A fresh copy of ``query``'s parse tree (parsed now unless it is a :class:`Query`)."""
+    """A fresh copy of ``query``'s parse tree."""
     tree = getattr(query, "tree", None)
-    return parse(query) if tree is None else tree.copy()
+    return (shared(query).tree if tree is None else tree).copy()
 
 
 def check_query(query: str) -> Query:

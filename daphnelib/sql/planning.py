@@ -17,11 +17,18 @@ generator, never spliced):
   ORDER BY is stable (ties keep that order);
 - ``sum`` of a column keeps the column's value type (DuckDB widens to 128 bits).
 
+Plans are kept (:data:`_PLANS`) per query text and per schema of the views it reads (name,
+labels, Arrow types, categories of ordered categoricals: everything the passes look at), so a
+query run again over views of the same schemas is neither parsed nor planned again; only the
+views' data (their Arrow tables and row numbers) is bound anew.
+
 See docs/sql.md for the choice of DuckDB and for what goes beyond DAPHNE.
 """
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,7 +37,7 @@ import numpy as np
 
 from daphnelib.engine.values import FrameValue
 from daphnelib.errors import SQLError
-from daphnelib.sql.dialect import _check_tables, _cte_names, dialect, parsed
+from daphnelib.sql.dialect import _cte_names, check_tables, dialect, parsed, shared
 
 _RID = "__daphnelib_row"  # hidden row-number column (lhs-major order of joins)
 
@@ -67,21 +74,34 @@ class _View:
                            f"qualifiers of its labels {frame.labels} are dropped", query)
         return cls(name, frame, columns)
 
-    def enum_type(self, j: int) -> Any:
-        """DuckDB's ENUM type of column ``j`` if it is an ordered categorical of strings
-        (compared, sorted and aggregated in category order, as pandas does), else None."""
-        from sqlglot import exp
-
+    def enum_categories(self, j: int) -> tuple[str, ...] | None:
+        """The categories of column ``j`` if it is an ordered categorical of strings, else
+        None."""
         from daphnelib.interop.codecs import is_ordered
 
         record = self.frame.logical[j]
         if record is None or record.kind != "category" or not is_ordered(record):
             return None
-        categories = list(record.extra)
-        if not all(isinstance(c, str) for c in categories):
+        categories = tuple(record.extra)
+        return categories if all(isinstance(c, str) for c in categories) else None
+
+    def enum_type(self, j: int) -> Any:
+        """DuckDB's ENUM type of column ``j`` if it is an ordered categorical of strings
+        (compared, sorted and aggregated in category order, as pandas does), else None."""
+        from sqlglot import exp
+
+        categories = self.enum_categories(j)
+        if categories is None:
             return None
         return exp.DataType(this=exp.DataType.Type.ENUM,
                             expressions=[exp.Literal.string(c) for c in categories])
+
+    def key(self) -> tuple[Any, ...]:
+        """Everything of the view that planning reads: its name, labels (hence column names),
+        the Arrow types DuckDB sees and the categories of ordered categoricals (ENUMs)."""
+        fields = tuple((f.name, f.type, f.nullable) for f in self.arrow.schema)
+        return (self.name, tuple(self.frame.labels), fields,
+                tuple(self.enum_categories(j) for j in range(len(self.columns))))
 
     def column(self, name: str) -> int | None:
         low = name.lower()
@@ -547,28 +567,84 @@ PASSES: tuple[Callable[[Any, _Planning], Any], ...] = (
     internal_names)
 
 
+@dataclass(frozen=True)
+class _Template:
+    """A plan without its data: what the passes made of a query over views of given schemas.
+    It names views (no frames, no tables), so the plan cache keeps no data alive."""
+
+    sql: str
+    labels: tuple[Label, ...]
+    origins: tuple[tuple[str, int] | None, ...]  # (view name, column) per select item
+    casts: tuple[str | None, ...]
+    rid_views: tuple[str, ...]  # views registered with a row-number column
+
+    @classmethod
+    def of(cls, query: str, views: dict[str, _View]) -> _Template:
+        """Run the planning passes on a copy of ``query``'s tree over ``views``."""
+        tree = parsed(query)
+        st = _Planning(query, views)
+        for step in PASSES:
+            tree = step(tree, st)
+        return cls(tree.sql(dialect="duckdb", identify=True), tuple(st.labels),
+                   tuple(None if o is None else (o[0].name, o[1]) for o in st.origins),
+                   tuple(st.casts), tuple(v.name for v in st.rid_views))
+
+    def bind(self, views: dict[str, _View]) -> _Plan:
+        """The plan over ``views``' data (views of the schemas it was made for)."""
+        tables = {v.internal: v.arrow for v in views.values()}
+        for name in self.rid_views:
+            v = views[name]
+            rows = np.arange(v.frame.nrow, dtype=np.int64)
+            tables[_rid_table(v)] = v.arrow.append_column(_rid_name(v), _arrow_array(rows))
+        origins = [None if o is None else (views[o[0]], o[1]) for o in self.origins]
+        return _Plan(self.sql, tables, list(self.labels), origins, list(self.casts))
+
+
+class _PlanCache:
+    """Templates by (query text, view keys), the least recently used dropped beyond ``size``."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._items: OrderedDict[tuple[Any, ...], _Template] = OrderedDict()
+        self._lock = threading.Lock()  # queries may run on several threads
+
+    def get(self, key: tuple[Any, ...]) -> _Template | None:
+        with self._lock:
+            template = self._items.get(key)
+            if template is not None:
+                self._items.move_to_end(key)
+            return template
+
+    def put(self, key: tuple[Any, ...], template: _Template) -> None:
+        with self._lock:
+            self._items[key] = template
+            if len(self._items) > self._size:
+                self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+_PLANS = _PlanCache(256)
+
+
 def plan(query: str, frames: Mapping[str, FrameValue]) -> _Plan:
     """The DuckDB query, registered tables and result labels for a DAPHNE query."""
-    from sqlglot import exp
-
     from daphnelib.interop.arrow import table_from_frame
 
-    tree = parsed(query)
-    _check_tables(tree, frames.keys(), query)
-    used = {t.name for t in tree.find_all(exp.Table)} & set(frames)
+    check_tables(query, frames.keys())
+    used = sorted(shared(query).tables.intersection(frames))
     views = {name: _View.of(name, frames[name], query) for name in used}
     for k, v in enumerate(views.values()):
         v.arrow = table_from_frame(v.frame, v.columns)
         v.internal = f"__daphnelib_view_{k}"
-    st = _Planning(query, views)
-    for step in PASSES:
-        tree = step(tree, st)
-    tables = {v.internal: v.arrow for v in views.values()}
-    for v in st.rid_views:
-        rows = np.arange(v.frame.nrow, dtype=np.int64)
-        tables[v.rid_name] = v.arrow.append_column(_rid_name(v), _arrow_array(rows))
-    return _Plan(tree.sql(dialect="duckdb", identify=True), tables, st.labels, st.origins,
-                 st.casts)
+    key = (str(query), tuple(v.key() for v in views.values()))
+    template = _PLANS.get(key)
+    if template is None:
+        template = _Template.of(query, views)
+        _PLANS.put(key, template)
+    return template.bind(views)
 
 
 def _arrow_array(values: np.ndarray) -> Any:
@@ -585,6 +661,11 @@ def _rid_name(view: _View) -> str:
     return name
 
 
+def _rid_table(view: _View) -> str:
+    """The DuckDB name of the view's table with a row-number column."""
+    return f"{view.internal}_rid"
+
+
 def _use_rid_tables(select: Any, sources: list[_Source]) -> None:
     """Point the top-level FROM/JOIN tables at their copies with a row-number column."""
     from sqlglot import exp
@@ -594,7 +675,7 @@ def _use_rid_tables(select: Any, sources: list[_Source]) -> None:
         "joins") or ())]
     for part, source in zip(parts, sources, strict=True):
         view = source.view
-        view.rid_name = f"{view.internal}_rid"
+        view.rid_name = _rid_table(view)
         part.set("this", exp.to_identifier(view.rid_name, quoted=True))
         part.set("alias", exp.TableAlias(this=exp.to_identifier(source.alias, quoted=True)))
 
