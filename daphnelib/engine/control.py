@@ -33,6 +33,7 @@ from daphnelib.engine.valuetypes import vt_of, vt_of_dtype
 
 if TYPE_CHECKING:
     from daphnelib.engine.executor import CompiledProgram
+    from daphnelib.engine.scalar_blocks import ScalarBlock
 
 STRUCTURED_OPS = frozenset(("if", "for", "while", "do-while", "call"))
 
@@ -40,7 +41,7 @@ STRUCTURED_OPS = frozenset(("if", "for", "while", "do-while", "call"))
 class Block:
     """A nested region: ``nparams`` inputs, a program numbered after them, a results tuple."""
 
-    __slots__ = ("_steps", "nparams", "program")
+    __slots__ = ("_fast", "_steps", "nparams", "program")
 
     def __init__(self, nparams: int, program: Program) -> None:
         last = program.instrs[-1] if program.instrs else None
@@ -49,6 +50,9 @@ class Block:
         self.nparams = nparams
         self.program = program
         self._steps: CompiledProgram | None = None
+        # The block as one generated function when it is scalar ops only (False: it is not;
+        # None: not compiled yet); see engine/scalar_blocks.py.
+        self._fast: ScalarBlock | bool | None = None
 
     @property
     def nresults(self) -> int:
@@ -57,11 +61,21 @@ class Block:
     def steps(self) -> CompiledProgram:
         if self._steps is None:
             from daphnelib.engine.executor import compile_program
+            from daphnelib.engine.scalar_blocks import scalar_block
 
             self._steps = compile_program(self.program)
+            self._fast = scalar_block(self._steps, self.nparams) or False
         return self._steps
 
     def run(self, params: Sequence[Any]) -> tuple:
+        fast = self._fast
+        if fast:
+            try:
+                out = fast(params)
+            except Exception:  # the generic run below raises it, with its notes
+                out = None
+            if out is not None:
+                return out
         from daphnelib.engine.executor import run
 
         try:
