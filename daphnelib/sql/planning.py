@@ -621,10 +621,6 @@ class _PlanCache:
             if len(self._items) > self._size:
                 self._items.popitem(last=False)
 
-    def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
-
 
 _PLANS = _PlanCache(256)
 
