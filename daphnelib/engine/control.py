@@ -68,17 +68,14 @@ class Block:
         return self._steps
 
     def run(self, params: Sequence[Any]) -> tuple:
-        fast = self._fast
-        if fast:
-            try:
-                out = fast(params)
-            except Exception:  # the generic run below raises it, with its notes
-                out = None
-            if out is not None:
-                return out
-        from daphnelib.engine.executor import run
-
         try:
+            fast = self._fast
+            if fast:
+                out = fast(params)
+                if out is not None:
+                    return out
+            from daphnelib.engine.executor import run
+
             return run(self.steps(), params)
         except Exception as exc:
             # The innermost block an error happened in: with the executor's note naming the

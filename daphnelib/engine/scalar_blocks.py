@@ -8,19 +8,27 @@ per op per iteration. :func:`scalar_block` turns such a block into a function th
 exactly those kernel calls, in the same order on the same values, with plain local variables:
 
     def block(params):
-        p0, p1 = params
-        if not RUNNING.active or type(p0) not in SCALARS or type(p1) not in SCALARS:
-            return None                  # outside a run, or not all scalars: the generic run
-        v2 = k0(p0, c0)                  # the ops of each group, as Pipeline.unfused calls them
-        v3 = k1(p1, v2)
-        return (v3,)
+        if not RUNNING.active or len(params) != 2:
+            return None                  # outside a run: the generic steps
+        v0, v1, = params
+        if type(v0) not in SCALARS or type(v1) not in SCALARS:
+            return None                  # not all scalars: the generic steps
+        at = 0
+        try:                             # the ops of each group, as Pipeline.unfused calls them
+            at = 0; v2 = k0(v0, c0)
+            at = 1; v3 = k1(v1, v2)
+        except Exception as exc:
+            exc.add_note(NOTES[at])      # the note Pipeline.unfused adds
+            raise
+        return (v3, )
 
 The generated text holds generated names only (kernels and constants are bound by name in
 its namespace, never spliced as text). It runs only inside an executor run (whose allocator
 and error state it relies on, as the generic steps do). Scalar groups never take the blocked
-path (that needs a matrix input), so these are the very calls the generic steps make; a
-failure anywhere makes the caller run the block generically, which raises the same error
-with the executor's notes (the kernels are pure, so running them again changes nothing).
+path (that needs a matrix input), so these are the very calls the generic steps make, and an
+error gets the note the unfused group gives it (``Block.run`` adds the program, as for the
+generic steps). Nothing is caught and retried: an exception raised by a signal handler (a
+time limit) ends the loop as it does on the generic steps.
 """
 
 from __future__ import annotations
@@ -57,6 +65,7 @@ def scalar_block(program: CompiledProgram, nparams: int) -> ScalarBlock | None:
         return None
     namespace: dict[str, Any] = {"SCALARS": SCALARS, "RUNNING": _running}
     lines: list[str] = []
+    notes: list[str] = []
     read: set[int] = set()
 
     def bind(value: Any, prefix: str) -> str:
@@ -78,16 +87,21 @@ def scalar_block(program: CompiledProgram, nparams: int) -> ScalarBlock | None:
             if None in operands:
                 return None
             names.append(f"v{out}" if j == len(fn.nodes) - 1 else f"t{out}_{j}")
-            lines.append(f"    {names[-1]} = {bind(node.kernel, 'k')}({', '.join(operands)})")
+            # ``at`` names the running op: its error gets the note Pipeline.unfused adds.
+            lines.append(f"        at = {len(notes)}; {names[-1]} = "
+                         f"{bind(node.kernel, 'k')}({', '.join(operands)})")
+            notes.append(f"(in DaphneDSL builtin {node.op!r}, V{node.out})")
     *_, (_, results, _, _, _, _, _) = steps
     if any(type(a) is not int and type(a) is not _Const for a in results):
         return None
     packed = [f"v{a}" if type(a) is int else bind(a.value, "c") for a in results]
-    guard = " or ".join(["not RUNNING.active"] + [f"type(v{k}) not in SCALARS"
-                                                  for k in sorted(read)])
-    lines.insert(0, f"    if {guard}:\n        return None")
+    namespace["NOTES"] = tuple(notes)
+    guard = " or ".join([f"type(v{k}) not in SCALARS" for k in sorted(read)] or ["False"])
     unpack = f"    {''.join(f'v{k}, ' for k in range(nparams))}= params\n" if nparams else ""
-    source = ("def block(params):\n" + unpack + "\n".join(lines)
-              + f"\n    return ({''.join(p + ', ' for p in packed)})\n")
+    source = (f"def block(params):\n    if not RUNNING.active or len(params) != {nparams}:\n"
+              f"        return None\n{unpack}    if {guard}:\n        return None\n"
+              "    at = 0\n    try:\n" + "\n".join(lines or ["        pass"])
+              + "\n    except Exception as exc:\n        exc.add_note(NOTES[at])\n        raise\n"
+              f"    return ({''.join(p + ', ' for p in packed)})\n")
     exec(compile(source, "<daphnelib scalar block>", "exec"), namespace)
     return namespace["block"]
