@@ -85,8 +85,9 @@ def _single(arr: pa.Array | pa.ChunkedArray, verbose: bool, what: str) -> pa.Arr
         return arr
     if arr.num_chunks == 1:
         return arr.chunk(0)
-    if arr.num_chunks > 1:
-        note_copy(verbose, what, f"combining {arr.num_chunks} Arrow chunks")
+    if arr.num_chunks == 0:  # combine_chunks cannot make an empty array of extension types
+        return pa.nulls(0, arr.type)
+    note_copy(verbose, what, f"combining {arr.num_chunks} Arrow chunks")
     return arr.combine_chunks()
 
 
@@ -203,9 +204,6 @@ def strings_to_arrow(values: np.ndarray, mask: np.ndarray | None = None) -> pa.A
 def arrow_column(col: np.ndarray, record: Logical | None) -> pa.Array:
     """One engine column with its record (or None) as the Arrow array of its logical type."""
     _pa("to Arrow")
-    if col.dtype.kind == "T":
-        kind = None if record is None else record.kind
-        return strings_to_arrow(col, record.mask if kind == "string" else None)
     return codec(record).to_arrow(col, record)
 
 

@@ -181,6 +181,10 @@ class Codec:
 
     def to_arrow(self, values: np.ndarray, record: Logical | None) -> pa.Array:
         """The Arrow array of the column's logical type."""
+        if values.dtype.kind == "T":
+            from daphnelib.interop.arrow import strings_to_arrow
+
+            return strings_to_arrow(values)
         return _pa().array(values)
 
 
