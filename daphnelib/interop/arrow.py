@@ -3,7 +3,8 @@
 Ingress (:func:`frame_value_from_arrow`, :func:`matrix_from_arrow`): anything that speaks the
 Arrow PyCapsule interface (``__arrow_c_stream__`` or ``__arrow_c_array__``: pyarrow, polars,
 DuckDB, nanoarrow, pandas) is imported with pyarrow and each column becomes an engine column
-plus a logical record, in the form :mod:`daphnelib.engine.logical` describes:
+plus a logical record, in the form :mod:`daphnelib.engine.logical` describes, by the codec
+of its kind (:func:`daphnelib.interop.codecs.ingest_arrow`):
 
 ================================= ======================================= ==============
 Arrow type                        engine column                           copy
@@ -42,7 +43,7 @@ import numpy as np
 from daphnelib._optional import import_optional
 from daphnelib.engine.logical import Logical
 from daphnelib.engine.values import FrameValue
-from daphnelib.interop.codecs import Ingress, codec, ingest_arrow
+from daphnelib.interop.codecs import Ingress, codec, ingest_arrow, validity_mask
 from daphnelib.interop.numpy import note_copy
 
 if TYPE_CHECKING:
@@ -94,23 +95,6 @@ def _single(arr: pa.Array | pa.ChunkedArray, verbose: bool, what: str) -> pa.Arr
 # ---------------------------------------------------------------------------------------------
 # Ingress
 # ---------------------------------------------------------------------------------------------
-
-def validity_mask(arr: pa.Array) -> np.ndarray | None:
-    """``arr``'s missing rows as a bool mask (True = missing), or None without nulls."""
-    if arr.null_count == 0:
-        return None
-    bitmap = np.frombuffer(arr.buffers()[0], dtype=np.uint8)
-    bits = np.unpackbits(bitmap, count=arr.offset + len(arr), bitorder="little")
-    return bits[arr.offset:] == 0
-
-
-def values_view(arr: pa.Array, dtype: np.dtype) -> np.ndarray:
-    """A numpy view of a fixed-width array's values buffer (its rows only, no copy)."""
-    view = np.frombuffer(arr.buffers()[1], dtype=dtype, count=len(arr),
-                         offset=arr.offset * dtype.itemsize)
-    view.flags.writeable = False
-    return view
-
 
 def strings_from_arrow(arr: pa.Array) -> tuple[np.ndarray, np.ndarray | None]:
     """A string/large_string/string_view array as a ``StringDType`` column and its mask."""

@@ -1,16 +1,22 @@
-"""One codec per logical column kind: the single place that turns a column's engine buffer and
-:class:`~daphnelib.engine.logical.Logical` record into a pandas array or an Arrow array, and
-that names the exchange dtype a record of the kind carries.
+"""One codec per logical column kind: the single place where a foreign column (a pandas array
+or an Arrow array) becomes an engine buffer and :class:`~daphnelib.engine.logical.Logical`
+record, and where that pair becomes a pandas or Arrow array again; it also names the
+exchange dtype a record of the kind carries.
 
-:data:`CODECS` maps a record's ``kind`` (None: a plain column) to its codec; :func:`codec`
-dispatches. ``interop/pandas.py`` (``to_pandas``), ``interop/arrow.py`` (``arrow_column``) and
-the SQL result reader (``sql/result.py``) all go through it. Every method works on whole
-columns (numpy / Arrow vectorised calls, never a Python loop over rows).
+:data:`CODECS` maps a record's ``kind`` (None: a plain column) to its codec. Ingress asks
+the codecs in table order which one takes a foreign column (:func:`ingest_pandas`,
+:func:`ingest_arrow`, and :func:`ingest_block` for a whole pandas block of numbers or
+datetime-likes); egress picks the codec of the record (:func:`codec`).
+``interop/pandas.py`` and ``interop/arrow.py`` only walk frames (blocks, labels, the index,
+chunks) around these calls; the SQL result reader (``sql/result.py``) uses them too. Every
+method works on whole columns (numpy / Arrow vectorised calls, never a Python loop over
+rows).
 
-pandas is optional here: the Arrow egress of every kind except "period" and "sparse" (which
-are pandas types) needs no pandas, and the dtype helpers (:func:`nullable_dtype`,
-:func:`string_dtype`, :func:`object_dtype`) give None when pandas cannot be imported, which a
-record reads as "the library's default type of these values" (see engine/logical.py).
+pandas is optional here: the Arrow ingress and egress of every kind except "period" and
+"sparse" (which are pandas types) and tz-aware timestamps needs no pandas, and the dtype
+helpers (:func:`nullable_dtype`, :func:`string_dtype`, :func:`object_dtype`) give None when
+pandas cannot be imported, which a record reads as "the library's default type of these
+values" (see engine/logical.py).
 """
 
 from __future__ import annotations
@@ -151,6 +157,25 @@ class Ingress:
 Column = tuple[np.ndarray, "Logical | None"]
 
 
+# Arrow buffers as numpy arrays (no pyarrow call: an Arrow array's own methods)
+
+def validity_mask(arr: pa.Array) -> np.ndarray | None:
+    """``arr``'s missing rows as a bool mask (True = missing), or None without nulls."""
+    if arr.null_count == 0:
+        return None
+    bitmap = np.frombuffer(arr.buffers()[0], dtype=np.uint8)
+    bits = np.unpackbits(bitmap, count=arr.offset + len(arr), bitorder="little")
+    return bits[arr.offset:] == 0
+
+
+def values_view(arr: pa.Array, dtype: np.dtype) -> np.ndarray:
+    """A numpy view of a fixed-width array's values buffer (its rows only, no copy)."""
+    view = np.frombuffer(arr.buffers()[1], dtype=dtype, count=len(arr),
+                         offset=arr.offset * dtype.itemsize)
+    view.flags.writeable = False
+    return view
+
+
 class Codec:
     """Columns of one logical kind, in (pandas, Arrow) and out (base: a plain column, which
     only leaves: every column enters through the codec of its foreign type)."""
@@ -243,8 +268,6 @@ class _Numpy(Codec):
     def numbers(self, arr: pa.Array, name: Any, ing: Ingress) -> tuple[np.ndarray, np.dtype]:
         """An Arrow bool/int/float array's values as an engine column, and their own dtype
         (nulls read as whatever the buffer holds: the caller keeps the mask)."""
-        from daphnelib.interop.arrow import values_view
-
         dtype = np.dtype(arr.type.to_pandas_dtype())
         if dtype.kind == "b":  # bit-packed in Arrow: unpack once (nulls read as False)
             ing.copied(name, "bool bits -> bytes")
@@ -309,8 +332,6 @@ class _Ticks(Codec):
         return block[0], record
 
     def from_arrow(self, arr: pa.Array, name: Any, ing: Ingress) -> Column:
-        from daphnelib.interop.arrow import validity_mask, values_view
-
         t = arr.type
         ticks = _nat_where(validity_mask(arr), values_view(arr, np.dtype(np.int64)), name, ing)
         own = np.dtype(f"{self.letter}8[{t.unit}]")
@@ -360,8 +381,6 @@ class _Period(Codec):
         """pandas' period extension type (what pyarrow makes of a PeriodArray): ordinals."""
         import pandas as pd
 
-        from daphnelib.interop.arrow import validity_mask, values_view
-
         ordinals = _nat_where(validity_mask(arr.storage),
                               values_view(arr.storage, np.dtype(np.int64)), name, ing)
         return ordinals, Logical("period", pd.PeriodDtype(arr.type.freq))
@@ -393,8 +412,6 @@ class _Category(Codec):
                                  ordered=bool(dtype.ordered))
 
     def from_arrow(self, arr: pa.Array, name: Any, ing: Ingress) -> Column:
-        from daphnelib.interop.arrow import validity_mask, values_view
-
         index_type = np.dtype(arr.indices.type.to_pandas_dtype())
         codes = values_view(arr.indices, index_type)
         mask = validity_mask(arr)
@@ -451,8 +468,6 @@ class _Masked(Codec):
         return data[0], Logical("masked", arr.dtype, mask=mask)
 
     def from_arrow(self, arr: pa.Array, name: Any, ing: Ingress) -> Column:
-        from daphnelib.interop.arrow import validity_mask
-
         mask = validity_mask(arr)
         engine, dtype = CODECS["numpy"].numbers(arr, name, ing)
         return engine, masked_record(dtype, mask)
@@ -588,43 +603,70 @@ def codec(record: Logical | None) -> Codec:
         raise ValueError(f"unknown logical column kind {kind!r}") from None
 
 
+# Which codec takes a foreign column depends on its array type (an ExtensionArray's type
+# fixes its kind), a numpy array's dtype kind, or an Arrow array's type and whether it has
+# nulls: the codecs are asked once per key, then it is looked up (asking costs ~1 us per
+# column of a wide frame).
+_PANDAS_TAKER: dict[Any, Codec | None] = {}
+_ARROW_TAKER: dict[Any, Codec | None] = {}
+
+
+def _taker(known: dict[Any, Codec | None], key: Any, takes: str, arr: Any, lib: Any
+           ) -> Codec | None:
+    taker = next((c for c in _INGRESS if getattr(c, takes)(arr, lib)), None)
+    known[key] = taker
+    return taker
+
+
 def ingest_pandas(arr: Any, name: Any, ing: Ingress) -> Column:
     """One pandas column (a 1-D numpy array or ExtensionArray) as an engine column and its
     record, by the codec of its type."""
-    import pandas as pd
+    key = arr.dtype.kind if isinstance(arr, np.ndarray) else type(arr)
+    try:
+        taker = _PANDAS_TAKER[key]
+    except KeyError:
+        import pandas as pd
 
-    for c in _INGRESS:
-        if c.takes_pandas(arr, pd):
-            return c.from_pandas(arr, name, ing)
-    raise TypeError(f"{ing.source}: column {name!r} has dtype {arr.dtype}, which daphnelib "
-                    "cannot exchange yet")
+        taker = _taker(_PANDAS_TAKER, key, "takes_pandas", arr, pd)
+    if taker is None:
+        raise TypeError(f"{ing.source}: column {name!r} has dtype {arr.dtype}, which "
+                        "daphnelib cannot exchange yet")
+    return taker.from_pandas(arr, name, ing)
 
 
 def ingest_block(vals: Any, names: list[Any], ing: Ingress
                  ) -> tuple[np.ndarray, Logical | None] | None:
-    """A pandas block of same-typed columns (2-D: columns, rows) as an engine block whose
-    rows are the columns and the record they share, when the block is of numbers or
-    datetime-likes (one codec for the whole block); None for other blocks (objects,
-    extension arrays), whose columns enter one by one (:func:`ingest_pandas`)."""
-    import pandas as pd
-
-    kind = vals.dtype.kind
-    if isinstance(vals, np.ndarray) and kind != "O":
+    """A 2-D pandas block of same-typed columns (columns, rows) as an engine block whose rows
+    are the columns and the record they share, when the block is of numbers or
+    datetime-likes (one codec for the whole block); None for other blocks (objects), whose
+    columns enter one by one (:func:`ingest_pandas`)."""
+    if isinstance(vals, np.ndarray):
+        kind = vals.dtype.kind
+        if kind == "O":
+            return None
         c = CODECS["datetime" if kind == "M" else "timedelta" if kind == "m" else "numpy"]
-    elif vals.ndim == 2 and isinstance(vals, (pd.arrays.DatetimeArray,
-                                              pd.arrays.TimedeltaArray)):
-        c = CODECS["datetime" if kind == "M" else "timedelta"]
-    else:
-        return None
+    else:  # pandas' 2-D extension blocks: datetime-likes
+        import pandas as pd
+
+        if isinstance(vals, pd.arrays.DatetimeArray):
+            c = CODECS["datetime"]
+        elif isinstance(vals, pd.arrays.TimedeltaArray):
+            c = CODECS["timedelta"]
+        else:
+            return None
     return c.from_block(vals, names, ing)
 
 
 def ingest_arrow(arr: pa.Array, name: Any, ing: Ingress) -> Column:
     """One Arrow array as an engine column and its record, by the codec of its type."""
+    key = (arr.type, arr.null_count > 0)
+    try:
+        taker = _ARROW_TAKER[key]
+    except KeyError:
+        taker = _taker(_ARROW_TAKER, key, "takes_arrow", arr, _pa())
+    if taker is not None:
+        return taker.from_arrow(arr, name, ing)
     pa = _pa()
-    for c in _INGRESS:
-        if c.takes_arrow(arr, pa):
-            return c.from_arrow(arr, name, ing)
     t = arr.type
     if pa.types.is_decimal(t):
         raise TypeError(f"{ing.source}: column {name!r} is {t}; DAPHNE has no decimal type, "

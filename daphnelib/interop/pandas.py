@@ -1,7 +1,8 @@
 """pandas <-> engine exchange: DataFrames in and out through shared memory, exactly.
 
 Ingress (:func:`frame_value_from_pandas`): one engine column per pandas column, taken block by
-block from the DataFrame's block manager (about 0.4 µs per column, whatever the row count;
+block from the DataFrame's block manager, each by the codec of its kind
+(:mod:`daphnelib.interop.codecs`; about 0.4 µs per column, whatever the row count;
 ``df[c].to_numpy()`` costs ~11 µs per column in pandas 3). Numeric and bool columns enter as
 read-only views of pandas' buffers; so do datetime/timedelta/period ticks, categorical codes
 and the values and masks of nullable columns. Copies happen only where DAPHNE lacks the
@@ -94,17 +95,18 @@ def frame_value_from_pandas(
     columns: list[Any] = [None] * ncol
     logical: list[Logical | None] = [None] * ncol
     for locs, vals in _blocks(df):
+        if getattr(vals, "ndim", 1) == 1:  # an extension array: one column
+            columns[locs[0]], logical[locs[0]] = ingest_pandas(vals, names[locs[0]], ing)
+            continue
         whole = ingest_block(vals, [names[j] for j in locs], ing)
         if whole is not None:  # one codec for the block: its rows are the columns
             block, record = whole
             for j, col in zip(locs, block, strict=True):
                 columns[j] = col
                 logical[j] = record
-        elif getattr(vals, "ndim", 1) == 2:  # object blocks: a column per row
+        else:  # object blocks: a column per row
             for j, row in zip(locs, vals, strict=True):
                 columns[j], logical[j] = ingest_pandas(row, names[j], ing)
-        else:
-            columns[locs[0]], logical[locs[0]] = ingest_pandas(vals, names[locs[0]], ing)
     labels = _labels(col_index, names, logical)
     if keepIndex:
         index_cols, index_labels, index_logical = _index_columns(df.index, labels, ing)
