@@ -174,11 +174,6 @@ def _index_columns(
 # Egress
 # ---------------------------------------------------------------------------------------------
 
-def restore_column(values: np.ndarray, record: Logical | None) -> Any:
-    """The pandas array of one engine column (a view where the representation allows)."""
-    return codec(record).to_pandas(values, record)
-
-
 def _column_index(labels: list[str], logical: list[Logical | None]) -> pd.Index:
     if not labels:
         return pd.RangeIndex(0)
@@ -284,7 +279,8 @@ def to_pandas(value: FrameValue, *, useIndexColumn: bool = False) -> pd.DataFram
     arrays: list[Any] = result.columns()
     special = {j for j, code in enumerate(result.vtcs()) if code == STR}  # strings: always
     special.update(typed)
-    restored = {j: restore_column(arrays[j], logical[j]) for j in special}
+    # each column's codec: the pandas array (a view where the representation allows)
+    restored = {j: codec(logical[j]).to_pandas(arrays[j], logical[j]) for j in special}
     newpos = np.arange(n)
     if index_pos:
         index = _row_index([restored.get(j, arrays[j]) for j in index_pos],
