@@ -1,5 +1,6 @@
 """Every logical kind's codec round-trips: pandas -> engine -> pandas and Arrow -> engine ->
-Arrow give back equal columns of the same dtype / Arrow type (hypothesis, per kind).
+Arrow give back equal columns of the same dtype / Arrow type (hypothesis, per kind), and
+exactly one codec takes each foreign column (ingress dispatch does not depend on order).
 
 Each kind has a strategy of foreign columns below; a kind added to ``codecs.CODECS`` without
 one fails ``test_every_kind_has_a_round_trip_strategy``. Arrow's canonical forms are used
@@ -196,6 +197,9 @@ def test_pandas_engine_pandas(kind: str, data: st.DataObject) -> None:
     column = data.draw(lengths.flatmap(PANDAS[kind]))
     df = pd.DataFrame({"x": column})
     before = df.copy()
+    arr = df["x"].array
+    arr = arr.to_numpy() if isinstance(arr, pd.arrays.NumpyExtensionArray) else arr
+    assert [c.kind for c in codecs.CODECS.values() if c.takes_pandas(arr, pd)] == [kind]
     value = frame_value_from_pandas(df)
     assert _record_kind(value) in _plain_or(kind)
     out = to_pandas(value)
@@ -211,6 +215,7 @@ def test_pandas_engine_pandas(kind: str, data: st.DataObject) -> None:
 @given(data=st.data())
 def test_arrow_engine_arrow(kind: str, data: st.DataObject) -> None:
     column = data.draw(lengths.flatmap(ARROW[kind]))
+    assert [c.kind for c in codecs.CODECS.values() if c.takes_arrow(column, pa)] == [kind]
     value = frame_value_from_arrow(pa.table({"x": column}))
     assert _record_kind(value) in _plain_or(kind)
     out = table_from_frame(value, exact=True).column("x").combine_chunks()
