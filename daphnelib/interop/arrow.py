@@ -195,7 +195,7 @@ def column_array(col: np.ndarray, record: Any, label: str) -> pa.Array:
     """One engine column as an Arrow array for DuckDB (widened/sparse/period as values)."""
     pa = _pa("SQL")
     if record is None or record.kind in _AS_VALUES:
-        return strings_to_arrow(col) if col.dtype.kind == "T" else pa.array(col)
+        return codec(None).to_arrow(col, None)
     try:
         arr = arrow_column(col, record)
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as exc:
