@@ -539,7 +539,8 @@ class DaskBackend(Backend):
                                        schema, lhs.nrows)
 
     def _frame_join(self, op: str, args: list[Any]) -> Any:
-        if isinstance(args[1], FrameValue) and frames.is_partitioned(args[0]):
+        if (isinstance(args[1], FrameValue) and frames.is_partitioned(args[0])
+                and op in frames.BROADCAST_JOINS):
             return frames.broadcast_join(op, args[0], args[1], tuple(args[2:]))
         lhs, rhs = (self._partitioned(a) for a in args[:2])
         if not self._numeric_keys(lhs, rhs, [k for k in args[2:] if isinstance(k, str)]):

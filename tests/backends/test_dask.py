@@ -306,6 +306,7 @@ def frame_cases(dc: DaphneContext) -> dict[str, Any]:
                          "n": pd.array([1, None, 3, 4, None, 6, 7, 8, 9, 10], "Int64")})
     right = pd.DataFrame({"k2": np.arange(-9, 10, 2), "b": np.arange(10) * 1.5})
     lf, rf = dc.from_pandas(left), dc.from_pandas(right)
+    wide = dc.from_pandas(outer_side())
     y = dc.from_numpy(INTS)
     made = dc.createFrame([y[:, 0], y[:, 1] * 2], ["k", "v"])  # a strided column, too
     return {
@@ -315,7 +316,13 @@ def frame_cases(dc: DaphneContext) -> dict[str, Any]:
         "rbind": lf.rbind(lf),
         "cbind": lf.cbind(rf),
         "inner_join": lf.innerJoin(rf, "k", "k2"),
-        "left_join_gathered": lf.leftJoin(rf, "k", "k2"),
+        "left_join": lf.leftJoin(rf, "k", "k2"),
+        "left_join_wide": lf.leftJoin(wide, "k", "k3"),
+        "left_join_broadcast": lf.leftJoin(wide[0:5, :], "k", "k3"),
+        "right_join": lf.rightJoin(wide, "k", "k3"),
+        "outer_join": lf.outerJoin(wide, "k", "k3"),
+        "outer_join_local_rhs": wide.outerJoin(lf[0:6, :], "k3", "k"),
+        "outer_join_two_keys": lf.outerJoin(rf, ["k", "a"], ["k2", "b"]),
         "semi_join": lf.semiJoin(rf, "k", "k2"),
         "broadcast_join_keeps_order": lf.innerJoin(rf[0:4, :], "k", "k2"),
         "anti_join": lf.antiJoin(rf, "k", "k2"),
@@ -324,6 +331,17 @@ def frame_cases(dc: DaphneContext) -> dict[str, Any]:
         "group_mean_shuffles_rows": lf.groupBy("k", {"a": "mean", "n": "min"}),
         "nrow": lf.rbind(lf).nrow(),
     }
+
+
+def outer_side() -> Any:
+    """A right side whose unmatched rows turn every kind of column nullable: ints, bools,
+    widened int16, strings (categoricals and floats keep their own null encoding)."""
+    import pandas as pd
+
+    keys = np.array([-9, 0, 3, 3, 5, 8, 11, -4, 2, 7, 6, 9])
+    return pd.DataFrame({"k3": keys, "t": [f"s{v}" for v in keys], "flag": keys % 2 == 0,
+                         "i16": (keys * 3).astype(np.int16),
+                         "cat": pd.Categorical(["x", "y"] * 6), "f": keys * 0.5})
 
 
 def _sorted_frame(df: Any) -> Any:
@@ -355,6 +373,39 @@ def test_frame_ops_run_on_partitions(backend: DaskBackend,
     out = capsys.readouterr().out
     assert "receiveFrame: cluster (4 partitions)" in out
     assert "innerJoin: cluster (4 partitions)" in out
+
+
+@pytest.mark.parametrize("name", ["left_join_wide", "outer_join", "left_join_broadcast"])
+def test_outer_join_partitions_share_one_encoding(backend: DaskBackend, name: str) -> None:
+    """Each partition (a bucket, or an lhs partition against a broadcast rhs) holds every
+    column in the one encoding of the embedded result, though only some met a null."""
+    from daphnelib.backends import dask_frames
+    from daphnelib.engine import logical
+
+    dc = DaphneContext()
+    out = backend.execute_lazy(frame_cases(dc)[name]._lower())
+    assert dask_frames.is_partitioned(out)
+    parts = backend.client.compute(list(out.parts), sync=True)
+    expected = embedded(frame_cases(dc)[name])
+    assert [p.nrow for p in parts].count(0) < len(parts) - 1  # several non-empty partitions
+    assert sum(p.nrow for p in parts) == expected.nrow
+    for p in parts:
+        assert [c.dtype for c in p.columns] == [c.dtype for c in expected.columns]
+        for got, want in zip(p.logical, expected.logical, strict=True):
+            assert logical.same_type(got, want), (logical.describe(got), logical.describe(want))
+
+
+def test_broadcast_left_join_keeps_the_embedded_order(backend: DaskBackend,
+                                                      capsys: pytest.CaptureFixture[str]
+                                                      ) -> None:
+    import pandas as pd
+
+    from daphnelib.interop.pandas import to_pandas
+
+    node = frame_cases(DaphneContext())["left_join_broadcast"]
+    got = backend.execute(node._lower(), verbose=True)
+    assert "leftOuterJoin: cluster (4 partitions)" in capsys.readouterr().out
+    pd.testing.assert_frame_equal(to_pandas(got), to_pandas(embedded(node)), check_exact=True)
 
 
 def test_as_dask_does_not_combine_with_tensors() -> None:
