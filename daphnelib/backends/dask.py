@@ -32,7 +32,9 @@ from daphnelib.backends import dask_blocks as blocks
 from daphnelib.backends import dask_frames as frames
 from daphnelib.backends.base import Backend
 from daphnelib.backends.embedded import EmbeddedBackend
+from daphnelib.engine.control import Block, truth
 from daphnelib.engine.kernels.cast import keep_vt, parse_cast
+from daphnelib.engine.kernels.control import loop_range
 from daphnelib.engine.kernels.elementwise import BINARY, OUTER, _check_broadcast
 from daphnelib.engine.kernels.indexing import axis_selector, bit_selector
 from daphnelib.engine.program import Instr, Kind, Program, Var
@@ -160,7 +162,9 @@ class DaskBackend(Backend):
     def execute(self, program: Program, *, verbose: bool = False) -> Any:
         """Run ``program``; the last instruction's value comes back as an engine value."""
         value = self._run(program)
-        if _distributed(value):
+        if isinstance(value, tuple):  # several results
+            value = tuple(self._gather(v, "a result") if _distributed(v) else v for v in value)
+        elif _distributed(value):
             value = self._gather(value, "the result")
         if verbose:
             self._flush()
@@ -199,6 +203,9 @@ class DaskBackend(Backend):
         return arg
 
     def _step(self, ins: Instr, args: list[Any]) -> Any:
+        control = _CONTROL.get(ins.op)
+        if control is not None:
+            return control(self, ins.op, args)
         rule = self._rule(ins.op, args)
         if rule is not None and self._on_cluster(ins, args):
             out = rule(self, ins.op, args)
@@ -234,6 +241,71 @@ class DaskBackend(Backend):
 
     def _compute(self, delayed: Any) -> Any:
         return self.client.compute(delayed).result()
+
+    # -- control flow: on the client, each op of a block dispatched like any other ------------
+
+    def _run_block(self, block: Block, params: tuple) -> tuple:
+        """A block's instructions, numbered after its parameters; its results tuple."""
+        env: dict[int, Any] = dict(enumerate(params))
+        for ins in block.program.instrs:
+            env[ins.out] = self._step(ins, [self._arg(a, env) for a in ins.args])
+        return env[block.program.result.out]
+
+    def _local(self, value: Any, what: str) -> Any:
+        return self._gather(value, what) if _distributed(value) else value
+
+    def _persisted(self, values: tuple) -> tuple:
+        """Distributed values computed and held on the cluster: a loop's next iteration
+        starts from their blocks, not from a graph that grows with every iteration. The
+        previous iteration's values are released as their last reference goes."""
+        out = []
+        for v in values:
+            if blocks.is_dask(v):
+                kept = self.client.persist(v)
+                if id(v) in self._transposed:
+                    self._transposed[id(kept)] = self._transposed[id(v)]
+                v = kept
+            elif frames.is_partitioned(v):
+                v = frames.PartitionedFrame(tuple(self.client.persist(list(v.parts))),
+                                            v.schema, v.nrows)
+            out.append(v)
+        return tuple(out)
+
+    def _loop(self, op: str, args: list[Any]) -> tuple:
+        """``for``/``while``/``do-while`` (layout in engine/control.py): iterations on the
+        client; the carried and captured distributed values are persisted before the loop,
+        the carried ones again after every iteration."""
+        head = 4 if op == "for" else 2  # the arguments before ncarried
+        ncarried = args[head]
+        state = self._persisted(tuple(args[head + 1:]))
+        if any(map(_distributed, state)):
+            self._note(f"{op}: loop-carried distributed values persisted after each iteration")
+        carried, captured = state[:ncarried], state[ncarried:]
+        if op == "for":
+            bounds = (self._local(a, "the for-loop range") for a in args[:3])
+            for i in loop_range(*bounds):
+                carried = self._persisted(self._run_block(args[3], (i, *carried, *captured)))
+            return carried
+        cond, body = args[0], args[1]
+        if op == "while" and not self._holds(cond, (*carried, *captured)):
+            return carried
+        while True:
+            carried = self._persisted(self._run_block(body, (*carried, *captured)))
+            if not self._holds(cond, (*carried, *captured)):
+                return carried
+
+    def _holds(self, cond: Block, state: tuple) -> bool:
+        value = self._run_block(cond, state)[0]
+        return truth(self._local(value, "the while-condition"), "while-condition")
+
+    def _if(self, op: str, args: list[Any]) -> tuple:
+        cond, then, other, ncarried, *state = args
+        block = then if truth(self._local(cond, "the if-condition"), "if-condition") else other
+        return tuple(state[:ncarried]) if block is None else self._run_block(block, tuple(state))
+
+    def _structure(self, op: str, args: list[Any]) -> Any:
+        """``results``/``item``: tuples of values, distributed ones stay where they are."""
+        return tuple(args) if op == "results" else lookup(op)(*args)
 
     # -- placement ----------------------------------------------------------------------------
 
@@ -654,6 +726,16 @@ def _out_shape(op: str, args: list[Any], shapes: list[Any]) -> tuple[int, int] |
 def _distributed(value: Any) -> bool:
     return blocks.is_dask(value) or frames.is_partitioned(value)
 
+
+# Structured control flow: run on the client, the ops of its blocks dispatched one by one.
+_CONTROL: dict[str, Callable[..., Any]] = {
+    "for": DaskBackend._loop,
+    "while": DaskBackend._loop,
+    "do-while": DaskBackend._loop,
+    "if": DaskBackend._if,
+    "results": DaskBackend._structure,
+    "item": DaskBackend._structure,
+}
 
 # Lowerings of ops reading a partitioned frame (others gather it and run locally).
 _FRAME_RULES: dict[str, Callable[..., Any]] = {
