@@ -7,7 +7,10 @@ instruction by instruction:
   says so; its result stays there as a row-blocked ``dask.array`` (lazy) unless it is a
   scalar, which comes back at once (scalars steer loops and conditions on the client);
 - any other op runs locally through the embedded kernel, on inputs gathered from the cluster
-  only when they fit ``gather_limit`` (else a ``MemoryError`` names the op and the sizes).
+  only when they fit ``gather_limit`` (else a ``MemoryError`` names the op and the sizes);
+- ``if`` and loops run on the client, each op of their blocks dispatched as above; a loop's
+  carried distributed values are persisted after every iteration (``client.persist``), so
+  its task graph does not grow with the iteration count.
 
 Placement: ``"dask"`` puts inputs, generators and everything computed from them on the
 cluster. ``"auto"`` decides per op, SystemDS-style: an op goes to the cluster only when its
