@@ -6,6 +6,10 @@ Importable as ``support`` because pytest puts ``tests/`` on ``sys.path`` when it
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import textwrap
+
 import numpy as np
 
 # pandas.testing.assert_frame_equal options for an exact comparison: values bit for bit,
@@ -19,3 +23,11 @@ def assert_matrix(actual: object, expected: np.ndarray) -> None:
     assert actual.dtype == expected.dtype, (actual.dtype, expected.dtype)
     assert actual.shape == expected.shape, (actual.shape, expected.shape)
     np.testing.assert_array_equal(actual, expected)
+
+
+def run_child(prelude: str, code: str) -> str:
+    """stdout of ``prelude`` + ``code`` (dedented) in a fresh interpreter, which must exit 0."""
+    proc = subprocess.run([sys.executable, "-c", prelude + textwrap.dedent(code)],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout

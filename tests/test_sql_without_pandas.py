@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import datetime
 import math
-import subprocess
-import sys
-import textwrap
 
 import pytest
+
+from support import run_child
 
 pa = pytest.importorskip("pyarrow")
 pytest.importorskip("duckdb")
@@ -51,10 +50,7 @@ RESULT = dc.sql("SELECT f.k, f.s, f.c, f.t, f.m, f.h, g.w, g.k AS gk, sum(f.k) A
 
 
 def _in_child(code: str) -> str:
-    proc = subprocess.run([sys.executable, "-c", BLOCK_PANDAS + textwrap.dedent(code)],
-                          capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 0, proc.stderr
-    return proc.stdout
+    return run_child(BLOCK_PANDAS, code)
 
 
 def test_sql_runs_without_pandas_and_answers_exactly() -> None:

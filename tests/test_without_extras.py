@@ -4,19 +4,14 @@ thing: the examples in a fresh venv with only the required dependencies.)"""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import textwrap
+from support import run_child
 
 BLOCK = "import sys\nfor m in ('pyarrow', 'polars', 'duckdb', 'sqlglot', 'torch', " \
         "'tensorflow'):\n    sys.modules[m] = None\n"
 
 
 def run_without_extras(code: str) -> str:
-    proc = subprocess.run([sys.executable, "-c", BLOCK + textwrap.dedent(code)],
-                          capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 0, proc.stderr
-    return proc.stdout
+    return run_child(BLOCK, code)
 
 
 def test_string_index_round_trip_keeps_its_dtype_without_pyarrow() -> None:
