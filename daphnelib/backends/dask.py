@@ -186,9 +186,19 @@ class DaskBackend(Backend):
             self._note(f"auto: every op fits the local budget ({_size(self.memory_budget)}): "
                        "the whole program runs on the embedded engine")
             return self._embedded.execute(program)
-        env: dict[int, Any] = {}
+        return self._run_instrs(program, {})
+
+    def _run_instrs(self, program: Program, env: dict[int, Any]) -> Any:
         for ins in program.instrs:
-            env[ins.out] = self._step(ins, [self._arg(a, env) for a in ins.args])
+            try:
+                env[ins.out] = self._step(ins, [self._arg(a, env) for a in ins.args])
+            except Exception as exc:
+                # Where it failed, as the embedded executor and Block.run say it: the DSL
+                # runner maps this back to a script line (the innermost block wins).
+                if not hasattr(exc, "daphne_program"):
+                    exc.add_note(f"(in DaphneDSL builtin {ins.op!r}, V{ins.out})")
+                    exc.daphne_program = program  # type: ignore[attr-defined]
+                raise
         return env[program.result.out]
 
     def _flush(self) -> None:
@@ -249,10 +259,7 @@ class DaskBackend(Backend):
 
     def _run_block(self, block: Block, params: tuple) -> tuple:
         """A block's instructions, numbered after its parameters; its results tuple."""
-        env: dict[int, Any] = dict(enumerate(params))
-        for ins in block.program.instrs:
-            env[ins.out] = self._step(ins, [self._arg(a, env) for a in ins.args])
-        return env[block.program.result.out]
+        return self._run_instrs(block.program, dict(enumerate(params)))
 
     def _local(self, value: Any, what: str) -> Any:
         return self._gather(value, what) if _distributed(value) else value
