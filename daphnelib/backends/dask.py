@@ -120,7 +120,9 @@ class DaskBackend(Backend):
         self._gather_limit = gather_limit
         self._client, self._owned = client, None
         self._log: list[str] = []
-        self._transposed: dict[int, Any] = {}  # id(t(X) array) -> X, for t(X) @ Y
+        # id(t(X) array) -> (that array, X), for t(X) @ Y. The array is kept so that its id
+        # is not reused by another one (a loop body's values die every iteration).
+        self._transposed: dict[int, tuple[Any, Any]] = {}
         self._embedded = EmbeddedBackend()  # auto's local programs: compiled once, cached
 
     # -- resources ----------------------------------------------------------------------------
@@ -272,8 +274,8 @@ class DaskBackend(Backend):
         for v in values:
             if blocks.is_dask(v):
                 kept = self.client.persist(v)
-                if id(v) in self._transposed:
-                    self._transposed[id(kept)] = self._transposed[id(v)]
+                if self._source_of(v) is not None:
+                    self._transposed[id(kept)] = (kept, self._source_of(v))
                 v = kept
             elif frames.is_partitioned(v):
                 v = frames.PartitionedFrame(tuple(self.client.persist(list(v.parts))),
@@ -475,7 +477,7 @@ class DaskBackend(Backend):
         if lhs.shape[1] != rhs.shape[0]:
             lookup(op)(blocks.standin(lhs), blocks.standin(rhs))  # names the mismatch
             return NotImplemented
-        source = self._transposed.get(id(lhs))
+        source = self._source_of(lhs)
         if source is not None and blocks.is_dask(source) and source.shape[0] > 1:
             # t(X) @ Y: a sum of per-block products, never materialising t(X).
             shape = (source.shape[1], rhs.shape[1])
@@ -497,8 +499,13 @@ class DaskBackend(Backend):
         x = args[0]
         t = _swap_axes_graph(x)
         out = t.rechunk({0: self._chunks(*t.shape, x.dtype.itemsize), 1: -1})
-        self._transposed[id(out)] = x
+        self._transposed[id(out)] = (out, x)
         return out
+
+    def _source_of(self, x: Any) -> Any:
+        """X when ``x`` is a ``t(X)`` made by :meth:`_transpose`, else None."""
+        entry = self._transposed.get(id(x))
+        return entry[1] if entry is not None and entry[0] is x else None
 
     def _bind(self, op: str, args: list[Any]) -> Any:
         lhs, rhs = args

@@ -305,6 +305,15 @@ def power_steps(dc: DaphneContext, n: int) -> Any:
     return w, s
 
 
+def gradient_steps(dc: DaphneContext, n: int) -> Any:
+    """Least-squares gradient steps: t(X) @ (X @ w - y) each iteration (per-block products,
+    t(X) never materialised), the carried w small and local."""
+    x = dc.from_numpy(np.abs(INTS) + 1.0)
+    y = x[:, 0] * 2.0
+    return dc.for_loop([dc.fill(0.0, 4, 1)],
+                       lambda w, i: (w - (x.t() @ (x @ w - y)) * 0.001,), 1, n)[0]
+
+
 LOOPS: dict[str, Callable[[DaphneContext], Any]] = {
     "for": lambda dc: power_steps(dc, 4)[0],
     "for_carried_scalar": lambda dc: power_steps(dc, 4)[1],
@@ -315,6 +324,7 @@ LOOPS: dict[str, Callable[[DaphneContext], Any]] = {
     "if_in_loop": lambda dc: dc.for_loop(
         [dc.from_numpy(INTS)], lambda y, i: dc.cond([y], lambda: i > 2, lambda y: (y + i,),
                                                     lambda y: (y * i,)), 1, 5)[0],
+    "gradient_steps_t_x_at_y": lambda dc: gradient_steps(dc, 5),
     "loop_over_frame_rows": lambda dc: dc.for_loop(
         [dc.from_pandas(_frame_of_ints())], lambda f, i: (f.rbind(f[0:1, :]),), 1, 3)[0],
 }
