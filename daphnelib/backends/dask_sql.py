@@ -347,8 +347,12 @@ def _pre_aggregated(plan: SqlPlan, split: PreAgg, frame: frames.PartitionedFrame
     view = plan.sources[0].view
     partial, final = RunQuery(split.partial, (view,)), RunQuery(split.final, (view,))
     combine = Combine(final, tuple(schema.labels))
-    partial_schema = partial(frame.schema)
-    if not _same_schema(combine(partial_schema), schema):
+    try:
+        partial_schema = partial(frame.schema)
+        combined = combine(partial_schema)
+    except Exception:  # a split the dialect rejects on these types: the rows move instead
+        return None
+    if not _same_schema(combined, schema):
         return None
     per_part = dask.delayed(partial, pure=True)
     partials = frames.PartitionedFrame(tuple(per_part(p) for p in frame.parts), partial_schema,

@@ -596,6 +596,7 @@ SQL_GROUPS = {
     "SELECT max(t.s) AS ms, t.k, min(t.s) AS m2 FROM t GROUP BY t.k": True,
     "SELECT t.k, sum(t.a * 2 + t.n) AS x FROM t WHERE t.a < 1 GROUP BY t.k": True,
     "SELECT t.n, t.k, sum(t.a) AS s, count(*) AS c FROM t GROUP BY t.k, t.n": True,  # NULL keys
+    "SELECT t.k, sum(t.k > 0) AS pos, min(t.a > 0) AS b FROM t GROUP BY t.k": True,  # bools
     "SELECT t.k, count(DISTINCT t.n) AS d FROM t GROUP BY t.k": False,
     "SELECT t.k, sum(t.a) / count(*) AS r FROM t GROUP BY t.k": False,
     "SELECT t.k, max(t.s) AS ms FROM t GROUP BY t.k HAVING count(*) > 1": False,
