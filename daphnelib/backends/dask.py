@@ -199,7 +199,7 @@ class DaskBackend(Backend):
                 # runner maps this back to a script line (the innermost block wins).
                 if not hasattr(exc, "daphne_program"):
                     exc.add_note(f"(in DaphneDSL builtin {ins.op!r}, V{ins.out})")
-                    exc.daphne_program = program  # type: ignore[attr-defined]
+                    exc.daphne_program = program
                 raise
         return env[program.result.out]
 
