@@ -39,10 +39,13 @@ class PerBlockOverhead:
 
         self.cluster, self.client = _cluster()
         self.backend = DaskBackend(client=self.client, block_rows=block_rows)
+        import dask.array as da
+
         dc = DaphneContext()
-        x = dc.from_numpy(np.random.default_rng(0).random((ROWS, COLS)))
-        # The input on the cluster once (as dc.from_dask hands one over): only blocks count.
-        data = self.client.persist(self.backend.execute_lazy(x._lower()))
+        # The input made on the cluster once, in blocks of block_rows (as dc.from_dask hands
+        # one over; one block too): only the blocks' work counts.
+        data = self.client.persist(
+            da.random.default_rng(0).random((ROWS, COLS), chunks=(block_rows, COLS)))
         dist = new_node(Matrix, dc, "receiveFromNumpy", data)
         self.program = (dist.sum(axis=1) if program == "column sums" else dist.t() @ dist)._lower()
 
