@@ -706,3 +706,31 @@ def test_cli_distributed_flag_runs_on_the_dask_scheduler(client: Any, tmp_path: 
     assert distributed.err == ""
     assert client.run_on_scheduler(
         lambda dask_scheduler: dask_scheduler.transition_counter) > tasks
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                  HealthCheck.function_scoped_fixture])
+@given(lkeys=st.lists(st.one_of(st.none(), st.integers(-3, 3)), min_size=1, max_size=10),
+       rkeys=st.lists(st.integers(-3, 3), min_size=1, max_size=8),
+       block=st.integers(1, 4), how=st.sampled_from(["leftJoin", "rightJoin", "outerJoin"]),
+       local_rhs=st.booleans())
+def test_outer_joins_any_keys_and_blocks(client: Any, lkeys: list[int | None],
+                                         rkeys: list[int], block: int, how: str,
+                                         local_rhs: bool) -> None:
+    """Null keys, duplicates, unmatched rows on either side, empty buckets: the buckets'
+    rows together are the embedded join's, in one encoding."""
+    import pandas as pd
+
+    from daphnelib.interop.pandas import to_pandas
+
+    dc = DaphneContext()
+    lf = dc.from_pandas(pd.DataFrame({"k": pd.array(lkeys, "Int64"),
+                                      "a": np.arange(len(lkeys)) * 0.5}))
+    rdf = pd.DataFrame({"k2": rkeys, "b": np.arange(len(rkeys)) % 2 == 0})
+    rf = dc.from_pandas(rdf)
+    if local_rhs:
+        rf = rf[0:len(rkeys), :]  # a row range runs locally: a local right side
+    node = getattr(lf, how)(rf, "k", "k2")
+    got = DaskBackend(client=client, block_rows=block).execute(node._lower())
+    pd.testing.assert_frame_equal(_sorted_frame(to_pandas(got)),
+                                  _sorted_frame(to_pandas(embedded(node))), check_exact=True)
