@@ -252,7 +252,10 @@ def test_import_daphnelib_imports_no_dask() -> None:
 
 def test_worker_processes_run_our_kernels() -> None:
     """One smoke test on worker processes: kernels travel by name, results come back exact."""
+    import pandas as pd
     from distributed import Client, LocalCluster
+
+    from daphnelib.interop.pandas import to_pandas
 
     with LocalCluster(processes=True, n_workers=1, threads_per_worker=1,
                       dashboard_address=":0") as cluster, Client(cluster,
@@ -262,6 +265,13 @@ def test_worker_processes_run_our_kernels() -> None:
         y = dc.from_numpy(INTS)
         agree(backend, y.t() @ y)
         agree(backend, (y / 3).mean(axis=1))
+        agree(backend, LOOPS["for"](dc))  # persisted loop values
+        # An outer join's conforming step and a pre-aggregated GROUP BY travel too.
+        for node in (frame_cases(dc)["outer_join"], sql_node(DaphneContext(), next(
+                q for q, pre in SQL_GROUPS.items() if pre))):
+            pd.testing.assert_frame_equal(_sorted_frame(to_pandas(backend.execute(node._lower()))),
+                                          _sorted_frame(to_pandas(embedded(node))),
+                                          check_exact=False, rtol=1e-12)
 
 
 def test_context_runs_on_the_dask_backend(client: Any) -> None:
