@@ -35,6 +35,7 @@ embedded order; docs/compatibility.md).
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -258,21 +259,17 @@ class RunQuery:
 # Aggregates that combine from per-partition partials: the partials each needs, and the
 # final expression over the partials' columns ({0}, {1}: their names). avg divides as floats
 # (the dialect's ``/`` on integers truncates, as DAPHNE's).
-_PARTIALS: dict[type, tuple[tuple[str, ...], str]] = {}
-
-
+@functools.cache
 def _partial_rules() -> dict[type, tuple[tuple[str, ...], str]]:
-    if not _PARTIALS:
-        from sqlglot import exp
+    from sqlglot import exp  # sqlglot only once SQL runs
 
-        _PARTIALS.update({
-            exp.Sum: (("SUM",), "SUM({0})"),
-            exp.Count: (("COUNT",), "SUM({0})"),
-            exp.Min: (("MIN",), "MIN({0})"),
-            exp.Max: (("MAX",), "MAX({0})"),
-            exp.Avg: (("SUM", "COUNT"), "CAST(SUM({0}) AS DOUBLE) / SUM({1})"),
-        })
-    return _PARTIALS
+    return {
+        exp.Sum: (("SUM",), "SUM({0})"),
+        exp.Count: (("COUNT",), "SUM({0})"),
+        exp.Min: (("MIN",), "MIN({0})"),
+        exp.Max: (("MAX",), "MAX({0})"),
+        exp.Avg: (("SUM", "COUNT"), "CAST(SUM({0}) AS DOUBLE) / SUM({1})"),
+    }
 
 
 @dataclass(frozen=True)
