@@ -197,7 +197,7 @@ test-nopyarrow: $(STAMP)
 		assert importlib.util.find_spec("pyarrow") is None, "pyarrow is installed"; \
 		print("daphnelib from", daphnelib.__file__, "| pandas", pandas.__version__)'
 	$(NOPYARROW) -m pytest -q -p no:cacheprovider test_pandas_exchange.py test_frame_api.py \
-		conformance/test_pandas_roundtrip.py
+		conformance/test_pandas_roundtrip.py test_codec_roundtrip.py
 	$(NOPYARROW) ../examples/pandas_index.py >/dev/null
 
 clean:

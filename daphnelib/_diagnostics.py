@@ -6,14 +6,29 @@ node records the line of user code that built it (``operator/inspect.py``).
 
 from __future__ import annotations
 
-import logging
 import os
 import sys
 import warnings
 from types import FrameType
+from typing import TYPE_CHECKING
 
-logger = logging.getLogger("daphnelib")
-logger.addHandler(logging.NullHandler())
+if TYPE_CHECKING:
+    import logging
+
+_logger: logging.Logger | None = None
+
+
+def logger() -> logging.Logger:
+    """The ``daphnelib`` logger (``logging`` is imported with the first diagnostic: it costs
+    a few ms of every cold start otherwise)."""
+    global _logger
+    if _logger is None:
+        import logging
+
+        _logger = logging.getLogger("daphnelib")
+        _logger.addHandler(logging.NullHandler())
+    return _logger
+
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
@@ -32,7 +47,7 @@ def user_frame(depth: int = 2) -> FrameType | None:
 def note(verbose: bool, message: str) -> None:
     """A diagnostic such as "copying array once": always logged (INFO) to ``daphnelib``, and
     printed on stdout with ``verbose=True``, where DaphneLib prints its own."""
-    logger.info("%s", message)
+    logger().info("%s", message)
     if verbose:
         sys.stdout.write(f"daphnelib: {message}\n")
 

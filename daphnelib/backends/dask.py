@@ -7,7 +7,10 @@ instruction by instruction:
   says so; its result stays there as a row-blocked ``dask.array`` (lazy) unless it is a
   scalar, which comes back at once (scalars steer loops and conditions on the client);
 - any other op runs locally through the embedded kernel, on inputs gathered from the cluster
-  only when they fit ``gather_limit`` (else a ``MemoryError`` names the op and the sizes).
+  only when they fit ``gather_limit`` (else a ``MemoryError`` names the op and the sizes);
+- ``if`` and loops run on the client, each op of their blocks dispatched as above; a loop's
+  carried distributed values are persisted after every iteration (``client.persist``), so
+  its task graph does not grow with the iteration count.
 
 Placement: ``"dask"`` puts inputs, generators and everything computed from them on the
 cluster. ``"auto"`` decides per op, SystemDS-style: an op goes to the cluster only when its
@@ -32,7 +35,9 @@ from daphnelib.backends import dask_blocks as blocks
 from daphnelib.backends import dask_frames as frames
 from daphnelib.backends.base import Backend
 from daphnelib.backends.embedded import EmbeddedBackend
+from daphnelib.engine.control import Block, truth
 from daphnelib.engine.kernels.cast import keep_vt, parse_cast
+from daphnelib.engine.kernels.control import loop_range
 from daphnelib.engine.kernels.elementwise import BINARY, OUTER, _check_broadcast
 from daphnelib.engine.kernels.indexing import axis_selector, bit_selector
 from daphnelib.engine.program import Instr, Kind, Program, Var
@@ -115,7 +120,9 @@ class DaskBackend(Backend):
         self._gather_limit = gather_limit
         self._client, self._owned = client, None
         self._log: list[str] = []
-        self._transposed: dict[int, Any] = {}  # id(t(X) array) -> X, for t(X) @ Y
+        # id(t(X) array) -> (that array, X), for t(X) @ Y. The array is kept so that its id
+        # is not reused by another one (a loop body's values die every iteration).
+        self._transposed: dict[int, tuple[Any, Any]] = {}
         self._embedded = EmbeddedBackend()  # auto's local programs: compiled once, cached
 
     # -- resources ----------------------------------------------------------------------------
@@ -160,7 +167,9 @@ class DaskBackend(Backend):
     def execute(self, program: Program, *, verbose: bool = False) -> Any:
         """Run ``program``; the last instruction's value comes back as an engine value."""
         value = self._run(program)
-        if _distributed(value):
+        if isinstance(value, tuple):  # several results
+            value = tuple(self._gather(v, "a result") if _distributed(v) else v for v in value)
+        elif _distributed(value):
             value = self._gather(value, "the result")
         if verbose:
             self._flush()
@@ -179,9 +188,19 @@ class DaskBackend(Backend):
             self._note(f"auto: every op fits the local budget ({_size(self.memory_budget)}): "
                        "the whole program runs on the embedded engine")
             return self._embedded.execute(program)
-        env: dict[int, Any] = {}
+        return self._run_instrs(program, {})
+
+    def _run_instrs(self, program: Program, env: dict[int, Any]) -> Any:
         for ins in program.instrs:
-            env[ins.out] = self._step(ins, [self._arg(a, env) for a in ins.args])
+            try:
+                env[ins.out] = self._step(ins, [self._arg(a, env) for a in ins.args])
+            except Exception as exc:
+                # Where it failed, as the embedded executor and Block.run say it: the DSL
+                # runner maps this back to a script line (the innermost block wins).
+                if not hasattr(exc, "daphne_program"):
+                    exc.add_note(f"(in DaphneDSL builtin {ins.op!r}, V{ins.out})")
+                    exc.daphne_program = program
+                raise
         return env[program.result.out]
 
     def _flush(self) -> None:
@@ -199,6 +218,9 @@ class DaskBackend(Backend):
         return arg
 
     def _step(self, ins: Instr, args: list[Any]) -> Any:
+        control = _CONTROL.get(ins.op)
+        if control is not None:
+            return control(self, ins.op, args)
         rule = self._rule(ins.op, args)
         if rule is not None and self._on_cluster(ins, args):
             out = rule(self, ins.op, args)
@@ -234,6 +256,68 @@ class DaskBackend(Backend):
 
     def _compute(self, delayed: Any) -> Any:
         return self.client.compute(delayed).result()
+
+    # -- control flow: on the client, each op of a block dispatched like any other ------------
+
+    def _run_block(self, block: Block, params: tuple) -> tuple:
+        """A block's instructions, numbered after its parameters; its results tuple."""
+        return self._run_instrs(block.program, dict(enumerate(params)))
+
+    def _local(self, value: Any, what: str) -> Any:
+        return self._gather(value, what) if _distributed(value) else value
+
+    def _persisted(self, values: tuple) -> tuple:
+        """Distributed values computed and held on the cluster: a loop's next iteration
+        starts from their blocks, not from a graph that grows with every iteration. The
+        previous iteration's values are released as their last reference goes."""
+        out = []
+        for v in values:
+            if blocks.is_dask(v):
+                kept = self.client.persist(v)
+                if self._source_of(v) is not None:
+                    self._transposed[id(kept)] = (kept, self._source_of(v))
+                v = kept
+            elif frames.is_partitioned(v):
+                v = frames.PartitionedFrame(tuple(self.client.persist(list(v.parts))),
+                                            v.schema, v.nrows)
+            out.append(v)
+        return tuple(out)
+
+    def _loop(self, op: str, args: list[Any]) -> tuple:
+        """``for``/``while``/``do-while`` (layout in engine/control.py): iterations on the
+        client; the carried and captured distributed values are persisted before the loop,
+        the carried ones again after every iteration."""
+        head = 4 if op == "for" else 2  # the arguments before ncarried
+        ncarried = args[head]
+        state = self._persisted(tuple(args[head + 1:]))
+        if any(map(_distributed, state)):
+            self._note(f"{op}: loop-carried distributed values persisted after each iteration")
+        carried, captured = state[:ncarried], state[ncarried:]
+        if op == "for":
+            bounds = (self._local(a, "the for-loop range") for a in args[:3])
+            for i in loop_range(*bounds):
+                carried = self._persisted(self._run_block(args[3], (i, *carried, *captured)))
+            return carried
+        cond, body = args[0], args[1]
+        if op == "while" and not self._holds(cond, (*carried, *captured)):
+            return carried
+        while True:
+            carried = self._persisted(self._run_block(body, (*carried, *captured)))
+            if not self._holds(cond, (*carried, *captured)):
+                return carried
+
+    def _holds(self, cond: Block, state: tuple) -> bool:
+        value = self._run_block(cond, state)[0]
+        return truth(self._local(value, "the while-condition"), "while-condition")
+
+    def _if(self, op: str, args: list[Any]) -> tuple:
+        cond, then, other, ncarried, *state = args
+        block = then if truth(self._local(cond, "the if-condition"), "if-condition") else other
+        return tuple(state[:ncarried]) if block is None else self._run_block(block, tuple(state))
+
+    def _structure(self, op: str, args: list[Any]) -> Any:
+        """``results``/``item``: tuples of values, distributed ones stay where they are."""
+        return tuple(args) if op == "results" else lookup(op)(*args)
 
     # -- placement ----------------------------------------------------------------------------
 
@@ -393,7 +477,7 @@ class DaskBackend(Backend):
         if lhs.shape[1] != rhs.shape[0]:
             lookup(op)(blocks.standin(lhs), blocks.standin(rhs))  # names the mismatch
             return NotImplemented
-        source = self._transposed.get(id(lhs))
+        source = self._source_of(lhs)
         if source is not None and blocks.is_dask(source) and source.shape[0] > 1:
             # t(X) @ Y: a sum of per-block products, never materialising t(X).
             shape = (source.shape[1], rhs.shape[1])
@@ -415,8 +499,13 @@ class DaskBackend(Backend):
         x = args[0]
         t = _swap_axes_graph(x)
         out = t.rechunk({0: self._chunks(*t.shape, x.dtype.itemsize), 1: -1})
-        self._transposed[id(out)] = x
+        self._transposed[id(out)] = (out, x)
         return out
+
+    def _source_of(self, x: Any) -> Any:
+        """X when ``x`` is a ``t(X)`` made by :meth:`_transpose`, else None."""
+        entry = self._transposed.get(id(x))
+        return entry[1] if entry is not None and entry[0] is x else None
 
     def _bind(self, op: str, args: list[Any]) -> Any:
         lhs, rhs = args
@@ -539,7 +628,8 @@ class DaskBackend(Backend):
                                        schema, lhs.nrows)
 
     def _frame_join(self, op: str, args: list[Any]) -> Any:
-        if isinstance(args[1], FrameValue) and frames.is_partitioned(args[0]):
+        if (isinstance(args[1], FrameValue) and frames.is_partitioned(args[0])
+                and op in frames.BROADCAST_JOINS):
             return frames.broadcast_join(op, args[0], args[1], tuple(args[2:]))
         lhs, rhs = (self._partitioned(a) for a in args[:2])
         if not self._numeric_keys(lhs, rhs, [k for k in args[2:] if isinstance(k, str)]):
@@ -653,6 +743,16 @@ def _out_shape(op: str, args: list[Any], shapes: list[Any]) -> tuple[int, int] |
 def _distributed(value: Any) -> bool:
     return blocks.is_dask(value) or frames.is_partitioned(value)
 
+
+# Structured control flow: run on the client, the ops of its blocks dispatched one by one.
+_CONTROL: dict[str, Callable[..., Any]] = {
+    "for": DaskBackend._loop,
+    "while": DaskBackend._loop,
+    "do-while": DaskBackend._loop,
+    "if": DaskBackend._if,
+    "results": DaskBackend._structure,
+    "item": DaskBackend._structure,
+}
 
 # Lowerings of ops reading a partitioned frame (others gather it and run locally).
 _FRAME_RULES: dict[str, Callable[..., Any]] = {

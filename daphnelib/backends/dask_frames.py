@@ -6,7 +6,9 @@ kernels run per partition, so logical records (nullable masks, categories, datet
 with their columns as in the embedded engine. Joins and group-by are hash-partitioned: every
 row goes to the bucket of its key (numeric and bool keys, nulls and NaN to bucket 0), each
 bucket runs the embedded kernel, and the buckets are the result's partitions. Their row
-order is the buckets' order, not the embedded one (docs/compatibility.md).
+order is the buckets' order, not the embedded one (docs/compatibility.md). Outer joins make
+nulls in some buckets only; their partitions are then conformed (:func:`conformed`), so every
+partition holds a column in the same encoding, as the one embedded result does.
 
 Partitions are plain FrameValues, not pandas: this layer imports no interop (no pandas).
 """
@@ -24,11 +26,18 @@ import numpy as np
 from daphnelib.backends.dask_blocks import BlockKernel, fan_in
 from daphnelib.engine.kernels.frame import rbind_frame, take_rows
 from daphnelib.engine.kernels.relational import valid_rows
+from daphnelib.engine.logical import Logical
 from daphnelib.engine.values import FrameValue
 
-# Joins run per hash bucket. Outer joins are not among them: a bucket whose rows all match
-# keeps plain columns where another gets nullable ones, so they run on the gathered frames.
-JOINS = ("innerJoin", "leftSemiJoin", "antiJoin")
+# Joins run per hash bucket (every row meets all rows with its key there, and a row whose key
+# is null or NaN, which matches nothing, stays in one bucket, so the buckets' rows together
+# are the join's). With a local right side the ones that keep each lhs row's result within
+# its partition run per partition instead (broadcast); a right or full join must see every
+# rhs row once, so it is hash-partitioned.
+JOINS = ("innerJoin", "leftSemiJoin", "antiJoin", "leftOuterJoin", "rightOuterJoin",
+         "fullOuterJoin")
+BROADCAST_JOINS = ("innerJoin", "leftSemiJoin", "antiJoin", "leftOuterJoin")
+_OUTER_JOINS = ("leftOuterJoin", "rightOuterJoin", "fullOuterJoin")
 MAX_BUCKETS = 32
 
 
@@ -63,26 +72,50 @@ def per_partition(frame: PartitionedFrame, op: str, *args: Any,
     return PartitionedFrame(parts, BlockKernel(op)(frame.schema, *args), nrows)
 
 
+def _null_records(frame: FrameValue) -> list[tuple[Logical, np.dtype] | None]:
+    """Per column, the record of a column holding nulls (masked, or strings with a mask)
+    without its mask, and the values' dtype; None for the others. Small: no per-row data."""
+    return [(replace(r, mask=None), c.dtype) if r is not None and r.kind in ("masked", "string")
+            and r.mask is not None else None for c, r in zip(frame.columns, frame.logical,
+                                                             strict=True)]
+
+
+def _null_targets(summaries: list[list[Any]]) -> list[Any]:
+    """Per column, the nullable record some partition has (None where none has one)."""
+    return [next((s[j] for s in summaries if s[j] is not None), None)
+            for j in range(len(summaries[0]))]
+
+
+def _with_null_records(frame: FrameValue, targets: list[Any]) -> FrameValue:
+    """The frame with each column that some other partition holds nullable (``targets``) and
+    this one holds plain (no record, or widened ints) given that nullable record, no value
+    missing: the encoding the whole column has in the embedded engine."""
+    fix = [j for j, t in enumerate(targets) if t is not None and frame.columns[j].dtype == t[1]
+           and (frame.logical[j] is None or frame.logical[j].kind in (None, "numpy"))]
+    if not fix:
+        return frame
+    logical = list(frame.logical)
+    for j in fix:
+        logical[j] = replace(targets[j][0], mask=np.zeros(frame.nrow, np.bool_))
+    return FrameValue(frame.columns, frame.labels, logical, nrow=frame.nrow)
+
+
 def _nullable_alike(parts: list[FrameValue]) -> list[FrameValue]:
-    """Partitions made independently (a query per partition) with a column nullable in some
-    (it met a NULL there) and plain in others: the plain ones get the nullable record with
-    no value missing, as the whole column has in the embedded engine."""
-    ncol = parts[0].ncol
-    target: list[Any] = [next((p.logical[j] for p in parts if p.logical[j] is not None
-                               and p.logical[j].kind == "masked"), None) for j in range(ncol)]
-    if target.count(None) == ncol:
+    """Partitions made independently (a query or an outer join per partition) with a column
+    nullable in some (they met a null) and plain in others, all with the nullable encoding."""
+    targets = _null_targets([_null_records(p) for p in parts])
+    if targets.count(None) == len(targets):
         return parts
-    out = []
-    for p in parts:
-        fix = [j for j in range(ncol) if target[j] is not None and p.logical[j] is None
-               and p.columns[j].dtype == parts[0].columns[j].dtype]
-        if fix:
-            logical = list(p.logical)
-            for j in fix:
-                logical[j] = replace(target[j], mask=np.zeros(p.nrow, np.bool_))
-            p = FrameValue(p.columns, p.labels, logical, nrow=p.nrow)
-        out.append(p)
-    return out
+    return [_with_null_records(p, targets) for p in parts]
+
+
+def conformed(parts: Sequence[Any]) -> tuple[Any, ...]:
+    """Delayed partitions whose columns all share one encoding: each waits for the small
+    null summaries of all of them (not their rows), then takes the nullable records."""
+    summary = dask.delayed(_null_records, pure=True)
+    targets = dask.delayed(_null_targets, pure=True)([summary(p) for p in parts])
+    fix = dask.delayed(_with_null_records, pure=True)
+    return tuple(fix(p, targets) for p in parts)
 
 
 def _rbind_all(parts: list[FrameValue]) -> FrameValue:
@@ -101,6 +134,14 @@ def gathered(frame: PartitionedFrame) -> Any:
 # -- hash partitioning -------------------------------------------------------------------------
 
 
+def _mix(z: np.ndarray) -> np.ndarray:
+    """SplitMix64's finaliser: every input bit reaches the low bits the bucket is taken from
+    (the bit patterns of small whole floats differ only in their high bits)."""
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return z ^ (z >> np.uint64(31))
+
+
 def _bucket_ids(frame: FrameValue, keys: Sequence[str], buckets: int) -> np.ndarray:
     """Per row its bucket: equal keys share one (numbers by value, -0.0 as 0.0); rows with a
     null or NaN key go to bucket 0."""
@@ -115,9 +156,7 @@ def _bucket_ids(frame: FrameValue, keys: Sequence[str], buckets: int) -> np.ndar
         nan = np.isnan(v)
         valid = valid_rows(col, record)
         missing |= nan if valid is None else nan | ~valid
-        bits = np.where(nan, 0.0, v).view(np.uint64)
-        h = (h ^ bits) * np.uint64(0x9E3779B97F4A7C15)
-        h ^= h >> np.uint64(29)
+        h = _mix(h ^ _mix(np.where(nan, 0.0, v).view(np.uint64)))
     ids = (h % np.uint64(buckets)).astype(np.intp)
     ids[missing] = 0
     return ids
@@ -166,17 +205,21 @@ def join(op: str, lhs: PartitionedFrame, rhs: PartitionedFrame, keys: tuple) -> 
     parts = tuple(run(lb, rb, *keys) for lb, rb in zip(shuffled(lhs, lhs_on, buckets),
                                                        shuffled(rhs, rhs_on, buckets),
                                                        strict=True))
+    if op in _OUTER_JOINS:
+        parts = conformed(parts)
     return PartitionedFrame(parts, BlockKernel(op)(lhs.schema, rhs.schema, *keys),
                             (None,) * buckets)
 
 
 def broadcast_join(op: str, lhs: PartitionedFrame, rhs: FrameValue, keys: tuple
                    ) -> PartitionedFrame:
-    """A join with a local (small) right side: every partition joins the whole right side, so
-    nothing is shuffled and the rows come in the embedded engine's order."""
+    """A join (one of BROADCAST_JOINS) with a local (small) right side: every partition joins
+    the whole right side, so nothing is shuffled and the rows come in the embedded order."""
     run = dask.delayed(BlockKernel(op), pure=True)
     shared = dask.delayed(rhs, pure=True)
     parts = tuple(run(p, shared, *keys) for p in lhs.parts)
+    if op in _OUTER_JOINS:
+        parts = conformed(parts)
     return PartitionedFrame(parts, BlockKernel(op)(lhs.schema, take_rows(rhs, slice(0, 0)),
                                                    *keys), (None,) * len(parts))
 

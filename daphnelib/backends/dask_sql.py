@@ -12,7 +12,11 @@ per partition  one view; no GROUP BY, aggregate, DISTINCT,     the whole query b
                ORDER BY, LIMIT, window or subquery             partition (embedded row order)
 per bucket:    one view; GROUP BY plain numeric columns; no    pushed-down WHERE per partition,
 group by       DISTINCT, ORDER BY, LIMIT, window, subquery     rows hash-partitioned on the keys,
-                                                               the whole query per bucket
+                                                               the whole query per bucket; when
+                                                               it selects only keys and sum,
+                                                               count, min, max, avg: partial
+                                                               aggregates per partition move
+                                                               instead of rows (:class:`PreAgg`)
 per bucket:    two views joined on numeric column equalities   pushed-down WHERE per partition,
 join           (``JOIN .. ON`` or ``FROM a, b WHERE``); the    both sides hash-partitioned on the
                rest as "per partition"                         keys, the whole query per bucket
@@ -31,6 +35,7 @@ embedded order; docs/compatibility.md).
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -251,6 +256,111 @@ class RunQuery:
         return _sql(self.query, *args)
 
 
+# Aggregates that combine from per-partition partials: the partials each needs, and the
+# final expression over the partials' columns ({0}, {1}: their names). avg divides as floats
+# (the dialect's ``/`` on integers truncates, as DAPHNE's).
+@functools.cache
+def _partial_rules() -> dict[type, tuple[tuple[str, ...], str]]:
+    from sqlglot import exp  # sqlglot only once SQL runs
+
+    return {
+        exp.Sum: (("SUM",), "SUM({0})"),
+        exp.Count: (("COUNT",), "SUM({0})"),
+        exp.Min: (("MIN",), "MIN({0})"),
+        exp.Max: (("MAX",), "MAX({0})"),
+        exp.Avg: (("SUM", "COUNT"), "CAST(SUM({0}) AS DOUBLE) / SUM({1})"),
+    }
+
+
+@dataclass(frozen=True)
+class PreAgg:
+    """A GROUP BY query as a partial query per partition (keys ``k<i>``, partial aggregates
+    ``p<j>``, the original FROM and WHERE) and a final query per bucket of partials."""
+
+    partial: str
+    final: str
+    nkeys: int
+
+
+def pre_aggregation(plan: SqlPlan) -> PreAgg | None:
+    """The split of a "per bucket: group by" query whose SELECT items are group keys or
+    sum/count/min/max/avg of row expressions (no DISTINCT inside, no HAVING); else None."""
+    from sqlglot import exp
+
+    sel, rules = plan.tree, _partial_rules()
+    if plan.strategy != "per bucket: group by" or sel.args.get("having"):
+        return None
+    by = sel.args["group"].expressions
+    group = [e.sql() for e in by]
+    partial: list[Any] = [e.copy().as_(f"k{i}") for i, e in enumerate(by)]
+    final: list[str] = []
+    for i, item in enumerate(sel.expressions):
+        e = item.this if isinstance(item, exp.Alias) else item
+        if isinstance(e, exp.Column) and e.sql() in group:
+            final.append(f"k{group.index(e.sql())} AS c{i}")
+            continue
+        rule = rules.get(type(e))
+        arg = e.this if rule is not None else None
+        if arg is None or isinstance(arg, exp.Distinct) or (
+                not isinstance(arg, exp.Star) and arg.find(exp.AggFunc, exp.Window) is not None):
+            return None
+        names = []
+        for func in rule[0]:
+            names.append(f"p{len(partial) - len(group)}")
+            partial.append(exp.Anonymous(this=func, expressions=[arg.copy()]).as_(names[-1]))
+        final.append(f"{rule[1].format(*names)} AS c{i}")
+    view = plan.sources[0].view
+    keys = ", ".join(f"k{i}" for i in range(len(group)))
+    part = sel.copy()
+    part.set("expressions", partial)
+    return PreAgg(part.sql(dialect=dialect()),
+                  f"SELECT {', '.join(final)} FROM `{view}` GROUP BY {keys}", len(group))
+
+
+class Combine:
+    """The final query over one bucket of partials, labelled as the one-pass result."""
+
+    __slots__ = ("labels", "query")
+
+    def __init__(self, query: RunQuery, labels: tuple[str, ...]) -> None:
+        self.query, self.labels = query, labels
+
+    def __call__(self, partials: FrameValue) -> FrameValue:
+        return lookup("setColLabels")(self.query(partials), *self.labels)
+
+
+def _same_schema(a: FrameValue, b: FrameValue) -> bool:
+    from daphnelib.engine import logical
+
+    return a.labels == b.labels and all(
+        x.dtype == y.dtype and logical.same_type(r, q) for x, y, r, q in
+        zip(a.columns, b.columns, a.logical, b.logical, strict=True))
+
+
+def _pre_aggregated(plan: SqlPlan, split: PreAgg, frame: frames.PartitionedFrame,
+                    schema: FrameValue) -> frames.PartitionedFrame | None:
+    """Partial aggregates per partition, hash-partitioned on the keys, combined per bucket;
+    None when the split's types, tried on the 0-row schemas, are not the query's."""
+    view = plan.sources[0].view
+    partial, final = RunQuery(split.partial, (view,)), RunQuery(split.final, (view,))
+    combine = Combine(final, tuple(schema.labels))
+    try:
+        partial_schema = partial(frame.schema)
+        combined = combine(partial_schema)
+    except Exception:  # a split the dialect rejects on these types: the rows move instead
+        return None
+    if not _same_schema(combined, schema):
+        return None
+    per_part = dask.delayed(partial, pure=True)
+    partials = frames.PartitionedFrame(tuple(per_part(p) for p in frame.parts), partial_schema,
+                                       (None,) * len(frame.parts))
+    buckets = frames.bucket_count(len(frame.parts))
+    run_final = dask.delayed(combine, pure=True)
+    keys = partial_schema.labels[:split.nkeys]
+    return frames.PartitionedFrame(tuple(run_final(b) for b in frames.shuffled(
+        partials, keys, buckets)), schema, (None,) * buckets)
+
+
 def run(query: str, views: dict[str, Any], compute: Callable[[Any], Any],
         note: Callable[[str], None]) -> Any:
     """``sql(query, views...)`` with partitioned views: a PartitionedFrame, or a local
@@ -271,8 +381,15 @@ def run(query: str, views: dict[str, Any], compute: Callable[[Any], Any],
     local = plan.strategy == "per partition"  # the query itself filters each partition
     parts = {s.alias: _as_partitioned(views[s.view]) if local else
              _prefiltered(plan, s, _as_partitioned(views[s.view])) for s in plan.sources}
-    note(f"sql: {plan.strategy}" + "".join(
-        f"; WHERE pushed down to {s.alias}" for s in plan.sources if s.pushed and not local))
+    pushed = "".join(f"; WHERE pushed down to {s.alias}" for s in plan.sources
+                     if s.pushed and not local)
+    split = pre_aggregation(plan)
+    if split is not None:
+        out = _pre_aggregated(plan, split, parts[plan.sources[0].alias], schema)
+        if out is not None:
+            note(f"sql: {plan.strategy}{pushed}; pre-aggregated per partition")
+            return out
+    note(f"sql: {plan.strategy}{pushed}")
     names = tuple(s.view for s in plan.sources)
     task = dask.delayed(RunQuery(query, names), pure=True)
     if plan.strategy == "per partition":

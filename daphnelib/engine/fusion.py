@@ -20,8 +20,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -34,6 +33,9 @@ from daphnelib.engine.kernels.elementwise import (
 from daphnelib.engine.program import Instr, Program, Var, read_ids
 from daphnelib.engine.registry import lookup
 from daphnelib.engine.valuetypes import DTYPE_OF_VT, is_integral, vt_of, vt_of_dtype
+
+if TYPE_CHECKING:  # the pool's module is imported with the first fused block (cold start)
+    from concurrent.futures import ThreadPoolExecutor
 
 FUSED = "fused"
 # ``concat`` works on strings only; every other binary builtin may join a pipeline.
@@ -58,6 +60,8 @@ _IN, _NODE, _CONST = range(3)
 def _threads() -> ThreadPoolExecutor:
     global _pool
     if _pool is None:
+        from concurrent.futures import ThreadPoolExecutor
+
         _pool = ThreadPoolExecutor(max_workers=os.cpu_count() or 1,
                                    thread_name_prefix="daphnelib-block")
     return _pool

@@ -3,7 +3,8 @@
 Ingress (:func:`frame_value_from_arrow`, :func:`matrix_from_arrow`): anything that speaks the
 Arrow PyCapsule interface (``__arrow_c_stream__`` or ``__arrow_c_array__``: pyarrow, polars,
 DuckDB, nanoarrow, pandas) is imported with pyarrow and each column becomes an engine column
-plus a logical record, in the form :mod:`daphnelib.engine.logical` describes:
+plus a logical record, in the form :mod:`daphnelib.engine.logical` describes, by the codec
+of its kind (:func:`daphnelib.interop.codecs.ingest_arrow`):
 
 ================================= ======================================= ==============
 Arrow type                        engine column                           copy
@@ -34,7 +35,6 @@ same buffer.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -43,14 +43,8 @@ import numpy as np
 from daphnelib._optional import import_optional
 from daphnelib.engine.logical import Logical
 from daphnelib.engine.values import FrameValue
-from daphnelib.interop.codecs import (
-    category_record,
-    codec,
-    masked_record,
-    pandas_module,
-    string_dtype,
-)
-from daphnelib.interop.numpy import note_copy, to_engine
+from daphnelib.interop.codecs import Ingress, codec, ingest_arrow, validity_mask
+from daphnelib.interop.numpy import note_copy
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -92,31 +86,15 @@ def _single(arr: pa.Array | pa.ChunkedArray, verbose: bool, what: str) -> pa.Arr
         return arr
     if arr.num_chunks == 1:
         return arr.chunk(0)
-    if arr.num_chunks > 1:
-        note_copy(verbose, what, f"combining {arr.num_chunks} Arrow chunks")
+    if arr.num_chunks == 0:  # combine_chunks cannot make an empty array of extension types
+        return pa.nulls(0, arr.type)
+    note_copy(verbose, what, f"combining {arr.num_chunks} Arrow chunks")
     return arr.combine_chunks()
 
 
 # ---------------------------------------------------------------------------------------------
 # Ingress
 # ---------------------------------------------------------------------------------------------
-
-def validity_mask(arr: pa.Array) -> np.ndarray | None:
-    """``arr``'s missing rows as a bool mask (True = missing), or None without nulls."""
-    if arr.null_count == 0:
-        return None
-    bitmap = np.frombuffer(arr.buffers()[0], dtype=np.uint8)
-    bits = np.unpackbits(bitmap, count=arr.offset + len(arr), bitorder="little")
-    return bits[arr.offset:] == 0
-
-
-def values_view(arr: pa.Array, dtype: np.dtype) -> np.ndarray:
-    """A numpy view of a fixed-width array's values buffer (its rows only, no copy)."""
-    view = np.frombuffer(arr.buffers()[1], dtype=dtype, count=len(arr),
-                         offset=arr.offset * dtype.itemsize)
-    view.flags.writeable = False
-    return view
-
 
 def strings_from_arrow(arr: pa.Array) -> tuple[np.ndarray, np.ndarray | None]:
     """A string/large_string/string_view array as a ``StringDType`` column and its mask."""
@@ -138,122 +116,9 @@ def strings_from_arrow(arr: pa.Array) -> tuple[np.ndarray, np.ndarray | None]:
     return values, validity_mask(arr)
 
 
-class _Ingress:
-    """One Arrow import: reports copies (verbose) and names columns in errors."""
-
-    def __init__(self, verbose: bool) -> None:
-        self.verbose = verbose
-
-    def copied(self, name: str, why: str) -> None:
-        if self.verbose:
-            sys.stdout.write(f"daphnelib: from_arrow copies column {name!r} once ({why})\n")
-
-    def column(self, arr: pa.Array, name: str) -> tuple[np.ndarray, Logical | None]:
-        """One Arrow array as an engine column and its logical record (see module doc)."""
-        pa = _pa("from_arrow")
-        t = arr.type
-        if pa.types.is_dictionary(t):
-            return self.dictionary(arr, name)
-        if pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_string_view(t):
-            self.copied(name, f"{t} -> StringDType")
-            values, mask = strings_from_arrow(arr)
-            if mask is None:
-                return values, None
-            return values, Logical("string", string_dtype(), mask=mask)
-        if pa.types.is_timestamp(t) or pa.types.is_duration(t):
-            return self.ticks(arr, name)
-        if isinstance(t, pa.ExtensionType) and t.extension_name == "pandas.period":
-            return self.periods(arr, name)
-        if pa.types.is_boolean(t) or pa.types.is_integer(t) or pa.types.is_floating(t):
-            return self.numeric(arr, name)
-        if pa.types.is_decimal(t):
-            raise TypeError(f"from_arrow: column {name!r} is {t}; DAPHNE has no decimal type, "
-                            "and converting would round: cast it to float64 or string first")
-        raise TypeError(f"from_arrow: column {name!r} has Arrow type {t}, which daphnelib cannot "
-                        "exchange (it takes numbers, bool, strings, dictionaries, timestamps "
-                        "and durations)")
-
-    def numeric(self, arr: pa.Array, name: str) -> tuple[np.ndarray, Logical | None]:
-        dtype = np.dtype(arr.type.to_pandas_dtype())
-        mask = validity_mask(arr)
-        if dtype.kind == "b":  # bit-packed in Arrow: unpack once (nulls read as False)
-            self.copied(name, "bool bits -> bytes")
-            bits = np.unpackbits(np.frombuffer(arr.buffers()[1], dtype=np.uint8),
-                                 count=arr.offset + len(arr), bitorder="little")
-            values = bits[arr.offset:].view(np.bool_)
-            values.flags.writeable = False
-        else:
-            values = values_view(arr, dtype)
-        engine = to_engine(values, what=f"column {name!r}")
-        if engine.dtype != dtype:
-            self.copied(name, f"{dtype} -> {engine.dtype}")
-        if mask is not None:
-            return engine, masked_record(dtype, mask)
-        return engine, None if engine.dtype == dtype else Logical("numpy", dtype)
-
-    def ticks(self, arr: pa.Array, name: str) -> tuple[np.ndarray, Logical]:
-        pa = _pa("from_arrow")
-        t = arr.type
-        ticks = values_view(arr, np.dtype(np.int64))
-        mask = validity_mask(arr)
-        if mask is not None:  # NaT is int64's minimum in numpy and pandas
-            self.copied(name, "nulls -> NaT")
-            ticks = np.where(mask, np.iinfo(np.int64).min, ticks)
-            ticks.flags.writeable = False
-        if pa.types.is_duration(t):
-            dtype = np.dtype(f"m8[{t.unit}]")
-            return ticks, Logical("timedelta", dtype, extra=dtype)
-        numpy_dtype = np.dtype(f"M8[{t.unit}]")
-        if t.tz is None:
-            return ticks, Logical("datetime", numpy_dtype, extra=numpy_dtype)
-        pd = pandas_module()
-        if pd is None:
-            raise TypeError(f"column {name!r} is a timestamp with time zone {t.tz}, which "
-                            "daphnelib holds as a pandas dtype: install pandas, or drop the "
-                            "time zone first")
-        return ticks, Logical("datetime", pd.DatetimeTZDtype(t.unit, t.tz), extra=numpy_dtype)
-
-    def periods(self, arr: pa.Array, name: str) -> tuple[np.ndarray, Logical]:
-        """pandas' period extension type (what pyarrow makes of a PeriodArray): ordinals."""
-        import pandas as pd
-
-        ordinals = values_view(arr.storage, np.dtype(np.int64))
-        mask = validity_mask(arr.storage)
-        if mask is not None:  # NaT is int64's minimum for periods too
-            self.copied(name, "nulls -> NaT")
-            ordinals = np.where(mask, np.iinfo(np.int64).min, ordinals)
-            ordinals.flags.writeable = False
-        return ordinals, Logical("period", pd.PeriodDtype(arr.type.freq))
-
-    def dictionary(self, arr: pa.Array, name: str) -> tuple[np.ndarray, Logical]:
-        index_type = np.dtype(arr.indices.type.to_pandas_dtype())
-        codes = values_view(arr.indices, index_type)
-        mask = validity_mask(arr)
-        if mask is not None or index_type.kind == "u" or index_type.char not in "bil":
-            self.copied(name, "dictionary indices -> codes with -1 for nulls")
-            # signed codes DAPHNE holds keep their width; others widen (uint may be >= 2**31)
-            wide = index_type if index_type.char in "bil" else \
-                np.int64 if index_type.itemsize > 2 else np.int32
-            codes = codes.astype(wide)
-            if mask is not None:
-                codes[mask] = -1
-            codes.flags.writeable = False
-        dictionary = arr.dictionary
-        if dictionary.null_count:
-            raise ValueError(f"from_arrow: dictionary column {name!r} has a null category; "
-                             "pandas categories cannot hold one")
-        pd = pandas_module()
-        if pd is None:
-            return codes, category_record(dictionary.to_numpy(zero_copy_only=False),
-                                          arr.type.ordered)
-        categories = pd.Index(dictionary.to_pandas(), copy=False)
-        dtype = pd.CategoricalDtype(categories, ordered=arr.type.ordered)
-        return codes, Logical("category", dtype, extra=dtype.categories)
-
-
 def column_from_arrow(arr: pa.Array, name: str) -> tuple[np.ndarray, Logical | None]:
     """One Arrow array as an engine column and its logical record (see the module doc)."""
-    return _Ingress(verbose=False).column(arr, name)
+    return ingest_arrow(arr, name, Ingress("from_arrow", verbose=False))
 
 
 def frame_value_from_arrow(obj: Any, *, verbose: bool = False) -> FrameValue:
@@ -268,10 +133,10 @@ def frame_value_from_arrow(obj: Any, *, verbose: bool = False) -> FrameValue:
         raise ValueError("from_arrow: the table's rows themselves are null (a struct array "
                          "with a validity bitmap); DAPHNE frames have no null rows")
     names = [struct.type.field(i).name for i in range(struct.type.num_fields)]
-    conv = _Ingress(verbose)
+    ing = Ingress("from_arrow", verbose)
     columns, logical = [], []
     for i, name in enumerate(names):
-        col, record = conv.column(struct.field(i), name)
+        col, record = ingest_arrow(struct.field(i), name, ing)
         columns.append(col)
         logical.append(record)
     return FrameValue(columns, names, logical, nrow=len(struct))
@@ -295,7 +160,7 @@ def matrix_from_arrow(obj: Any, *, verbose: bool = False) -> np.ndarray:
                         f"{' with nulls' if arr.null_count else ''} is no matrix; wrap it in a "
                         "table (pa.table({'x': arr})) to get a frame, which holds nulls and "
                         "logical types")
-    col, record = _Ingress(verbose).column(arr, "values")
+    col, record = ingest_arrow(arr, "values", Ingress("from_arrow", verbose))
     if record is not None and record.kind == "numpy":  # int16/uint16/float16: tag the carrier
         from daphnelib.interop.dlpack import carrier_dtype
 
@@ -323,9 +188,6 @@ def strings_to_arrow(values: np.ndarray, mask: np.ndarray | None = None) -> pa.A
 def arrow_column(col: np.ndarray, record: Logical | None) -> pa.Array:
     """One engine column with its record (or None) as the Arrow array of its logical type."""
     _pa("to Arrow")
-    if col.dtype.kind == "T":
-        kind = None if record is None else record.kind
-        return strings_to_arrow(col, record.mask if kind == "string" else None)
     return codec(record).to_arrow(col, record)
 
 
@@ -333,7 +195,7 @@ def column_array(col: np.ndarray, record: Any, label: str) -> pa.Array:
     """One engine column as an Arrow array for DuckDB (widened/sparse/period as values)."""
     pa = _pa("SQL")
     if record is None or record.kind in _AS_VALUES:
-        return strings_to_arrow(col) if col.dtype.kind == "T" else pa.array(col)
+        return codec(None).to_arrow(col, None)
     try:
         arr = arrow_column(col, record)
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as exc:

@@ -1,7 +1,8 @@
 """pandas <-> engine exchange: DataFrames in and out through shared memory, exactly.
 
 Ingress (:func:`frame_value_from_pandas`): one engine column per pandas column, taken block by
-block from the DataFrame's block manager (about 0.4 µs per column, whatever the row count;
+block from the DataFrame's block manager, each by the codec of its kind
+(:mod:`daphnelib.interop.codecs`; about 0.4 µs per column, whatever the row count;
 ``df[c].to_numpy()`` costs ~11 µs per column in pandas 3). Numeric and bool columns enter as
 read-only views of pandas' buffers; so do datetime/timedelta/period ticks, categorical codes
 and the values and masks of nullable columns. Copies happen only where DAPHNE lacks the
@@ -38,11 +39,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from daphnelib._diagnostics import note
 from daphnelib.engine.logical import INT_LABEL, NO_LABEL, Logical
 from daphnelib.engine.values import FrameValue
-from daphnelib.engine.valuetypes import STR, STRING_DTYPE, held_dtype
-from daphnelib.interop.codecs import codec, na_objects
+from daphnelib.engine.valuetypes import STR
+from daphnelib.interop.codecs import Ingress, codec, ingest_block, ingest_pandas
 
 try:  # pandas >= 3: hand pandas finished blocks (no per-column constructor work)
     from pandas.api.internals import create_dataframe_from_blocks as _from_blocks
@@ -57,133 +57,11 @@ except ImportError:  # pandas 2.2: the same, through the internals that function
         return pd.DataFrame._from_mgr(mgr, mgr.axes)
 
 
-_NA_OBJECTS = na_objects()
-_MASKED = (pd.arrays.IntegerArray, pd.arrays.FloatingArray, pd.arrays.BooleanArray)
 
 
 # ---------------------------------------------------------------------------------------------
 # Ingress
 # ---------------------------------------------------------------------------------------------
-
-class _Ingress:
-    """One DataFrame's conversion: names columns in errors and reports copies (verbose)."""
-
-    def __init__(self, verbose: bool) -> None:
-        self.verbose = verbose
-
-    def copied(self, name: Any, why: str) -> None:
-        note(self.verbose, f"from_pandas copies column {name!r} once ({why})")
-
-    def numeric(self, vals: np.ndarray, names: list[Any]) -> tuple[np.ndarray, Logical | None]:
-        """A 2-D (columns, rows) numpy block as an engine block whose rows are the columns."""
-        dtype = vals.dtype
-        record = None
-        held = held_dtype(dtype) if dtype.kind in "biuf" else None
-        if held == dtype and dtype.isnative:
-            if not vals.flags.c_contiguous:  # strided columns: make them contiguous, once
-                self.copied(names[0] if len(names) == 1 else names, "strided block")
-                vals = _aligned(vals, dtype)
-        elif dtype.kind in "Mm":
-            ticks = vals.view(np.int64)
-            return self.numeric(ticks, names)[0], Logical(
-                "datetime" if dtype.kind == "M" else "timedelta", dtype, extra=dtype)
-        elif held is not None:  # widened, or another byte order
-            target = held
-            for name in names:
-                self.copied(name, f"{dtype} -> {target}")
-            vals = _aligned(vals, target)
-            record = Logical("numpy", dtype)
-        else:
-            kind = "complex numbers" if dtype.kind == "c" else f"dtype {dtype}"
-            raise TypeError(f"from_pandas: column {names[0]!r} holds {kind}, which DAPHNE "
-                            "cannot hold (it holds bool, ints, floats, strings, datetimes, "
-                            "categoricals and nullable types)")
-        view = vals.view()
-        view.flags.writeable = False  # the engine never writes input buffers
-        return view, record
-
-    def column(self, arr: Any, name: Any) -> tuple[np.ndarray, Logical | None]:
-        """One column (1-D numpy array or pandas ExtensionArray) as engine column + record."""
-        if isinstance(arr, np.ndarray):
-            if arr.dtype.kind == "O":
-                return self.object_strings(arr, name)
-            block, record = self.numeric(arr.reshape(1, -1), [name])
-            return block[0], record
-        dtype = arr.dtype
-        if isinstance(dtype, pd.CategoricalDtype):
-            codes, _ = self.numeric(arr.codes.reshape(1, -1), [name])
-            return codes[0], Logical("category", dtype, extra=dtype.categories,
-                                       ordered=bool(dtype.ordered))
-        if isinstance(arr, _MASKED):
-            data, _ = self.numeric(arr._data.reshape(1, -1), [name])
-            mask = arr._mask.view()
-            mask.flags.writeable = False
-            return data[0], Logical("masked", dtype, mask=mask)
-        if isinstance(arr, (pd.arrays.DatetimeArray, pd.arrays.TimedeltaArray)):
-            ticks = arr._ndarray.reshape(1, -1)
-            block, record = self.numeric(ticks, [name])
-            return block[0], replace(record, dtype=dtype)
-        if isinstance(arr, pd.arrays.PeriodArray):
-            block, _ = self.numeric(arr.asi8.reshape(1, -1), [name])
-            return block[0], Logical("period", dtype)
-        if isinstance(dtype, pd.StringDtype):
-            if dtype.storage.startswith("pyarrow"):  # Arrow buffers -> StringDType natively
-                return self.arrow_strings(arr, dtype, name)
-            return self.strings(arr.to_numpy(dtype=object, na_value=""),
-                                np.asarray(arr.isna(), dtype=np.bool_), dtype, None, name)
-        if isinstance(dtype, pd.SparseDtype):
-            dense = np.asarray(arr.to_dense())
-            if dense.dtype.kind == "O":
-                raise TypeError(f"from_pandas: sparse column {name!r} of {dense.dtype} values is "
-                                "not supported (only numeric/bool sparse columns)")
-            self.copied(name, "sparse -> dense")
-            col, _ = self.column(dense, name)
-            return col, Logical("sparse", dtype, extra=arr.kind)
-        raise TypeError(f"from_pandas: column {name!r} has dtype {dtype}, which daphnelib cannot "
-                        "exchange yet")
-
-    def object_strings(self, arr: np.ndarray, name: Any) -> tuple[np.ndarray, Logical]:
-        inferred = pd.api.types.infer_dtype(arr, skipna=True)
-        if inferred not in ("string", "empty"):
-            raise TypeError(f"from_pandas: object column {name!r} holds {inferred} values; only "
-                            "str values (and missing values) can be exchanged")
-        mask = pd.isna(arr)
-        token = None
-        if mask.any():
-            first = arr[np.argmax(mask)]
-            token = next((k for k, v in _NA_OBJECTS.items()
-                          if first is v or (k == "nan" and isinstance(first, float))), "none")
-            arr = np.where(mask, "", arr)
-        else:
-            mask = None
-        return self.strings(arr, mask, arr.dtype, token, name)
-
-    def arrow_strings(self, arr: Any, dtype: Any, name: Any) -> tuple[np.ndarray, Logical]:
-        """An Arrow-backed string column (pandas 3's ``str``), converted without objects."""
-        from daphnelib.interop.arrow import strings_from_arrow
-
-        self.copied(name, "strings -> StringDType, from Arrow buffers")
-        chunks = arr._pa_array
-        values, mask = strings_from_arrow(
-            chunks.chunk(0) if chunks.num_chunks == 1 else chunks.combine_chunks())
-        return values, Logical("string", dtype, mask=mask)
-
-    def strings(self, obj: np.ndarray, mask: np.ndarray | None, dtype: Any, token: str | None,
-                name: Any) -> tuple[np.ndarray, Logical]:
-        self.copied(name, "strings -> StringDType")
-        values = obj.astype(STRING_DTYPE)
-        values.flags.writeable = False
-        if mask is not None and not mask.any():
-            mask = None
-        return values, Logical("string", dtype, mask=mask, extra=token)
-
-
-def _aligned(vals: np.ndarray, dtype: np.dtype) -> np.ndarray:
-    from daphnelib._native.buffers import aligned_allocation
-
-    with aligned_allocation():
-        return np.array(vals, dtype=dtype, order="C", copy=True)
-
 
 def _blocks(df: pd.DataFrame) -> Iterator[tuple[list[int], Any]]:
     """(column positions, values) per block: 2-D numpy (columns, rows) or an array per column."""
@@ -213,30 +91,25 @@ def frame_value_from_pandas(
                          f"labels: {dup}")
     ncol = len(col_index)
     names = col_index.tolist()
-    conv = _Ingress(verbose)
+    ing = Ingress("from_pandas", verbose)
     columns: list[Any] = [None] * ncol
     logical: list[Logical | None] = [None] * ncol
     for locs, vals in _blocks(df):
-        if isinstance(vals, np.ndarray) and vals.dtype.kind != "O":
-            block, record = conv.numeric(vals, [names[j] for j in locs])
+        if getattr(vals, "ndim", 1) == 1:  # an extension array: one column
+            columns[locs[0]], logical[locs[0]] = ingest_pandas(vals, names[locs[0]], ing)
+            continue
+        whole = ingest_block(vals, [names[j] for j in locs], ing)
+        if whole is not None:  # one codec for the block: its rows are the columns
+            block, record = whole
             for j, col in zip(locs, block, strict=True):
                 columns[j] = col
                 logical[j] = record
-        elif getattr(vals, "ndim", 1) == 2:  # object blocks, 2-D datetime arrays
-            if isinstance(vals, (pd.arrays.DatetimeArray, pd.arrays.TimedeltaArray)):
-                block, record = conv.numeric(vals._ndarray, [names[j] for j in locs])
-                record = replace(record, dtype=vals.dtype)
-                for j, col in zip(locs, block, strict=True):
-                    columns[j] = col
-                    logical[j] = record
-            else:
-                for j, row in zip(locs, vals, strict=True):
-                    columns[j], logical[j] = conv.column(row, names[j])
-        else:
-            columns[locs[0]], logical[locs[0]] = conv.column(vals, names[locs[0]])
+        else:  # object blocks: a column per row
+            for j, row in zip(locs, vals, strict=True):
+                columns[j], logical[j] = ingest_pandas(row, names[j], ing)
     labels = _labels(col_index, names, logical)
     if keepIndex:
-        index_cols, index_labels, index_logical = _index_columns(df.index, labels, conv)
+        index_cols, index_labels, index_logical = _index_columns(df.index, labels, ing)
         columns = index_cols + columns
         labels = index_labels + labels
         logical = index_logical + logical
@@ -269,7 +142,7 @@ def _labels(col_index: pd.Index, names: list[Any], logical: list[Logical | None]
 
 
 def _index_columns(
-    index: pd.Index, data_labels: list[str], conv: _Ingress,
+    index: pd.Index, data_labels: list[str], ing: Ingress,
 ) -> tuple[list[np.ndarray], list[str], list[Logical | None]]:
     """The row index as leading columns (keepIndex), each marked with its level and name."""
     if isinstance(index, pd.MultiIndex):
@@ -280,7 +153,7 @@ def _index_columns(
     for level, (values, label) in enumerate(levels):
         how = getattr(values, "freq", None)
         if isinstance(values, pd.RangeIndex):
-            conv.copied(label, "RangeIndex -> int64 column")
+            ing.copied(label, "RangeIndex -> int64 column")
             col = np.arange(values.start, values.stop, values.step, dtype=np.int64)
             col.flags.writeable = False
             record, how = None, "range"
@@ -290,7 +163,7 @@ def _index_columns(
             # is how a str Index holds its values without pyarrow (its dtype is recorded).
             if type(arr) is pd.arrays.NumpyExtensionArray:
                 arr = arr.to_numpy()
-            col, record = conv.column(arr, label)
+            col, record = ingest_pandas(arr, label, ing)
         cols.append(col)
         labels.append(label)
         logical.append(replace(record or Logical(), index=(level, values.name, how)))
@@ -300,11 +173,6 @@ def _index_columns(
 # ---------------------------------------------------------------------------------------------
 # Egress
 # ---------------------------------------------------------------------------------------------
-
-def restore_column(values: np.ndarray, record: Logical | None) -> Any:
-    """The pandas array of one engine column (a view where the representation allows)."""
-    return codec(record).to_pandas(values, record)
-
 
 def _column_index(labels: list[str], logical: list[Logical | None]) -> pd.Index:
     if not labels:
@@ -411,7 +279,8 @@ def to_pandas(value: FrameValue, *, useIndexColumn: bool = False) -> pd.DataFram
     arrays: list[Any] = result.columns()
     special = {j for j, code in enumerate(result.vtcs()) if code == STR}  # strings: always
     special.update(typed)
-    restored = {j: restore_column(arrays[j], logical[j]) for j in special}
+    # each column's codec: the pandas array (a view where the representation allows)
+    restored = {j: codec(logical[j]).to_pandas(arrays[j], logical[j]) for j in special}
     newpos = np.arange(n)
     if index_pos:
         index = _row_index([restored.get(j, arrays[j]) for j in index_pos],

@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-import html
 import linecache
 import re
 from typing import TYPE_CHECKING, Any
@@ -270,6 +269,8 @@ def node_repr(node: OperationNode) -> str:
 
 def plan_html(node: OperationNode, max_lines: int = 200) -> str:
     """The node and its DaphneDSL plan as HTML, one statement per line."""
+    import html  # for notebooks only: not on every import's path
+
     title = html.escape(node_repr(node))
     if node._deleted:
         return f"<pre>{title}</pre>"

@@ -39,12 +39,7 @@ import numpy as np
 
 from daphnelib.engine.logical import Logical
 from daphnelib.engine.values import FrameValue
-from daphnelib.interop.arrow import (
-    column_from_arrow,
-    strings_from_arrow,
-    validity_mask,
-    values_view,
-)
+from daphnelib.interop.arrow import column_from_arrow, strings_from_arrow
 from daphnelib.interop.codecs import (
     category_record,
     is_ordered,
@@ -52,6 +47,8 @@ from daphnelib.interop.codecs import (
     nullable_dtype,
     object_dtype,
     string_dtype,
+    validity_mask,
+    values_view,
 )
 from daphnelib.interop.numpy import to_engine
 

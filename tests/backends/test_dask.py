@@ -252,7 +252,10 @@ def test_import_daphnelib_imports_no_dask() -> None:
 
 def test_worker_processes_run_our_kernels() -> None:
     """One smoke test on worker processes: kernels travel by name, results come back exact."""
+    import pandas as pd
     from distributed import Client, LocalCluster
+
+    from daphnelib.interop.pandas import to_pandas
 
     with LocalCluster(processes=True, n_workers=1, threads_per_worker=1,
                       dashboard_address=":0") as cluster, Client(cluster,
@@ -262,6 +265,13 @@ def test_worker_processes_run_our_kernels() -> None:
         y = dc.from_numpy(INTS)
         agree(backend, y.t() @ y)
         agree(backend, (y / 3).mean(axis=1))
+        agree(backend, LOOPS["for"](dc))  # persisted loop values
+        # An outer join's conforming step and a pre-aggregated GROUP BY travel too.
+        for node in (frame_cases(dc)["outer_join"], sql_node(DaphneContext(), next(
+                q for q, pre in SQL_GROUPS.items() if pre))):
+            pd.testing.assert_frame_equal(_sorted_frame(to_pandas(backend.execute(node._lower()))),
+                                          _sorted_frame(to_pandas(embedded(node))),
+                                          check_exact=False, rtol=1e-12)
 
 
 def test_context_runs_on_the_dask_backend(client: Any) -> None:
@@ -294,6 +304,84 @@ def test_from_dask_and_as_dask_hand_over_without_gathering(client: Any) -> None:
         dc.from_dask(da.zeros((2, 2, 2)))
 
 
+# -- control flow: loops on the client, loop-carried values persisted on the cluster --------
+
+def power_steps(dc: DaphneContext, n: int) -> Any:
+    """n steps of a damped power iteration over a distributed matrix (a captured value), with
+    a carried scalar; the loop variable scales each step."""
+    x = dc.from_numpy(np.abs(INTS) + 1.0)
+    w, s = dc.for_loop([x, dc.fill(0.0, 1, 1).sum()],
+                       lambda w, s, i: ((w * 0.5 + x / i), s + (w * i).sum()), 1, n)
+    return w, s
+
+
+def gradient_steps(dc: DaphneContext, n: int) -> Any:
+    """Least-squares gradient steps: t(X) @ (X @ w - y) each iteration (per-block products,
+    t(X) never materialised), the carried w small and local."""
+    x = dc.from_numpy(np.abs(INTS) + 1.0)
+    y = x[:, 0] * 2.0
+    return dc.for_loop([dc.fill(0.0, 4, 1)],
+                       lambda w, i: (w - (x.t() @ (x @ w - y)) * 0.001,), 1, n)[0]
+
+
+LOOPS: dict[str, Callable[[DaphneContext], Any]] = {
+    "for": lambda dc: power_steps(dc, 4)[0],
+    "for_carried_scalar": lambda dc: power_steps(dc, 4)[1],
+    "while_aggregate_condition": lambda dc: dc.while_loop(
+        [dc.from_numpy(INTS)], lambda y: y.sum() < 10_000, lambda y: (y * 2 + 1,))[0],
+    "do_while": lambda dc: dc.do_while_loop(
+        [dc.from_numpy(INTS)], lambda y: y.aggMax() < 0, lambda y: (y.t().t() - 1,))[0],
+    "if_in_loop": lambda dc: dc.for_loop(
+        [dc.from_numpy(INTS)], lambda y, i: dc.cond([y], lambda: i > 2, lambda y: (y + i,),
+                                                    lambda y: (y * i,)), 1, 5)[0],
+    "gradient_steps_t_x_at_y": lambda dc: gradient_steps(dc, 5),
+    "loop_over_frame_rows": lambda dc: dc.for_loop(
+        [dc.from_pandas(_frame_of_ints())], lambda f, i: (f.rbind(f[0:1, :]),), 1, 3)[0],
+}
+
+
+def _frame_of_ints() -> Any:
+    import pandas as pd
+
+    return pd.DataFrame({"k": INTS[:, 0], "v": INTS[:, 1]})
+
+
+@pytest.mark.parametrize("name", sorted(LOOPS))
+def test_loops_agree_with_embedded(backend: DaskBackend, name: str) -> None:
+    node = LOOPS[name](DaphneContext())
+    got, expected = backend.execute(node._lower()), embedded(node)
+    if hasattr(expected, "labels"):
+        import pandas as pd
+
+        from daphnelib.interop.pandas import to_pandas
+
+        pd.testing.assert_frame_equal(to_pandas(got), to_pandas(expected), check_exact=True)
+    else:
+        assert_same(got, expected)
+
+
+def test_loop_bodies_run_on_the_cluster(backend: DaskBackend,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    backend.execute(power_steps(DaphneContext(), 2)[0]._lower(), verbose=True)
+    out = capsys.readouterr().out
+    assert "for: loop-carried distributed values persisted after each iteration" in out
+    assert "*: cluster (4 blocks)" in out and "+: cluster (4 blocks)" in out
+    assert "for: local" not in out and out.count("gathered") == 1  # the result only
+
+
+def test_loop_carried_graph_does_not_grow_with_iterations(backend: DaskBackend) -> None:
+    import dask.array as da
+
+    sizes = []
+    for n in (3, 6, 12):
+        w = backend.execute_lazy(power_steps(DaphneContext(), n)[0]._lower())
+        assert isinstance(w, da.Array) and w.numblocks == (4, 1)
+        sizes.append(len(w.__dask_graph__()))
+        assert_same(backend.client.compute(w, sync=True),
+                    embedded(power_steps(DaphneContext(), n)[0]))
+    assert sizes[0] == sizes[1] == sizes[2] == 4, sizes  # one persisted key per block
+
+
 # -- frames: partitions of engine FrameValues ----------------------------------------------
 
 def frame_cases(dc: DaphneContext) -> dict[str, Any]:
@@ -306,6 +394,7 @@ def frame_cases(dc: DaphneContext) -> dict[str, Any]:
                          "n": pd.array([1, None, 3, 4, None, 6, 7, 8, 9, 10], "Int64")})
     right = pd.DataFrame({"k2": np.arange(-9, 10, 2), "b": np.arange(10) * 1.5})
     lf, rf = dc.from_pandas(left), dc.from_pandas(right)
+    wide = dc.from_pandas(outer_side())
     y = dc.from_numpy(INTS)
     made = dc.createFrame([y[:, 0], y[:, 1] * 2], ["k", "v"])  # a strided column, too
     return {
@@ -315,7 +404,13 @@ def frame_cases(dc: DaphneContext) -> dict[str, Any]:
         "rbind": lf.rbind(lf),
         "cbind": lf.cbind(rf),
         "inner_join": lf.innerJoin(rf, "k", "k2"),
-        "left_join_gathered": lf.leftJoin(rf, "k", "k2"),
+        "left_join": lf.leftJoin(rf, "k", "k2"),
+        "left_join_wide": lf.leftJoin(wide, "k", "k3"),
+        "left_join_broadcast": lf.leftJoin(wide[0:5, :], "k", "k3"),
+        "right_join": lf.rightJoin(wide, "k", "k3"),
+        "outer_join": lf.outerJoin(wide, "k", "k3"),
+        "outer_join_local_rhs": wide.outerJoin(lf[0:6, :], "k3", "k"),
+        "outer_join_two_keys": lf.outerJoin(rf, ["k", "a"], ["k2", "b"]),
         "semi_join": lf.semiJoin(rf, "k", "k2"),
         "broadcast_join_keeps_order": lf.innerJoin(rf[0:4, :], "k", "k2"),
         "anti_join": lf.antiJoin(rf, "k", "k2"),
@@ -324,6 +419,17 @@ def frame_cases(dc: DaphneContext) -> dict[str, Any]:
         "group_mean_shuffles_rows": lf.groupBy("k", {"a": "mean", "n": "min"}),
         "nrow": lf.rbind(lf).nrow(),
     }
+
+
+def outer_side() -> Any:
+    """A right side whose unmatched rows turn every kind of column nullable: ints, bools,
+    widened int16, strings (categoricals and floats keep their own null encoding)."""
+    import pandas as pd
+
+    keys = np.array([-9, 0, 3, 3, 5, 8, 11, -4, 2, 7, 6, 9])
+    return pd.DataFrame({"k3": keys, "t": [f"s{v}" for v in keys], "flag": keys % 2 == 0,
+                         "i16": (keys * 3).astype(np.int16),
+                         "cat": pd.Categorical(["x", "y"] * 6), "f": keys * 0.5})
 
 
 def _sorted_frame(df: Any) -> Any:
@@ -355,6 +461,39 @@ def test_frame_ops_run_on_partitions(backend: DaskBackend,
     out = capsys.readouterr().out
     assert "receiveFrame: cluster (4 partitions)" in out
     assert "innerJoin: cluster (4 partitions)" in out
+
+
+@pytest.mark.parametrize("name", ["left_join_wide", "outer_join", "left_join_broadcast"])
+def test_outer_join_partitions_share_one_encoding(backend: DaskBackend, name: str) -> None:
+    """Each partition (a bucket, or an lhs partition against a broadcast rhs) holds every
+    column in the one encoding of the embedded result, though only some met a null."""
+    from daphnelib.backends import dask_frames
+    from daphnelib.engine import logical
+
+    dc = DaphneContext()
+    out = backend.execute_lazy(frame_cases(dc)[name]._lower())
+    assert dask_frames.is_partitioned(out)
+    parts = backend.client.compute(list(out.parts), sync=True)
+    expected = embedded(frame_cases(dc)[name])
+    assert [p.nrow for p in parts].count(0) < len(parts) - 1  # several non-empty partitions
+    assert sum(p.nrow for p in parts) == expected.nrow
+    for p in parts:
+        assert [c.dtype for c in p.columns] == [c.dtype for c in expected.columns]
+        for got, want in zip(p.logical, expected.logical, strict=True):
+            assert logical.same_type(got, want), (logical.describe(got), logical.describe(want))
+
+
+def test_broadcast_left_join_keeps_the_embedded_order(backend: DaskBackend,
+                                                      capsys: pytest.CaptureFixture[str]
+                                                      ) -> None:
+    import pandas as pd
+
+    from daphnelib.interop.pandas import to_pandas
+
+    node = frame_cases(DaphneContext())["left_join_broadcast"]
+    got = backend.execute(node._lower(), verbose=True)
+    assert "leftOuterJoin: cluster (4 partitions)" in capsys.readouterr().out
+    pd.testing.assert_frame_equal(to_pandas(got), to_pandas(embedded(node)), check_exact=True)
 
 
 def test_as_dask_does_not_combine_with_tensors() -> None:
@@ -459,6 +598,38 @@ def test_sql_pushes_filters_and_columns_down(backend: DaskBackend,
     assert kept.labels == ["k", "a"] and kept.nrow == int((FLOATS[:, 0] > 0).sum())
 
 
+# GROUP BY query -> whether it is pre-aggregated per partition (else the rows move)
+SQL_GROUPS = {
+    "SELECT t.k, sum(t.a) AS sa, count(*) AS c, avg(t.n) AS m FROM t WHERE t.n > 2 "
+    "GROUP BY t.k": True,
+    "SELECT t.k, min(t.a), max(t.n), count(t.n), avg(t.a), avg(t.k) FROM t GROUP BY t.k": True,
+    "SELECT max(t.s) AS ms, t.k, min(t.s) AS m2 FROM t GROUP BY t.k": True,
+    "SELECT t.k, sum(t.a * 2 + t.n) AS x FROM t WHERE t.a < 1 GROUP BY t.k": True,
+    "SELECT t.n, t.k, sum(t.a) AS s, count(*) AS c FROM t GROUP BY t.k, t.n": True,  # NULL keys
+    "SELECT t.k, sum(t.k > 0) AS pos, min(t.a > 0) AS b FROM t GROUP BY t.k": True,  # bools
+    "SELECT t.k, count(DISTINCT t.n) AS d FROM t GROUP BY t.k": False,
+    "SELECT t.k, sum(t.a) / count(*) AS r FROM t GROUP BY t.k": False,
+    "SELECT t.k, max(t.s) AS ms FROM t GROUP BY t.k HAVING count(*) > 1": False,
+}
+
+
+@pytest.mark.parametrize("query", sorted(SQL_GROUPS))
+def test_sql_group_by_pre_aggregates_per_partition(backend: DaskBackend, query: str,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    import pandas as pd
+
+    from daphnelib.interop.pandas import to_pandas
+
+    node = sql_node(DaphneContext(), query)
+    got = to_pandas(backend.execute(node._lower(), verbose=True))
+    out = capsys.readouterr().out
+    assert "sql: per bucket: group by" in out, out
+    assert ("pre-aggregated per partition" in out) is SQL_GROUPS[query], out
+    # Partial sums add in another order: floats to 1e-12, the rest exactly.
+    pd.testing.assert_frame_equal(_sorted_frame(got), _sorted_frame(to_pandas(embedded(node))),
+                                  check_exact=False, rtol=1e-12, atol=1e-12)
+
+
 def test_sql_errors_are_the_embedded_ones(backend: DaskBackend) -> None:
     from daphnelib.errors import SQLError
 
@@ -545,3 +716,31 @@ def test_cli_distributed_flag_runs_on_the_dask_scheduler(client: Any, tmp_path: 
     assert distributed.err == ""
     assert client.run_on_scheduler(
         lambda dask_scheduler: dask_scheduler.transition_counter) > tasks
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                  HealthCheck.function_scoped_fixture])
+@given(lkeys=st.lists(st.one_of(st.none(), st.integers(-3, 3)), min_size=1, max_size=10),
+       rkeys=st.lists(st.integers(-3, 3), min_size=1, max_size=8),
+       block=st.integers(1, 4), how=st.sampled_from(["leftJoin", "rightJoin", "outerJoin"]),
+       local_rhs=st.booleans())
+def test_outer_joins_any_keys_and_blocks(client: Any, lkeys: list[int | None],
+                                         rkeys: list[int], block: int, how: str,
+                                         local_rhs: bool) -> None:
+    """Null keys, duplicates, unmatched rows on either side, empty buckets: the buckets'
+    rows together are the embedded join's, in one encoding."""
+    import pandas as pd
+
+    from daphnelib.interop.pandas import to_pandas
+
+    dc = DaphneContext()
+    lf = dc.from_pandas(pd.DataFrame({"k": pd.array(lkeys, "Int64"),
+                                      "a": np.arange(len(lkeys)) * 0.5}))
+    rdf = pd.DataFrame({"k2": rkeys, "b": np.arange(len(rkeys)) % 2 == 0})
+    rf = dc.from_pandas(rdf)
+    if local_rhs:
+        rf = rf[0:len(rkeys), :]  # a row range runs locally: a local right side
+    node = getattr(lf, how)(rf, "k", "k2")
+    got = DaskBackend(client=client, block_rows=block).execute(node._lower())
+    pd.testing.assert_frame_equal(_sorted_frame(to_pandas(got)),
+                                  _sorted_frame(to_pandas(embedded(node))), check_exact=True)

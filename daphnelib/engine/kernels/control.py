@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -77,14 +78,19 @@ def _loop_values(start: Any, end: Any, step: Any) -> tuple[Any, int, Any, str]:
     return start, count, step, vt
 
 
-@kernel("for")
-def for_(start: Any, end: Any, step: Any, body: Block, ncarried: int, *state: Any) -> tuple:
+def loop_range(start: Any, end: Any, step: Any) -> Iterator[Any]:
+    """The loop variable's values of ``for (i in start:end[:step])``, in its value type."""
     first, count, step, vt = _loop_values(start, end, step)
     scalar = SizeScalar if vt == "size" else DTYPE_OF_VT[vt].type
-    carried, captured = state[:ncarried], state[ncarried:]
     first, step = int(first), int(step)
-    for k in range(count):
-        carried = body.run((scalar(first + k * step), *carried, *captured))
+    return (scalar(first + k * step) for k in range(count))
+
+
+@kernel("for")
+def for_(start: Any, end: Any, step: Any, body: Block, ncarried: int, *state: Any) -> tuple:
+    carried, captured = state[:ncarried], state[ncarried:]
+    for i in loop_range(start, end, step):
+        carried = body.run((i, *carried, *captured))
     return tuple(carried)
 
 
