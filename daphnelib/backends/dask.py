@@ -632,14 +632,14 @@ class DaskBackend(Backend):
                 and op in frames.BROADCAST_JOINS):
             return frames.broadcast_join(op, args[0], args[1], tuple(args[2:]))
         lhs, rhs = (self._partitioned(a) for a in args[:2])
-        if not self._numeric_keys(lhs, rhs, [k for k in args[2:] if isinstance(k, str)]):
+        if not self._hashable_keys(lhs, rhs, [k for k in args[2:] if isinstance(k, str)]):
             return NotImplemented
         return frames.join(op, lhs, rhs, tuple(args[2:]))
 
     def _frame_group(self, op: str, args: list[Any]) -> Any:
         f = self._partitioned(args[0])
         keys = args[2:2 + args[1]] if op == "groupBy" else args[1:-1]
-        if not self._numeric_keys(f, None, list(keys)):
+        if not self._hashable_keys(f, None, list(keys)):
             return NotImplemented
         return frames.group(op, f, tuple(args[1:]))
 
@@ -654,14 +654,15 @@ class DaskBackend(Backend):
         lookup(op)(args[0], args[1].schema)
 
     @staticmethod
-    def _numeric_keys(lhs: Any, rhs: Any, keys: list[str]) -> bool:
-        """Whether every key column is numeric or bool (others are hashed locally)."""
+    def _hashable_keys(lhs: Any, rhs: Any, keys: list[str]) -> bool:
+        """Whether every key column is numeric, bool or a string (others are joined or
+        grouped locally)."""
         for f in (lhs, rhs):
             if f is None:
                 continue
             for k in keys:
                 if k in f.schema.labels and f.schema.columns[f.schema.index_of(k)].dtype.kind \
-                        not in "biuf":
+                        not in "biufT":
                     return False
         return True
 

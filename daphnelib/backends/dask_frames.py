@@ -4,8 +4,9 @@ A distributed frame is a :class:`PartitionedFrame`: delayed ``FrameValue`` parti
 order, with the labels and (when known) each partition's row count. Column-preserving frame
 kernels run per partition, so logical records (nullable masks, categories, datetimes) travel
 with their columns as in the embedded engine. Joins and group-by are hash-partitioned: every
-row goes to the bucket of its key (numeric and bool keys, nulls and NaN to bucket 0), each
-bucket runs the embedded kernel, and the buckets are the result's partitions. Their row
+row goes to the bucket of its key (numeric and bool keys by value, strings by a stable hash
+of their UTF-8 bytes, nulls and NaN to bucket 0), each bucket runs the embedded kernel, and
+the buckets are the result's partitions. Their row
 order is the buckets' order, not the embedded one (docs/compatibility.md). Outer joins make
 nulls in some buckets only; their partitions are then conformed (:func:`conformed`), so every
 partition holds a column in the same encoding, as the one embedded result does.
@@ -142,6 +143,25 @@ def _mix(z: np.ndarray) -> np.ndarray:
     return z ^ (z >> np.uint64(31))
 
 
+def string_hash(col: np.ndarray) -> np.ndarray:
+    """A uint64 per string from its UTF-8 bytes, the same in every process (Python's ``hash``
+    of a str is salted per process). Vectorised over rows: the bytes as a fixed-width array,
+    read 8 at a time (little-endian), each word of a row's bytes mixed in; the words past a
+    row's end are skipped, so the hash does not depend on the partition's widest string."""
+    data = np.strings.encode(col, "utf-8")
+    size = data.dtype.itemsize
+    words = np.zeros((len(data), -(-max(size, 1) // 8) * 8), np.uint8)
+    if len(data) and size:
+        words[:, :size] = data.view(np.uint8).reshape(len(data), size)
+    words64 = words.view("<u8")
+    nbytes = np.strings.str_len(data)
+    nwords = -(-nbytes // 8)
+    h = _mix(nbytes.astype(np.uint64))
+    for w in range(words64.shape[1]):  # over 8-byte words, not rows
+        h = np.where(w < nwords, _mix(h ^ words64[:, w]), h)
+    return h
+
+
 def _bucket_ids(frame: FrameValue, keys: Sequence[str], buckets: int) -> np.ndarray:
     """Per row its bucket: equal keys share one (numbers by value, -0.0 as 0.0); rows with a
     null or NaN key go to bucket 0."""
@@ -150,12 +170,18 @@ def _bucket_ids(frame: FrameValue, keys: Sequence[str], buckets: int) -> np.ndar
     for k in keys:
         j = frame.index_of(k)
         col, record = frame.columns[j], frame.logical[j]
+        valid = valid_rows(col, record)
+        if valid is not None:
+            missing |= ~valid
+        if col.dtype.kind == "T":
+            h = _mix(h ^ string_hash(col))
+            continue
         if col.dtype.kind not in "biuf":
-            raise TypeError(f"distributed join/group-by keys must be numeric, got {col.dtype}")
+            raise TypeError("distributed join/group-by keys must be numeric or strings, "
+                            f"got {col.dtype}")
         v = col.astype(np.float64) + 0.0
         nan = np.isnan(v)
-        valid = valid_rows(col, record)
-        missing |= nan if valid is None else nan | ~valid
+        missing |= nan
         h = _mix(h ^ _mix(np.where(nan, 0.0, v).view(np.uint64)))
     ids = (h % np.uint64(buckets)).astype(np.intp)
     ids[missing] = 0
