@@ -145,20 +145,33 @@ def _mix(z: np.ndarray) -> np.ndarray:
 
 def string_hash(col: np.ndarray) -> np.ndarray:
     """A uint64 per string from its UTF-8 bytes, the same in every process (Python's ``hash``
-    of a str is salted per process). Vectorised over rows: the bytes as a fixed-width array,
-    read 8 at a time (little-endian), each word of a row's bytes mixed in; the words past a
-    row's end are skipped, so the hash does not depend on the partition's widest string."""
-    data = np.strings.encode(col, "utf-8")
-    size = data.dtype.itemsize
-    words = np.zeros((len(data), -(-max(size, 1) // 8) * 8), np.uint8)
-    if len(data) and size:
-        words[:, :size] = data.view(np.uint8).reshape(len(data), size)
-    words64 = words.view("<u8")
-    nbytes = np.strings.str_len(data)
+    of a str is salted per process). Vectorised over rows: each row's bytes, zero-padded to
+    whole 8-byte words (little-endian), are mixed in word by word after the byte count.
+
+    Rows are taken in classes of similar length (word counts within a power of two), padded
+    to their class's widest row only: one long string never makes every row as wide, so the
+    work and memory stay proportional to the column's bytes."""
+    from daphnelib._native.strings import strings_to_arrow
+
+    offsets, data = strings_to_arrow(col)
+    nbytes = np.diff(offsets)
     nwords = -(-nbytes // 8)
     h = _mix(nbytes.astype(np.uint64))
-    for w in range(words64.shape[1]):  # over 8-byte words, not rows
-        h = np.where(w < nwords, _mix(h ^ words64[:, w]), h)
+    length_class = np.zeros(len(nwords), np.intp)
+    long_enough = nwords > 0
+    length_class[long_enough] = np.log2(nwords[long_enough]).astype(np.intp) + 1
+    for c in np.unique(length_class[long_enough]):  # at most 64 classes, not rows
+        rows = np.flatnonzero(length_class == c)
+        row_words = nwords[rows]
+        width = int(row_words.max()) * 8
+        at = np.arange(width)
+        inside = at < nbytes[rows][:, None]
+        pos = np.where(inside, offsets[rows][:, None] + at, 0)
+        words = np.where(inside, data[pos], 0).astype(np.uint8).view("<u8")
+        hr = h[rows]
+        for w in range(words.shape[1]):  # over 8-byte words, not rows
+            hr = np.where(w < row_words, _mix(hr ^ words[:, w]), hr)
+        h[rows] = hr
     return h
 
 

@@ -830,3 +830,17 @@ def test_string_key_hash_is_the_same_in_every_process() -> None:
     alone = [int(string_hash(np.array([k], np.dtypes.StringDType()))[0]) for k in keys]
     assert alone == [int(v) for v in here]
     assert len(set(alone)) == len(keys)
+
+
+def test_one_long_string_does_not_widen_every_row() -> None:
+    """A 16 MiB key next to 200,000 short ones: padding every row to the longest string
+    would need 3 TiB; rows are padded within their length class only."""
+    from daphnelib.backends.dask_frames import string_hash
+
+    short = [f"k{i % 1000}" for i in range(200_000)]
+    col = np.array([*short, "x" * (16 << 20)], np.dtypes.StringDType())
+    h = string_hash(col)
+    firsts = string_hash(np.array(short[:1000], np.dtypes.StringDType()))
+    assert np.array_equal(h[:1000], firsts)
+    assert np.array_equal(h[1000:2000], firsts)
+    assert h[-1] == string_hash(np.array(["x" * (16 << 20)], np.dtypes.StringDType()))[0]
