@@ -145,8 +145,9 @@ def _mix(z: np.ndarray) -> np.ndarray:
 
 def string_hash(col: np.ndarray) -> np.ndarray:
     """A uint64 per string from its UTF-8 bytes, the same in every process (Python's ``hash``
-    of a str is salted per process). Vectorised over rows: each row's bytes, zero-padded to
-    whole 8-byte words (little-endian), are mixed in word by word after the byte count.
+    of a str is salted per process). Each row's bytes, zero-padded to whole 8-byte words
+    (little-endian), are mixed word by word with a key per position and summed (mod 2^64),
+    then mixed with the byte count: vectorised over rows and words alike.
 
     Rows are taken in classes of similar length (word counts within a power of two), padded
     to their class's widest row only: one long string never makes every row as wide, so the
@@ -162,16 +163,16 @@ def string_hash(col: np.ndarray) -> np.ndarray:
     length_class[long_enough] = np.log2(nwords[long_enough]).astype(np.intp) + 1
     for c in np.unique(length_class[long_enough]):  # at most 64 classes, not rows
         rows = np.flatnonzero(length_class == c)
-        row_words = nwords[rows]
-        width = int(row_words.max()) * 8
-        at = np.arange(width)
+        row_words = nwords[rows][:, None]
+        width = int(row_words.max())
+        at = np.arange(width * 8)
         inside = at < nbytes[rows][:, None]
         pos = np.where(inside, offsets[rows][:, None] + at, 0)
         words = np.where(inside, data[pos], 0).astype(np.uint8).view("<u8")
-        hr = h[rows]
-        for w in range(words.shape[1]):  # over 8-byte words, not rows
-            hr = np.where(w < row_words, _mix(hr ^ words[:, w]), hr)
-        h[rows] = hr
+        position = np.arange(width, dtype=np.uint64)
+        mixed = _mix(words ^ _mix(position + np.uint64(1)))
+        mixed[position[None, :] >= row_words] = 0  # past the row's own words
+        h[rows] = _mix(h[rows] ^ mixed.sum(axis=1, dtype=np.uint64))
     return h
 
 
