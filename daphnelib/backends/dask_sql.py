@@ -126,6 +126,36 @@ def _key_pair(cond: Any, sources: list[_Source]) -> tuple[int, int] | None:
             _column_index(sources[1], cond.expression.name))
 
 
+def _key_class(schema: FrameValue, j: int) -> str | None:
+    """How a hash key column is hashed: "num" (numbers and bools by value, as DuckDB compares
+    them across types), "str" (UTF-8 bytes, as DuckDB compares strings); None for the rest
+    (categorical codes, datetime ticks: their hash need not match the values' equality)."""
+    record, kind = schema.logical[j], schema.columns[j].dtype.kind
+    if kind == "T" and (record is None or record.kind in (None, "string")):
+        return "str"
+    if kind in "biuf" and (record is None or record.kind in (None, "numpy", "masked")):
+        return "num"
+    return None
+
+
+def _filterable(sel: Any, nfrom: int, nsources: int) -> set[int]:
+    """The sources whose rows a WHERE conjunct may drop before the joins: not the
+    null-supplying side of an outer join (its unmatched rows would change), and none when a
+    join pairs rows by position or as-of (dropping a row moves the others)."""
+    everyone = set(range(nsources))
+    for i, j in enumerate(sel.args.get("joins") or (), start=nfrom):
+        side = (j.side or "").upper()
+        if (j.method or "").upper() not in ("", "NATURAL"):
+            return set()
+        if side == "LEFT":
+            everyone.discard(i)
+        elif side == "RIGHT":
+            everyone -= set(range(i))
+        elif side == "FULL":
+            everyone -= set(range(i + 1))
+    return everyone
+
+
 def analyse(query: str, schemas: dict[str, FrameValue]) -> SqlPlan:
     """The query's sources, pushed-down conjuncts and strategy (the query is valid: it ran on
     the schemas)."""
@@ -154,21 +184,22 @@ def analyse(query: str, schemas: dict[str, FrameValue]) -> SqlPlan:
         return plan
     where = sel.args.get("where")
     conds = _conjuncts(where.this if where is not None else None)
+    filterable = _filterable(sel, len(tables) - len(joins), len(plan.sources))
     for cond in conds:
         if cond.find(exp.AggFunc, exp.Star) is not None:
             continue
         owners = {id(_owner(c, plan.sources)) for c in cond.find_all(exp.Column)}
         owner = _owner(next(cond.find_all(exp.Column)), plan.sources) if len(owners) == 1 \
             else None
-        if owner is not None:
+        if owner is not None and plan.sources.index(owner) in filterable:
             owner.pushed.append(cond)
     row_local = not (sel.args.get("group") or sel.args.get("distinct") or sel.args.get("order")
                      or sel.args.get("limit") or sel.args.get("offset")
                      or sel.args.get("having") or sel.args.get("qualify")
                      or any(e.find(exp.AggFunc) is not None for e in sel.expressions))
 
-    def numeric(s: _Source, j: int) -> bool:
-        return schemas[s.view].columns[j].dtype.kind in "biuf"
+    def key_class(s: _Source, j: int) -> str | None:
+        return _key_class(schemas[s.view], j)
 
     if len(plan.sources) == 1 and not joins:
         src = plan.sources[0]
@@ -182,16 +213,24 @@ def analyse(query: str, schemas: dict[str, FrameValue]) -> SqlPlan:
               and all(isinstance(e, exp.Column) and _owner(e, plan.sources) is src
                       for e in group.expressions)):
             src.keys = [_column_index(src, e.name) for e in group.expressions]
-            if all(numeric(src, j) for j in src.keys):
+            if all(key_class(src, j) for j in src.keys):
                 plan.strategy = "per bucket: group by"
         return plan
-    if len(plan.sources) == 2 and row_local and all(
-            not j.side and (j.kind or "").upper() in ("", "INNER") and not j.method
-            and not j.args.get("using") for j in joins):
-        on = [c for j in joins for c in _conjuncts(j.args.get("on"))]
-        pairs = [p for c in on + conds if (p := _key_pair(c, plan.sources)) is not None]
+    if len(plan.sources) == 2 and len(joins) <= 1 and row_local:
+        (join,) = joins or (None,)
+        side = (join.side or "").upper() if join is not None else ""
+        kind = (join.kind or "").upper() if join is not None else ""
+        if join is not None and (join.method or join.args.get("using")
+                                 or kind not in ("", "INNER", "CROSS", "OUTER")):
+            return plan
+        # An inner join's keys may come from ON or WHERE; an outer join's from ON only (a
+        # WHERE equality filters its result, null-extended rows included).
+        on = _conjuncts(join.args.get("on")) if join is not None else []
+        candidates = on + conds if side == "" else on
+        pairs = [p for c in candidates if (p := _key_pair(c, plan.sources)) is not None]
         lhs, rhs = plan.sources
-        if pairs and all(numeric(lhs, a) and numeric(rhs, b) for a, b in pairs):
+        if pairs and all(key_class(lhs, a) is not None and key_class(lhs, a) == key_class(rhs, b)
+                         for a, b in pairs):
             lhs.keys, rhs.keys = [a for a, _ in pairs], [b for _, b in pairs]
             plan.strategy = "per bucket: join"
     return plan
@@ -275,46 +314,77 @@ def _partial_rules() -> dict[type, tuple[tuple[str, ...], str]]:
 @dataclass(frozen=True)
 class PreAgg:
     """A GROUP BY query as a partial query per partition (keys ``k<i>``, partial aggregates
-    ``p<j>``, the original FROM and WHERE) and a final query per bucket of partials."""
+    ``p<j>``, the original FROM and WHERE) and a final query per bucket of partials (the
+    SELECT items and HAVING over the partials)."""
 
     partial: str
     final: str
     nkeys: int
 
 
+class _NoSplit(Exception):
+    """The query does not split into partial and final aggregates."""
+
+
 def pre_aggregation(plan: SqlPlan) -> PreAgg | None:
-    """The split of a "per bucket: group by" query whose SELECT items are group keys or
-    sum/count/min/max/avg of row expressions (no DISTINCT inside, no HAVING); else None."""
+    """The split of a "per bucket: group by" query whose SELECT items and HAVING are
+    expressions of group keys and of sum/count/min/max/avg over row expressions (no DISTINCT
+    or FILTER inside, no window, no function sqlglot does not know outside an aggregate: it
+    may be an aggregate); else None."""
     from sqlglot import exp
 
     sel, rules = plan.tree, _partial_rules()
-    if plan.strategy != "per bucket: group by" or sel.args.get("having"):
+    if plan.strategy != "per bucket: group by" or sel.find(exp.Filter, exp.Window):
         return None
+    src = plan.sources[0]
     by = sel.args["group"].expressions
-    group = [e.sql() for e in by]
+    keys = [_lower(e.name) for e in by]
     partial: list[Any] = [e.copy().as_(f"k{i}") for i, e in enumerate(by)]
-    final: list[str] = []
-    for i, item in enumerate(sel.expressions):
-        e = item.this if isinstance(item, exp.Alias) else item
-        if isinstance(e, exp.Column) and e.sql() in group:
-            final.append(f"k{group.index(e.sql())} AS c{i}")
-            continue
-        rule = rules.get(type(e))
-        arg = e.this if rule is not None else None
-        if arg is None or isinstance(arg, exp.Distinct) or (
-                not isinstance(arg, exp.Star) and arg.find(exp.AggFunc, exp.Window) is not None):
-            return None
-        names = []
-        for func in rule[0]:
-            names.append(f"p{len(partial) - len(group)}")
-            partial.append(exp.Anonymous(this=func, expressions=[arg.copy()]).as_(names[-1]))
-        final.append(f"{rule[1].format(*names)} AS c{i}")
-    view = plan.sources[0].view
-    keys = ", ".join(f"k{i}" for i in range(len(group)))
+    made: dict[str, str] = {}  # partial aggregate -> its column
+
+    def combined(node: Any) -> Any:
+        """An aggregate as its combination of partials, a key as its partial column."""
+        if isinstance(node, exp.AggFunc):
+            rule, arg = rules.get(type(node)), node.this
+            if rule is None or arg is None or isinstance(arg, exp.Distinct) or (
+                    not isinstance(arg, exp.Star) and arg.find(exp.AggFunc) is not None):
+                raise _NoSplit
+            names = []
+            for func in rule[0]:
+                term = exp.Anonymous(this=func, expressions=[arg.copy()])
+                if term.sql() not in made:  # each partial once (HAVING repeats SELECT's)
+                    made[term.sql()] = f"p{len(made)}"
+                    partial.append(term.as_(made[term.sql()]))
+                names.append(made[term.sql()])
+            out = exp.maybe_parse(rule[1].format(*names), dialect=dialect())
+            return out if isinstance(out, exp.Func) else exp.paren(out)
+        if isinstance(node, exp.Column):
+            if _owner(node, plan.sources) is not src or _lower(node.name) not in keys:
+                raise _NoSplit  # a select alias, or a column that is no key
+            return exp.column(f"k{keys.index(_lower(node.name))}")
+        if isinstance(node, exp.Anonymous | exp.Star | exp.Columns | exp.Subquery):
+            raise _NoSplit
+        return node
+
+    having = sel.args.get("having")
+    aliases = {_lower(e.alias) for e in sel.expressions if isinstance(e, exp.Alias)}
+    try:
+        if having is not None and any(not c.table and _lower(c.name) in aliases
+                                      for c in having.find_all(exp.Column)):
+            raise _NoSplit  # DuckDB may read a select alias there
+        final = [(e.this if isinstance(e, exp.Alias) else e).copy().transform(combined)
+                 .as_(f"c{i}") for i, e in enumerate(sel.expressions)]
+        condition = having.this.copy().transform(combined) if having is not None else None
+    except _NoSplit:
+        return None
     part = sel.copy()
     part.set("expressions", partial)
-    return PreAgg(part.sql(dialect=dialect()),
-                  f"SELECT {', '.join(final)} FROM `{view}` GROUP BY {keys}", len(group))
+    part.set("having", None)
+    out = exp.select(*final).from_(exp.to_table(src.view)).group_by(
+        *(f"k{i}" for i in range(len(keys))))
+    if condition is not None:
+        out = out.having(condition)
+    return PreAgg(part.sql(dialect=dialect()), out.sql(dialect=dialect()), len(keys))
 
 
 class Combine:

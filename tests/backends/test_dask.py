@@ -536,7 +536,7 @@ SQL_CASES: dict[str, tuple[str, bool]] = {
     "SELECT * FROM t ORDER BY t.a DESC LIMIT 4": ("gathered", True),
     "SELECT sum(t.a) AS total, count(t.n) AS c FROM t WHERE t.k >= 0": ("gathered", True),
     "SELECT DISTINCT t.k FROM t": ("gathered", True),
-    "SELECT t.s, count(*) AS c FROM t GROUP BY t.s": ("gathered", True),  # string keys
+    "SELECT t.s, count(*) AS c FROM t GROUP BY t.s": ("per bucket: group by", False),
     "SELECT t.k FROM t WHERE t.a > (SELECT avg(t.a) FROM t)": ("gathered", True),
     "SELECT x.k, y.a FROM t AS x JOIN t AS y ON x.k = y.k": ("gathered", True),
     "SELECT t.k FROM t UNION ALL SELECT u.k FROM u": ("gathered", True),
@@ -608,8 +608,8 @@ SQL_GROUPS = {
     "SELECT t.n, t.k, sum(t.a) AS s, count(*) AS c FROM t GROUP BY t.k, t.n": True,  # NULL keys
     "SELECT t.k, sum(t.k > 0) AS pos, min(t.a > 0) AS b FROM t GROUP BY t.k": True,  # bools
     "SELECT t.k, count(DISTINCT t.n) AS d FROM t GROUP BY t.k": False,
-    "SELECT t.k, sum(t.a) / count(*) AS r FROM t GROUP BY t.k": False,
-    "SELECT t.k, max(t.s) AS ms FROM t GROUP BY t.k HAVING count(*) > 1": False,
+    "SELECT t.k, sum(t.a) / count(*) AS r FROM t GROUP BY t.k": True,
+    "SELECT t.k, max(t.s) AS ms FROM t GROUP BY t.k HAVING count(*) > 1": True,
 }
 
 
