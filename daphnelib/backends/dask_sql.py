@@ -469,7 +469,7 @@ def run(query: str, views: dict[str, Any], compute: Callable[[Any], Any],
     if plan.strategy.startswith("per bucket"):
         sides = [parts[s.alias] for s in plan.sources]
         buckets = frames.bucket_count(max(len(f.parts) for f in sides))
-        shuffled = [frames.shuffled(f, [f.schema.labels[j] for j in s.keys], buckets)
+        shuffled = [frames.shuffled(f, [schemas[s.view].labels[j] for j in s.keys], buckets)
                     for f, s in zip(sides, plan.sources, strict=True)]
         return frames.PartitionedFrame(tuple(task(*b) for b in zip(*shuffled, strict=True)),
                                        schema, (None,) * buckets)
