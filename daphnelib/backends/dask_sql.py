@@ -38,7 +38,7 @@ from __future__ import annotations
 import functools
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import dask
@@ -296,18 +296,22 @@ class RunQuery:
 
 
 # Aggregates that combine from per-partition partials: the partials each needs, and the
-# final expression over the partials' columns ({0}, {1}: their names). avg divides as floats
-# (the dialect's ``/`` on integers truncates, as DAPHNE's).
+# final expression over the partials' columns ({0}, {1}: their names). A partition whose
+# group holds only NULLs gives a NULL partial, which comes back NaN in a float column
+# (DAPHNE's float null): sum, max and avg skip such partials by their count, min needs not
+# (DuckDB orders NaN above every number). avg divides as floats (the dialect's ``/`` on
+# integers truncates, as DAPHNE's).
 @functools.cache
 def _partial_rules() -> dict[type, tuple[tuple[str, ...], str]]:
     from sqlglot import exp  # sqlglot only once SQL runs
 
     return {
-        exp.Sum: (("SUM",), "SUM({0})"),
+        exp.Sum: (("SUM", "COUNT"), "SUM({0}) FILTER (WHERE {1} > 0)"),
         exp.Count: (("COUNT",), "SUM({0})"),
         exp.Min: (("MIN",), "MIN({0})"),
-        exp.Max: (("MAX",), "MAX({0})"),
-        exp.Avg: (("SUM", "COUNT"), "CAST(SUM({0}) AS DOUBLE) / SUM({1})"),
+        exp.Max: (("MAX", "COUNT"), "MAX({0}) FILTER (WHERE {1} > 0)"),
+        exp.Avg: (("SUM", "COUNT"),
+                  "CAST(SUM({0}) FILTER (WHERE {1} > 0) AS DOUBLE) / NULLIF(SUM({1}), 0)"),
     }
 
 
@@ -315,11 +319,35 @@ def _partial_rules() -> dict[type, tuple[tuple[str, ...], str]]:
 class PreAgg:
     """A GROUP BY query as a partial query per partition (keys ``k<i>``, partial aggregates
     ``p<j>``, the original FROM and WHERE) and a final query per bucket of partials (the
-    SELECT items and HAVING over the partials)."""
+    SELECT items and HAVING over the partials: :meth:`final`)."""
 
     partial: str
-    final: str
+    items: tuple[Any, ...]  # the SELECT items over the partials (sqlglot expressions)
+    having: Any  # HAVING over the partials, or None
+    view: str
     nkeys: int
+
+    def final(self, floats: frozenset[str] = frozenset(),
+              casts: tuple[str | None, ...] | None = None) -> str:
+        """The final query. ``floats``: the partials in float columns (only their
+        aggregates skip all-NULL partials by count, :func:`_partial_rules`; elsewhere NULL
+        stays NULL and a bare ``max(p)`` keeps its column's type); ``casts``: per SELECT item
+        a DuckDB type to cast it to, or None."""
+        from sqlglot import exp
+
+        def unfiltered(node: Any) -> Any:
+            if isinstance(node, exp.Filter) and node.this.this.name not in floats:
+                return node.this
+            return node
+
+        items = [e.transform(unfiltered) for e in self.items]
+        items = [e if not casts or casts[i] is None else exp.cast(e, casts[i])
+                 for i, e in enumerate(items)]
+        out = exp.select(*(e.as_(f"c{i}") for i, e in enumerate(items))).from_(
+            exp.to_table(self.view)).group_by(*(f"k{i}" for i in range(self.nkeys)))
+        if self.having is not None:
+            out = out.having(self.having.transform(unfiltered))
+        return str(out.sql(dialect=dialect()))
 
 
 class _NoSplit(Exception):
@@ -357,7 +385,7 @@ def pre_aggregation(plan: SqlPlan) -> PreAgg | None:
                     partial.append(term.as_(made[term.sql()]))
                 names.append(made[term.sql()])
             out = exp.maybe_parse(rule[1].format(*names), dialect=dialect())
-            return out if isinstance(out, exp.Func) else exp.paren(out)
+            return out if isinstance(out, exp.Func | exp.Filter) else exp.paren(out)
         if isinstance(node, exp.Column):
             if _owner(node, plan.sources) is not src or _lower(node.name) not in keys:
                 raise _NoSplit  # a select alias, or a column that is no key
@@ -373,18 +401,14 @@ def pre_aggregation(plan: SqlPlan) -> PreAgg | None:
                                       for c in having.find_all(exp.Column)):
             raise _NoSplit  # DuckDB may read a select alias there
         final = [(e.this if isinstance(e, exp.Alias) else e).copy().transform(combined)
-                 .as_(f"c{i}") for i, e in enumerate(sel.expressions)]
+                 for e in sel.expressions]
         condition = having.this.copy().transform(combined) if having is not None else None
     except _NoSplit:
         return None
     part = sel.copy()
     part.set("expressions", partial)
     part.set("having", None)
-    out = exp.select(*final).from_(exp.to_table(src.view)).group_by(
-        *(f"k{i}" for i in range(len(keys))))
-    if condition is not None:
-        out = out.having(condition)
-    return PreAgg(part.sql(dialect=dialect()), out.sql(dialect=dialect()), len(keys))
+    return PreAgg(part.sql(dialect=dialect()), tuple(final), condition, src.view, len(keys))
 
 
 class Combine:
@@ -411,11 +435,27 @@ def _pre_aggregated(plan: SqlPlan, split: PreAgg, frame: frames.PartitionedFrame
                     schema: FrameValue) -> frames.PartitionedFrame | None:
     """Partial aggregates per partition, hash-partitioned on the keys, combined per bucket;
     None when the split's types, tried on the 0-row schemas, are not the query's."""
+    import pyarrow as pa
+
+    from daphnelib.sql.duckdb import arrow_type_name
+
     view = plan.sources[0].view
-    partial, final = RunQuery(split.partial, (view,)), RunQuery(split.final, (view,))
-    combine = Combine(final, tuple(schema.labels))
+    partial = RunQuery(split.partial, (view,))
     try:
         partial_schema = partial(frame.schema)
+        floats = frozenset(lbl for lbl, c in zip(partial_schema.labels, partial_schema.columns,
+                                                 strict=True) if c.dtype.kind == "f")
+        plain = Combine(RunQuery(split.final(floats), (view,)), tuple(schema.labels))(
+            partial_schema)
+        # Combined aggregates may come out wider (a sum of partial sums, unlike sum(col), is
+        # not cast back to its column's type): cast to the query's types, the same kinds.
+        if any(a.dtype.kind != b.dtype.kind for a, b in zip(plain.columns, schema.columns,
+                                                             strict=True)):
+            return None
+        combine = Combine(RunQuery(split.final(floats, tuple(
+            None if a.dtype == b.dtype else arrow_type_name(pa.from_numpy_dtype(b.dtype))
+            for a, b in zip(plain.columns, schema.columns, strict=True))), (view,)),
+            tuple(schema.labels))
         combined = combine(partial_schema)
     except Exception:  # a split the dialect rejects on these types: the rows move instead
         return None
@@ -447,6 +487,7 @@ def run(query: str, views: dict[str, Any], compute: Callable[[Any], Any],
     used = {s.view for s in plan.sources} or (
         {t.name for t in plan.tree.find_all(exp.Table)} & set(views))
     if not any(frames.is_partitioned(views[n]) for n in used):
+        note("sql: embedded (no distributed view)")
         return run_local(query, *(x for n in used for x in (n, views[n])))
     local = plan.strategy == "per partition"  # the query itself filters each partition
     parts = {s.alias: _as_partitioned(views[s.view]) if local else
@@ -457,22 +498,26 @@ def run(query: str, views: dict[str, Any], compute: Callable[[Any], Any],
     if split is not None:
         out = _pre_aggregated(plan, split, parts[plan.sources[0].alias], schema)
         if out is not None:
-            note(f"sql: {plan.strategy}{pushed}; pre-aggregated per partition")
-            return out
-    note(f"sql: {plan.strategy}{pushed}")
+            note(f"sql: {plan.strategy}{pushed}; pre-aggregated per partition, combined in "
+                 f"{len(out.parts)} buckets")
+            return _conformed(out)
     names = tuple(s.view for s in plan.sources)
     task = dask.delayed(RunQuery(query, names), pure=True)
     if plan.strategy == "per partition":
         (src,) = plan.sources
-        return frames.PartitionedFrame(tuple(task(p) for p in parts[src.alias].parts), schema,
-                                       (None,) * len(parts[src.alias].parts))
+        note(f"sql: per partition ({len(parts[src.alias].parts)} partitions)")
+        return _conformed(frames.PartitionedFrame(tuple(task(p) for p in parts[src.alias].parts),
+                                                  schema, (None,) * len(parts[src.alias].parts)))
     if plan.strategy.startswith("per bucket"):
         sides = [parts[s.alias] for s in plan.sources]
         buckets = frames.bucket_count(max(len(f.parts) for f in sides))
-        shuffled = [frames.shuffled(f, [schemas[s.view].labels[j] for j in s.keys], buckets)
-                    for f, s in zip(sides, plan.sources, strict=True)]
-        return frames.PartitionedFrame(tuple(task(*b) for b in zip(*shuffled, strict=True)),
-                                       schema, (None,) * buckets)
+        on = [[schemas[s.view].labels[j] for j in s.keys] for s in plan.sources]
+        note(f"sql: {plan.strategy}{pushed}; rows hash-partitioned on "
+             f"{' = '.join(', '.join(k) for k in on)} into {buckets} buckets")
+        shuffled = [frames.shuffled(f, keys, buckets) for f, keys in zip(sides, on, strict=True)]
+        return _conformed(frames.PartitionedFrame(tuple(task(*b) for b in zip(
+            *shuffled, strict=True)), schema, (None,) * buckets))
+    note(f"sql: {plan.strategy}{pushed}")
     if not plan.sources:  # not analysable: the used views whole
         gathered = {n: compute(frames.gathered(_as_partitioned(views[n]))) for n in used}
         return run_local(query, *(x for n, f in gathered.items() for x in (n, f)))
@@ -481,6 +526,11 @@ def run(query: str, views: dict[str, Any], compute: Callable[[Any], Any],
         f"{f.nrow}x{f.ncol} of {a}" for a, f in gathered.items()))
     args = [x for s in plan.sources for x in (s.view, gathered[s.alias])]
     return run_local(query, *args)
+
+
+def _conformed(frame: frames.PartitionedFrame) -> frames.PartitionedFrame:
+    """The result's partitions in one encoding per column (DuckDB met NULLs in some only)."""
+    return replace(frame, parts=frames.conformed(frame.parts))
 
 
 def _as_partitioned(value: Any) -> frames.PartitionedFrame:
