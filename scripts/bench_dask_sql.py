@@ -1,27 +1,116 @@
-"""SQL GROUP BY on the Dask backend over a frame larger than the worker's memory.
+"""SQL on the Dask backend over a frame larger than the worker's memory: GROUP BY and joins.
 
     python scripts/bench_dask_sql.py [--cap-mb 512] [--frame-mb 768]
 
-One worker process capped by ``memory_limit`` holds a persisted 2-column frame (si64 keys
-0..999 and values, generated on the worker by ``rand``, 8 MiB partitions) larger than the
-cap, so it spills to disk. ``SELECT f.k, sum(f.v), count(*) FROM f GROUP BY f.k`` is
-pre-aggregated per partition (docs/dask.md, SQL): it prints the strategy, the time, the
-group count and the blocks spilled. Every number comes from this run.
+One worker process capped by ``memory_limit`` holds a persisted 2-column frame ``f`` (si64
+keys 0..99,999 and f64 values, generated on the worker by ``rand``, 8 MiB partitions) larger
+than the cap, so it spills to disk. Over it, without gathering (docs/dask.md, SQL):
+
+1. ``GROUP BY f.k`` (sum, count): pre-aggregated per partition;
+2. ``GROUP BY`` a string key (``g.s``, the key as text, made per partition) with HAVING on an
+   aggregate it does not select: pre-aggregated, HAVING after the combine;
+3. a join of ``f`` with a 10,000-row table on the numeric key, and
+4. the same join on the string key: both sides hash-partitioned, DuckDB per bucket; the
+   joined rows stay on the cluster (counted and summed there).
+
+Each prints its strategy (``verbose=True``), time and a check (group counts adding up to all
+rows, joined rows against the expected count). Then the embedded engine, capped alike
+(RLIMIT_AS in a subprocess), runs query 3 and raises MemoryError. Every number comes from
+this run.
 """
 
 from __future__ import annotations
 
 import argparse
+import subprocess
+import sys
+import textwrap
 import time
+from typing import Any
 
-from daphnelib import DaphneContext
-from daphnelib.backends.dask import DaskBackend
-from daphnelib.operator.nodes.matrix import Matrix
-from daphnelib.operator.operation_node import new_node
+KEYS = 100_000  # f.k in 0..KEYS-1
+STEP = 10  # the joined table holds every STEP-th key: a tenth of f's rows match
+
+QUERIES = {
+    "GROUP BY si64 key (sum, count)":
+        "SELECT f.k, sum(f.v) AS s, count(*) AS c FROM f GROUP BY f.k",
+    "GROUP BY string key, HAVING":
+        "SELECT g.s, sum(g.v) AS sv, count(*) AS c FROM g GROUP BY g.s HAVING max(g.v) >= 0",
+    "JOIN on si64 key": "SELECT f.k, f.v, d.w FROM f JOIN d ON f.k = d.id",
+    "JOIN on string key": "SELECT g.s, g.v, e.w FROM g JOIN e ON g.s = e.s",
+}
+
+
+def register_views(dc: Any, k: Any, v: Any) -> None:
+    """``f(k, v)`` over the key and value columns, ``g(s, v)``: f with the key as text (one
+    SQL query per partition), ``d(id, w)`` and ``e(s, w)``: every STEP-th key."""
+    dc.createFrame([k, v], ["k", "v"]).registerView("f")
+    dc.sql("SELECT CAST(f.k AS VARCHAR) AS s, f.v FROM f").registerView("g")
+    ids = dc.seq(0, KEYS - 1, STEP)
+    dc.createFrame([ids, ids * 2], ["id", "w"]).registerView("d")
+    dc.sql("SELECT CAST(d.id AS VARCHAR) AS s, d.w FROM d").registerView("e")
+
+
+def _summary(frame: Any) -> tuple[int, float]:
+    """(rows, sum of the last column) of one partition: what the joined rows come back as."""
+    import numpy as np
+
+    return frame.nrow, float(np.sum(frame.columns[-1]))
+
+
+def run_query(client: Any, backend: Any, dc: Any, query: str) -> tuple[str, Any]:
+    """The query on the cluster: (a one-line result, the value). GROUP BY results (one row
+    per key) are gathered; join results are counted and summed on the workers."""
+    import dask
+
+    from daphnelib.backends import dask_frames
+
+    out = backend.execute_lazy(dc.sql(query)._lower(), verbose=True)
+    if "GROUP BY" in query:
+        out = client.compute(dask_frames.gathered(out), sync=True) \
+            if dask_frames.is_partitioned(out) else out
+        return f"{out.nrow} groups, counts adding up to {int(out.columns[2].sum())} rows", out
+    summary = dask.delayed(_summary, pure=True)
+    parts = client.compute([summary(p) for p in out.parts], sync=True)
+    rows, total = sum(r for r, _ in parts), sum(s for _, s in parts)
+    return f"{rows} joined rows in {len(parts)} partitions (sum of w {total:.0f})", (rows, total)
+
+
+def embedded_capped(cap_mb: int, rows: int) -> str:
+    """The last line the embedded engine prints running query 3 under RLIMIT_AS = cap."""
+    code = textwrap.dedent(f"""
+        import resource
+        from daphnelib import DaphneContext
+        from daphnelib.engine.executor import compile_program, run
+        import sys; sys.path.insert(0, {str(__file__.rsplit('/', 1)[0])!r})
+        from bench_dask_sql import QUERIES, register_views
+        def vm():
+            with open("/proc/self/status") as f:
+                return next(int(l.split()[1]) * 1024 for l in f if l.startswith("VmSize"))
+        import duckdb, pyarrow  # loaded before the cap: the cap is for the data
+        cap = vm() + {cap_mb} * 2**20
+        resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+        dc = DaphneContext()
+        register_views(dc, dc.rand({rows}, 1, 0, {KEYS - 1}, seed=3),
+                       dc.rand({rows}, 1, -1.0, 1.0, seed=4))
+        try:
+            out = run(compile_program(dc.sql(QUERIES["JOIN on si64 key"])._lower()))
+            print(f"embedded engine: finished ({{out.nrow}} rows)")
+        except MemoryError as exc:
+            print(f"embedded engine capped at {cap_mb} MiB: MemoryError ({{exc}})")
+    """)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=600)
+    return (proc.stdout + proc.stderr).strip().splitlines()[-1]
 
 
 def main() -> None:
     from distributed import Client, LocalCluster, wait
+
+    from daphnelib import DaphneContext
+    from daphnelib.backends.dask import DaskBackend
+    from daphnelib.operator.nodes.matrix import Matrix
+    from daphnelib.operator.operation_node import new_node
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cap-mb", type=int, default=512, help="worker memory_limit (MiB)")
@@ -34,21 +123,20 @@ def main() -> None:
         backend = DaskBackend(client=client, block_rows=1 << 19)  # 8 MiB partitions
         dc = DaphneContext()
         t0 = time.perf_counter()
-        cols = [client.persist(backend.execute_lazy(dc.rand(rows, 1, 0, 999, seed=s)._lower()))
-                for s in (3, 4)]
+        cols = [client.persist(backend.execute_lazy(node._lower())) for node in (
+            dc.rand(rows, 1, 0, KEYS - 1, seed=3), dc.rand(rows, 1, -1.0, 1.0, seed=4))]
         wait(cols)
-        print(f"worker capped at {args.cap_mb} MiB; frame of {rows} rows ({args.frame_mb} MiB) "
-              f"generated + persisted in {time.perf_counter() - t0:.1f} s")
-        k, v = (new_node(Matrix, dc, "receiveFromNumpy", c) for c in cols)
-        dc.createFrame([k, v], ["k", "v"]).registerView("f")
-        node = dc.sql("SELECT f.k, sum(f.v) AS s, count(*) AS c FROM f GROUP BY f.k")
-        t0 = time.perf_counter()
-        out = backend.execute(node._lower(), verbose=True)
-        print(f"SQL GROUP BY sum, count: {time.perf_counter() - t0:.1f} s, {out.nrow} groups, "
-              f"counts adding up to {int(out.columns[2].sum())} rows")
+        print(f"worker capped at {args.cap_mb} MiB; frame f of {rows} rows ({args.frame_mb} "
+              f"MiB) generated + persisted in {time.perf_counter() - t0:.1f} s")
+        register_views(dc, *(new_node(Matrix, dc, "receiveFromNumpy", c) for c in cols))
+        for name, query in QUERIES.items():
+            t0 = time.perf_counter()
+            line, _ = run_query(client, backend, dc, query)
+            print(f"{name}: {time.perf_counter() - t0:.1f} s, {line}")
         spilled = client.run(lambda dask_worker: len(getattr(dask_worker.data, "slow", ())))
-        print(f"blocks spilled to disk: {sum(spilled.values())} of "
-              f"{sum(c.numblocks[0] for c in cols)}")
+        print(f"blocks spilled to disk at the end: {sum(spilled.values())} of "
+              f"{sum(c.numblocks[0] for c in cols)} input blocks")
+    print(embedded_capped(args.cap_mb, rows))
 
 
 if __name__ == "__main__":

@@ -162,18 +162,26 @@ def string_hash(col: np.ndarray) -> np.ndarray:
     long_enough = nwords > 0
     length_class[long_enough] = np.log2(nwords[long_enough]).astype(np.intp) + 1
     for c in np.unique(length_class[long_enough]):  # at most 64 classes, not rows
-        rows = np.flatnonzero(length_class == c)
-        row_words = nwords[rows][:, None]
-        width = int(row_words.max())
-        at = np.arange(width * 8)
-        inside = at < nbytes[rows][:, None]
-        pos = np.where(inside, offsets[rows][:, None] + at, 0)
-        words = np.where(inside, data[pos], 0).astype(np.uint8).view("<u8")
-        position = np.arange(width, dtype=np.uint64)
-        mixed = _mix(words ^ _mix(position + np.uint64(1)))
-        mixed[position[None, :] >= row_words] = 0  # past the row's own words
-        h[rows] = _mix(h[rows] ^ mixed.sum(axis=1, dtype=np.uint64))
+        in_class = np.flatnonzero(length_class == c)
+        width = int(nwords[in_class].max())
+        # Rows in chunks of about _HASH_CHUNK_BYTES padded bytes: the byte positions are
+        # int64 (8 bytes per padded byte), so a whole partition at once cost 8x its keys.
+        step = max(1, _HASH_CHUNK_BYTES // (width * 8))
+        for lo in range(0, len(in_class), step):
+            rows = in_class[lo:lo + step]
+            row_words = nwords[rows][:, None]
+            at = np.arange(width * 8)
+            inside = at < nbytes[rows][:, None]
+            pos = np.where(inside, offsets[rows][:, None] + at, 0)
+            words = np.where(inside, data[pos], 0).astype(np.uint8).view("<u8")
+            position = np.arange(width, dtype=np.uint64)
+            mixed = _mix(words ^ _mix(position + np.uint64(1)))
+            mixed[position[None, :] >= row_words] = 0  # past the row's own words
+            h[rows] = _mix(h[rows] ^ mixed.sum(axis=1, dtype=np.uint64))
     return h
+
+
+_HASH_CHUNK_BYTES = 1 << 18
 
 
 def _bucket_ids(frame: FrameValue, keys: Sequence[str], buckets: int) -> np.ndarray:
