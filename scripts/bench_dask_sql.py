@@ -13,10 +13,10 @@ than the cap, so it spills to disk. Over it, without gathering (docs/dask.md, SQ
 4. the same join on the string key: both sides hash-partitioned, DuckDB per bucket; the
    joined rows stay on the cluster (counted and summed there).
 
-Each prints its strategy (``verbose=True``), time and a check (group counts adding up to all
-rows, joined rows as many as the GROUP BY counted for the matching keys). Then the embedded engine, capped alike
-(RLIMIT_AS in a subprocess), runs query 3 and raises MemoryError. Every number comes from
-this run.
+Each prints its strategy (``verbose=True``), time and a check (group counts adding up to
+all rows, joined rows as many as the GROUP BY counted for the matching keys). Then the
+embedded engine, capped alike (RLIMIT_AS in a subprocess), runs query 3 and raises
+MemoryError. Every number comes from this run.
 """
 
 from __future__ import annotations

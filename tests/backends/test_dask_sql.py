@@ -216,3 +216,31 @@ def test_string_key_sql_any_keys_and_blocks(client: Any, lkeys: list[str | None]
     views(dc, lkeys, rkeys)
     node = dc.sql(query)
     assert_agree(DaskBackend(client=client, block_rows=block).execute(node._lower()), node)
+
+
+def test_bench_script_queries_agree_with_embedded(client: Any) -> None:
+    """A smoke of ``scripts/bench_dask_sql.py`` on 3,000 rows in partitions of 700: each of
+    its queries gives the embedded engine's answer (GROUP BY rows; the joins' row count and
+    sum, which the script computes on the workers)."""
+    import importlib.util
+    import pathlib
+
+    path = pathlib.Path(__file__).parents[2] / "scripts" / "bench_dask_sql.py"
+    spec = importlib.util.spec_from_file_location("_bench_dask_sql", path)
+    assert spec is not None and spec.loader is not None
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    rng = np.random.default_rng(5)
+    k = rng.integers(0, bench.KEYS, size=(3000, 1))
+    v = rng.random((3000, 1)) * 2 - 1
+    backend = DaskBackend(client=client, block_rows=700)
+    for query in bench.QUERIES.values():
+        dc = DaphneContext()
+        bench.register_views(dc, dc.from_numpy(k), dc.from_numpy(v))
+        _, got = bench.run_query(client, backend, dc, query)
+        expected = embedded(dc.sql(query))
+        if "GROUP BY" in query:
+            assert_agree(got, dc.sql(query))
+        else:
+            assert got[0] == expected.nrow > 0
+            assert got[1] == pytest.approx(float(expected.columns[-1].sum()), rel=1e-12)
