@@ -10,27 +10,31 @@ strategy       applies to                                      runs
 =============  ==============================================  ===================================
 per partition  one view; no GROUP BY, aggregate, DISTINCT,     the whole query by DuckDB on every
                ORDER BY, LIMIT, window or subquery             partition (embedded row order)
-per bucket:    one view; GROUP BY plain numeric columns; no    pushed-down WHERE per partition,
-group by       DISTINCT, ORDER BY, LIMIT, window, subquery     rows hash-partitioned on the keys,
-                                                               the whole query per bucket; when
-                                                               it selects only keys and sum,
-                                                               count, min, max, avg: partial
-                                                               aggregates per partition move
-                                                               instead of rows (:class:`PreAgg`)
-per bucket:    two views joined on numeric column equalities   pushed-down WHERE per partition,
-join           (``JOIN .. ON`` or ``FROM a, b WHERE``); the    both sides hash-partitioned on the
-               rest as "per partition"                         keys, the whole query per bucket
+per bucket:    one view; GROUP BY plain numeric or string      pushed-down WHERE per partition,
+group by       columns; no DISTINCT, ORDER BY, LIMIT, window,  rows hash-partitioned on the keys,
+               subquery                                        the whole query per bucket; when
+                                                               SELECT and HAVING are expressions
+                                                               of keys and sum, count, min, max,
+                                                               avg: partial aggregates per
+                                                               partition move instead of rows,
+                                                               HAVING after the combine
+                                                               (:class:`PreAgg`)
+per bucket:    two views, inner or outer joined on equalities  pushed-down WHERE per partition,
+join           of numeric or of string columns (inner: ON or   both sides hash-partitioned on the
+               ``FROM a, b WHERE``; outer: ON); the rest as    keys, the whole query per bucket
+               "per partition"
 gathered       everything else (ORDER BY, LIMIT, DISTINCT,     pushed-down WHERE and the used
-               global aggregates, string keys, subqueries)     columns per partition, then the
-                                                               query on the client
+               global aggregates, categorical or datetime      columns per partition, then the
+               keys, subqueries, positional joins)             query on the client
 =============  ==============================================  ===================================
 
 "Pushed-down WHERE": every conjunct of WHERE that reads one view only (no subquery, window or
 aggregate) is evaluated by DuckDB on each partition of that view, and only the rows where it
-holds (NULL counts as false) and the columns the query names move on. The whole query still
-runs afterwards, so re-applying those conjuncts changes nothing: the answers are the embedded
-engine's, the row order is the embedded one except per bucket (buckets in turn, each in the
-embedded order; docs/compatibility.md).
+holds (NULL counts as false) and the columns the query names move on; never on the
+null-supplying side of an outer join, nor on either side of a positional or as-of join. The
+whole query still runs afterwards, so re-applying those conjuncts changes nothing: the
+answers are the embedded engine's, the row order is the embedded one except per bucket
+(buckets in turn, each in the embedded order; docs/compatibility.md).
 """
 
 from __future__ import annotations
