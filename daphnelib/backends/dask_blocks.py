@@ -25,10 +25,22 @@ from typing import Any
 import dask
 import dask.array as da
 import numpy as np
+from dask.sizeof import sizeof
 
 from daphnelib.engine.kernels.cast import convert_matrix
 from daphnelib.engine.registry import lookup
+from daphnelib.engine.values import FrameValue
 from daphnelib.engine.valuetypes import SIZE_DTYPE, vt_of_dtype
+
+
+# Every task of this backend unpickles this module on its worker, so the worker sizes frame
+# partitions by their buffers: Dask's default (sys.getsizeof) saw 64 bytes for any frame, so
+# a worker never spilled frames by their size and went past its memory_limit.
+@sizeof.register(FrameValue)
+def _frame_nbytes(frame: FrameValue) -> int:
+    masks = (r.mask for r in frame.logical if r is not None and r.mask is not None)
+    return sum(c.nbytes for c in frame.columns) + sum(m.nbytes for m in masks)
+
 
 # Partial results are combined in a tree with this many inputs per node: memory on the
 # combining worker stays at FAN_IN partials, depth at log_FAN_IN(blocks).

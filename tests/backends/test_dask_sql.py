@@ -244,3 +244,19 @@ def test_bench_script_queries_agree_with_embedded(client: Any) -> None:
         else:
             assert got[0] == expected.nrow > 0
             assert got[1] == pytest.approx(float(expected.columns[-1].sum()), rel=1e-12)
+
+
+def test_workers_size_frame_partitions_by_their_buffers() -> None:
+    """Dask's default size of an object it does not know is sys.getsizeof (64 bytes for any
+    frame): a worker then never spilled frame partitions and went past its memory_limit."""
+    from dask.sizeof import sizeof
+
+    import daphnelib.backends.dask_blocks  # noqa: F401  (what every backend task unpickles)
+    from daphnelib.engine.logical import Logical
+    from daphnelib.engine.values import FrameValue
+
+    mask = np.zeros(1000, np.bool_)
+    frame = FrameValue([np.zeros(1000), np.arange(1000)], ["a", "b"],
+                       [None, Logical(kind="masked", mask=mask)], nrow=1000)
+    assert sizeof(frame) == 8000 + 8000 + 1000
+    assert sizeof([frame, frame]) >= 34000
