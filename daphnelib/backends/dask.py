@@ -26,6 +26,8 @@ block size and run, and equal to the embedded ``rand`` up to RAND_TILE rows.
 from __future__ import annotations
 
 import sys
+import time
+import weakref
 from collections.abc import Callable
 from typing import Any, ClassVar
 
@@ -60,6 +62,9 @@ _ROW_LOCAL = frozenset((*BINARY, *OUTER, *_UNARY, "?:", "softmax", "replace", "o
 _GENERATORS = ("receiveFromNumpy", "receiveFrame", "fill", "seq", "rand")
 _PLACEMENTS = ("dask", "auto")
 _DEFAULT_BLOCK_BYTES = 64 << 20
+# How long a reading of the available memory is reused (seconds): reading it costs about
+# 40 us (psutil parses /proc/meminfo), more than a small program's whole run.
+_AVAILABLE_TTL = 1.0
 
 
 def _nbytes(value: Any) -> int:
@@ -124,6 +129,10 @@ class DaskBackend(Backend):
         # is not reused by another one (a loop body's values die every iteration).
         self._transposed: dict[int, tuple[Any, Any]] = {}
         self._embedded = EmbeddedBackend()  # auto's local programs: compiled once, cached
+        # auto: each program's largest op output in bytes (inf: unknown or distributed
+        # input), found once per Program and dropped with it.
+        self._peaks: weakref.WeakKeyDictionary[Program, float] = weakref.WeakKeyDictionary()
+        self._available: tuple[float, int] = (-float("inf"), 0)  # (when read, bytes)
 
     # -- resources ----------------------------------------------------------------------------
 
@@ -151,12 +160,18 @@ class DaskBackend(Backend):
 
     @property
     def memory_budget(self) -> int:
-        """Bytes an op may use locally: ``memory_budget`` or ``memory_fraction`` x available."""
+        """Bytes an op may use locally: ``memory_budget`` or ``memory_fraction`` x available
+        (the available memory is read at most once a second)."""
         if self._memory_budget is not None:
             return int(self._memory_budget)
-        import psutil
+        now = time.monotonic()
+        when, available = self._available
+        if now - when > _AVAILABLE_TTL:
+            import psutil
 
-        return int(self.memory_fraction * psutil.virtual_memory().available)
+            available = psutil.virtual_memory().available
+            self._available = (now, available)
+        return int(self.memory_fraction * available)
 
     @property
     def gather_limit(self) -> int:
@@ -166,6 +181,11 @@ class DaskBackend(Backend):
 
     def execute(self, program: Program, *, verbose: bool = False) -> Any:
         """Run ``program``; the last instruction's value comes back as an engine value."""
+        if self.placement == "auto" and self._fits(program):
+            # The all-local path: no client, no per-op dispatch, no bookkeeping.
+            if verbose:
+                sys.stdout.write(f"[dask] {self._all_local()}\n")
+            return self._embedded.execute(program)
         value = self._run(program)
         if isinstance(value, tuple):  # several results
             value = tuple(self._gather(v, "a result") if _distributed(v) else v for v in value)
@@ -185,10 +205,13 @@ class DaskBackend(Backend):
     def _run(self, program: Program) -> Any:
         self._log, self._transposed = [], {}
         if self.placement == "auto" and self._fits(program):
-            self._note(f"auto: every op fits the local budget ({_size(self.memory_budget)}): "
-                       "the whole program runs on the embedded engine")
+            self._note(self._all_local())
             return self._embedded.execute(program)
         return self._run_instrs(program, {})
+
+    def _all_local(self) -> str:
+        return (f"auto: every op fits the local budget ({_size(self.memory_budget)}): "
+                "the whole program runs on the embedded engine")
 
     def _run_instrs(self, program: Program, env: dict[int, Any]) -> Any:
         for ins in program.instrs:
@@ -355,27 +378,12 @@ class DaskBackend(Backend):
         return shape is None or len(self._chunks(*shape)) > 1
 
     def _fits(self, program: Program) -> bool:
-        """Whether "auto" keeps every op local, from the shapes known before running: no op's
-        output exceeds the budget (an output without a cheap shape rule counts as too big)."""
-        budget = self.memory_budget
-        shapes: dict[int, tuple[int, int]] = {}
-        for ins in program.instrs:
-            if ins.op == "receiveFromNumpy":
-                if blocks.is_dask(ins.args[0]):
-                    return False
-                shapes[ins.out] = ins.args[0].shape
-                continue
-            args = [None if type(a) is Var else a for a in ins.args]
-            arg_shapes = [shapes.get(a.id) if type(a) is Var else
-                          (a.shape if _is_matrix(a) else None) for a in ins.args]
-            out = _out_shape(ins.op, args, arg_shapes)
-            if ins.kind is Kind.MATRIX:
-                if out is None:
-                    return False
-                shapes[ins.out] = out
-            if 8 * _cells(out) > budget:
-                return False
-        return True
+        """Whether "auto" keeps every op of ``program`` local: its largest op output (found
+        once per program) is within the budget."""
+        peak = self._peaks.get(program)
+        if peak is None:
+            peak = self._peaks[program] = _peak_bytes(program)
+        return peak <= self.memory_budget
 
     # -- lowerings ----------------------------------------------------------------------------
 
@@ -739,6 +747,123 @@ def _out_shape(op: str, args: list[Any], shapes: list[Any]) -> tuple[int, int] |
         return max(known, key=lambda s: s[0] * s[1])
     except (TypeError, ValueError):
         return None
+
+
+def _peak_bytes(program: Program) -> float:
+    """The largest output of any op of ``program`` in bytes (8 a cell), from the shapes known
+    before running; inf when an input is distributed or a matrix output has no cheap shape
+    rule (it counts as too big)."""
+    return 8 * _ShapeWalk().peak(program, {})
+
+
+class _ShapeWalk:
+    """Output shapes through a program, into the blocks of loops, ``if`` and function calls.
+
+    A value's entry is its ``(rows, cols)``, None (not a matrix, or not known), or a list of
+    entries (the tuple a block or call yields). A loop whose body changes the shape of what it
+    carries, or a function that calls itself, has no static peak (inf).
+    """
+
+    def __init__(self) -> None:
+        self.entered: set[int] = set()  # blocks being walked: recursion has no static peak
+
+    def peak(self, program: Program, shapes: dict[int, Any]) -> float:
+        """The largest output (in cells) of ``program``; ``shapes`` gains every value's."""
+        peak: float = 0
+        for ins in program.instrs:
+            if ins.op == "receiveFromNumpy":
+                if blocks.is_dask(ins.args[0]):
+                    return float("inf")
+                shapes[ins.out] = ins.args[0].shape
+                continue
+            arg_shapes = [shapes.get(a.id) if type(a) is Var else
+                          (a.shape if _is_matrix(a) else None) for a in ins.args]
+            structured = _STRUCTURED.get(ins.op)
+            if structured is not None:
+                inner, out = structured(self, ins.op, ins.args, arg_shapes)
+                peak = max(peak, inner)
+            elif ins.op == "results":
+                out = arg_shapes
+            elif ins.op == "item":
+                out = arg_shapes[0][ins.args[1]] if isinstance(arg_shapes[0], list) else None
+            else:
+                args = [None if type(a) is Var else a for a in ins.args]
+                known = [s if isinstance(s, tuple) else None for s in arg_shapes]
+                out = _out_shape(ins.op, args, known)
+                peak = max(peak, _cells(out))
+            if ins.kind is Kind.MATRIX and not isinstance(out, tuple):
+                return float("inf")
+            if isinstance(out, tuple):
+                peak = max(peak, _cells(out))
+            shapes[ins.out] = out
+        return peak
+
+    def block(self, block: Any, params: list[Any]) -> tuple[float, Any]:
+        """A block's peak and the entries of what it yields."""
+        if id(block) in self.entered:
+            return float("inf"), None
+        self.entered.add(id(block))
+        try:
+            shapes = dict(enumerate(params))
+            peak = self.peak(block.program, shapes)
+            return peak, shapes.get(block.program.result.out)
+        finally:
+            self.entered.discard(id(block))
+
+    def loop(self, op: str, args: tuple, arg_shapes: list[Any]) -> tuple[float, Any]:
+        """``for``/``while``/``do-while``: the body once; what it carries keeps its shape."""
+        head = 4 if op == "for" else 2
+        state = arg_shapes[head + 1:]
+        carried = state[:args[head]]
+        if op == "for":
+            peak, yielded = self.block(args[3], [None, *state])  # the loop variable first
+        else:
+            peak, _ = self.block(args[0], state)  # the condition
+            inner, yielded = self.block(args[1], state)
+            peak = max(peak, inner)
+        return (peak, carried) if yielded == carried else (float("inf"), None)
+
+    def branch(self, op: str, args: tuple, arg_shapes: list[Any]) -> tuple[float, Any]:
+        """``if``: both branches; each yields what it carries, in the same shapes."""
+        state = arg_shapes[4:]
+        carried = state[:args[3]]
+        peak: float = 0
+        for block in args[1:3]:
+            if block is None:
+                continue
+            inner, yielded = self.block(block, state)
+            if yielded != carried:
+                return float("inf"), None
+            peak = max(peak, inner)
+        return peak, carried
+
+    def call(self, op: str, args: tuple, arg_shapes: list[Any]) -> tuple[float, Any]:
+        """A user-defined function: every definition that may be picked, with the arguments'
+        shapes; they must agree on the shapes of what they return."""
+        group, nresults, params = args[0], args[1], arg_shapes[2:]
+        peak: float = 0
+        found: list[Any] = []
+        for overload in group.overloads:
+            if len(overload.param_names) != len(params):
+                continue
+            if overload.block is None:
+                return float("inf"), None
+            inner, yielded = self.block(overload.block, params)
+            peak = max(peak, inner)
+            found.append(yielded)
+        if not found or any(y != found[0] for y in found):
+            return float("inf"), None
+        return peak, (found[0][0] if nresults == 1 and isinstance(found[0], list)
+                      else found[0])
+
+
+_STRUCTURED: dict[str, Callable[..., tuple[float, Any]]] = {
+    "for": _ShapeWalk.loop,
+    "while": _ShapeWalk.loop,
+    "do-while": _ShapeWalk.loop,
+    "if": _ShapeWalk.branch,
+    "call": _ShapeWalk.call,
+}
 
 
 def _distributed(value: Any) -> bool:
