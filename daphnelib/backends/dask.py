@@ -65,6 +65,7 @@ _DEFAULT_BLOCK_BYTES = 64 << 20
 # How long a reading of the available memory is reused (seconds): reading it costs about
 # 40 us (psutil parses /proc/meminfo), more than a small program's whole run.
 _AVAILABLE_TTL = 1.0
+_INLINE_BYTES = 1 << 20  # local matrices below this travel inside the task graph
 
 
 def _nbytes(value: Any) -> int:
@@ -128,6 +129,9 @@ class DaskBackend(Backend):
         # id(t(X) array) -> (that array, X), for t(X) @ Y. The array is kept so that its id
         # is not reused by another one (a loop body's values die every iteration).
         self._transposed: dict[int, tuple[Any, Any]] = {}
+        # id(local matrix) -> (it, its dask array) for this run: one matrix read by several
+        # ops that go to the cluster is sent once.
+        self._sent: dict[int, tuple[np.ndarray, Any]] = {}
         self._embedded = EmbeddedBackend()  # auto's local programs: compiled once, cached
         # auto: each program's largest op output in bytes (inf: unknown or distributed
         # input), found once per Program and dropped with it.
@@ -203,7 +207,7 @@ class DaskBackend(Backend):
         return value
 
     def _run(self, program: Program) -> Any:
-        self._log, self._transposed = [], {}
+        self._log, self._transposed, self._sent = [], {}, {}
         if self.placement == "auto" and self._fits(program):
             self._note(self._all_local())
             return self._embedded.execute(program)
@@ -414,12 +418,25 @@ class DaskBackend(Backend):
     def _to_cluster(self, x: np.ndarray, what: str) -> Any:
         """A local matrix as a row-blocked dask array: scattered once to a worker, whose
         tasks cut the blocks (the data does not travel inside the task graph)."""
+        sent = self._sent.get(id(x))
+        if sent is not None and sent[0] is x:
+            return sent[1]
+        self._sent[id(x)] = (x, out := self._sent_now(x, what))
+        return out
+
+    def _sent_now(self, x: np.ndarray, what: str) -> Any:
         self._note(f"sent {x.shape[0]}x{x.shape[1]} ({_size(x.nbytes)}) to the cluster "
                    f"for {what}")
         chunks = self._chunks(*x.shape, x.dtype.itemsize)
-        if x.nbytes < (1 << 20):
+        if x.nbytes < _INLINE_BYTES:
             return blocks.aligned(x, chunks)
         return blocks.from_future(self.client.scatter(x, hash=False), x, chunks)
+
+    def _on_workers(self, args: list[Any]) -> list[Any]:
+        """``args`` with every local matrix of 1 MiB or more scattered to the cluster, once a
+        run (smaller ones travel inside the task graph)."""
+        return [self._to_cluster(a, "an operand") if isinstance(a, np.ndarray) and a.ndim == 2
+                and a.nbytes >= _INLINE_BYTES else a for a in args]
 
     def _driver(self, args: list[Any]) -> Any:
         """The matrix argument whose row blocks the result follows (the tallest, dask first)."""
@@ -439,6 +456,7 @@ class DaskBackend(Backend):
                 return NotImplemented
         elif op == "?:" and len(mats) > 1 and any(a.shape != mats[0].shape for a in mats):
             return NotImplemented  # the kernel names the mismatch when it runs locally
+        args = self._on_workers(args)
         return blocks.rowwise(blocks.BlockKernel(op), args, self._driver(args))
 
     def _aggregate(self, op: str, args: list[Any]) -> Any:
@@ -489,6 +507,7 @@ class DaskBackend(Backend):
         if source is not None and blocks.is_dask(source) and source.shape[0] > 1:
             # t(X) @ Y: a sum of per-block products, never materialising t(X).
             shape = (source.shape[1], rhs.shape[1])
+            rhs = self._on_workers([rhs])[0]  # t(X) @ X over a local X: X was sent once
             if rhs is source:
                 return blocks.block_products("syrk", source, None, shape)
             return blocks.block_products("tmm", source, rhs, shape)
@@ -504,7 +523,7 @@ class DaskBackend(Backend):
         return blocks.block_products(op, x, args[1] if op == "gemv" else None, shape)
 
     def _transpose(self, op: str, args: list[Any]) -> Any:
-        x = args[0]
+        x = args[0] if blocks.is_dask(args[0]) else self._to_cluster(args[0], "an operand")
         t = _swap_axes_graph(x)
         out = t.rechunk({0: self._chunks(*t.shape, x.dtype.itemsize), 1: -1})
         self._transposed[id(out)] = (out, x)
@@ -521,6 +540,7 @@ class DaskBackend(Backend):
         if lhs.shape[1 - axis] != rhs.shape[1 - axis]:
             lookup(op)(blocks.standin(lhs), blocks.standin(rhs))  # names the mismatch
             return NotImplemented
+        args = self._on_workers(args)
         if op == "cbind":
             return blocks.rowwise(blocks.BlockKernel("cbind"), args, self._driver(args))
         vt = most_general(vt_of_dtype(lhs.dtype), vt_of_dtype(rhs.dtype))
@@ -722,10 +742,15 @@ def _out_shape(op: str, args: list[Any], shapes: list[Any]) -> tuple[int, int] |
         if op in ("fill", "rand"):
             return (int(args[0]), int(args[1])) if op == "rand" else (int(args[1]), int(args[2]))
         if op == "seq":
-            return None
+            return (_seq_length(args), 1)
         known = [s for s in shapes if s is not None]
         if not known:
             return None
+        if op == "extract" and shapes[0] is not None:
+            n, m = shapes[0]
+            return (_selected(args[1], shapes[1], n), _selected(args[2], shapes[2], m))
+        if op in BINARY and len(known) == 2:  # broadcasting: a row or column grows
+            return (max(known[0][0], known[1][0]), max(known[0][1], known[1][1]))
         if op == "@" and len(known) == 2:
             return (known[0][0], known[1][1])
         if op in OUTER and len(known) == 2:
@@ -747,6 +772,20 @@ def _out_shape(op: str, args: list[Any], shapes: list[Any]) -> tuple[int, int] |
         return max(known, key=lambda s: s[0] * s[1])
     except (TypeError, ValueError):
         return None
+
+
+def _selected(selector: Any, shape: tuple[int, int] | None, n: int) -> int:
+    """How many of ``n`` rows (columns) an ``extract`` selector picks, at most."""
+    if shape is not None:  # a matrix of positions
+        return shape[0] * shape[1]
+    if isinstance(selector, (int, np.integer)) and not isinstance(selector, bool):
+        return 1
+    if isinstance(selector, slice):
+        try:
+            return len(range(*selector.indices(n)))
+        except TypeError:  # bounds computed at run time
+            return n
+    return n
 
 
 def _peak_bytes(program: Program) -> float:
@@ -811,31 +850,39 @@ class _ShapeWalk:
             self.entered.discard(id(block))
 
     def loop(self, op: str, args: tuple, arg_shapes: list[Any]) -> tuple[float, Any]:
-        """``for``/``while``/``do-while``: the body once; what it carries keeps its shape."""
+        """``for``/``while``/``do-while``: the body with the carried shapes, then once more
+        with the larger of those and what it yielded (shape rules are upper bounds); what it
+        carries must then keep its shape, else the loop has no static peak."""
         head = 4 if op == "for" else 2
         state = arg_shapes[head + 1:]
-        carried = state[:args[head]]
-        if op == "for":
-            peak, yielded = self.block(args[3], [None, *state])  # the loop variable first
-        else:
-            peak, _ = self.block(args[0], state)  # the condition
-            inner, yielded = self.block(args[1], state)
-            peak = max(peak, inner)
-        return (peak, carried) if yielded == carried else (float("inf"), None)
+        ncarried = args[head]
+        carried = state[:ncarried]
+        for _ in range(2):
+            params = [*carried, *state[ncarried:]]
+            if op == "for":
+                peak, yielded = self.block(args[3], [None, *params])  # the loop variable first
+            else:
+                peak, _ = self.block(args[0], params)  # the condition
+                inner, yielded = self.block(args[1], params)
+                peak = max(peak, inner)
+            widened = _widened(carried, yielded)
+            if widened == carried:
+                return peak, carried
+            carried = widened
+        return float("inf"), None
 
     def branch(self, op: str, args: tuple, arg_shapes: list[Any]) -> tuple[float, Any]:
-        """``if``: both branches; each yields what it carries, in the same shapes."""
+        """``if``: both branches; what it yields is, per value, the larger of their shapes."""
         state = arg_shapes[4:]
-        carried = state[:args[3]]
+        out = state[:args[3]]
         peak: float = 0
         for block in args[1:3]:
-            if block is None:
-                continue
-            inner, yielded = self.block(block, state)
-            if yielded != carried:
-                return float("inf"), None
-            peak = max(peak, inner)
-        return peak, carried
+            if block is not None:
+                inner, yielded = self.block(block, state)
+                peak, out = max(peak, inner), _widened(out, yielded)
+                if out is None:
+                    return float("inf"), None
+        return peak, out
 
     def call(self, op: str, args: tuple, arg_shapes: list[Any]) -> tuple[float, Any]:
         """A user-defined function: every definition that may be picked, with the arguments'
@@ -855,6 +902,14 @@ class _ShapeWalk:
             return float("inf"), None
         return peak, (found[0][0] if nresults == 1 and isinstance(found[0], list)
                       else found[0])
+
+
+def _widened(carried: list[Any], yielded: Any) -> Any:
+    """Per value, the larger of two shapes; None where one is not a matrix shape."""
+    if not isinstance(yielded, list) or len(yielded) != len(carried):
+        return None
+    return [(max(c[0], y[0]), max(c[1], y[1])) if isinstance(c, tuple) and isinstance(y, tuple)
+            else (c if c == y else None) for c, y in zip(carried, yielded, strict=True)]
 
 
 _STRUCTURED: dict[str, Callable[..., tuple[float, Any]]] = {
