@@ -37,7 +37,7 @@ from daphnelib.backends import dask_blocks as blocks
 from daphnelib.backends import dask_frames as frames
 from daphnelib.backends.base import Backend
 from daphnelib.backends.embedded import EmbeddedBackend
-from daphnelib.engine.control import Block, truth
+from daphnelib.engine.control import Block, LocalCalls, truth
 from daphnelib.engine.kernels.cast import keep_vt, parse_cast
 from daphnelib.engine.kernels.control import loop_range
 from daphnelib.engine.kernels.elementwise import BINARY, OUTER, _check_broadcast
@@ -245,6 +245,8 @@ class DaskBackend(Backend):
         return arg
 
     def _step(self, ins: Instr, args: list[Any]) -> Any:
+        if ins.op == "call":
+            return self._call(ins, args)
         control = _CONTROL.get(ins.op)
         if control is not None:
             return control(self, ins.op, args)
@@ -341,6 +343,17 @@ class DaskBackend(Backend):
         cond, then, other, ncarried, *state = args
         block = then if truth(self._local(cond, "the if-condition"), "if-condition") else other
         return tuple(state[:ncarried]) if block is None else self._run_block(block, tuple(state))
+
+    def _call(self, ins: Instr, args: list[Any]) -> Any:
+        """A user-defined function: the embedded engine's choice of definition, casts and
+        result checks, but its body runs op by op here, as a loop body does: each op with a
+        distributed lowering runs where its inputs are, the others gather theirs (and say
+        so), instead of the whole call gathering every input."""
+        group, nresults, params = args[0], args[1], args[2:]
+        if any(map(_distributed, params)):
+            self._note(f"V{ins.out} call {group.name}: its body runs op by op, its "
+                       "distributed inputs stay on the cluster")
+        return group.call(params, nresults, _ClusterCalls(self, ins))
 
     def _structure(self, op: str, args: list[Any]) -> Any:
         """``results``/``item``: tuples of values, distributed ones stay where they are."""
@@ -522,6 +535,14 @@ class DaskBackend(Backend):
         shape = (x.shape[1], x.shape[1] if op == "syrk" else 1)
         return blocks.block_products(op, x, args[1] if op == "gemv" else None, shape)
 
+    def _map(self, op: str, args: list[Any]) -> Any:
+        """``map(X, f)``: the scalar function per cell, each block on a worker (the function
+        travels with the task; output type and shape are the input's)."""
+        import dask.array as da
+
+        x = args[0] if blocks.is_dask(args[0]) else self._to_cluster(args[0], "an operand")
+        return da.map_blocks(blocks.BlockKernel(op), x, args[1], dtype=x.dtype, meta=x._meta)
+
     def _transpose(self, op: str, args: list[Any]) -> Any:
         x = args[0] if blocks.is_dask(args[0]) else self._to_cluster(args[0], "an operand")
         t = _swap_axes_graph(x)
@@ -693,6 +714,25 @@ class DaskBackend(Backend):
                         not in "biufT":
                     return False
         return True
+
+
+class _ClusterCalls(LocalCalls):
+    """A function call's body on the Dask backend: run op by op by the backend, type checks
+    on stand-ins of the distributed values, casts as ops of the call."""
+
+    def __init__(self, backend: DaskBackend, ins: Instr) -> None:
+        self.backend, self.ins = backend, ins
+
+    def view(self, value: Any) -> Any:
+        if blocks.is_dask(value):
+            return blocks.standin(value)
+        return value.schema if frames.is_partitioned(value) else value
+
+    def convert(self, op: str, value: Any) -> Any:
+        return self.backend._step(Instr(self.ins.out, op, (), self.ins.kind), [value])
+
+    def run(self, block: Block, params: Any) -> tuple:
+        return self.backend._run_block(block, tuple(params))
 
 
 def _swap_axes_graph(x: Any) -> Any:
@@ -957,6 +997,7 @@ _RULES: dict[str, Callable[..., Any]] = {
     "gemv": DaskBackend._syrk_gemv,
     "t": DaskBackend._transpose,
     "transpose": DaskBackend._transpose,
+    "map": DaskBackend._map,
     "cbind": DaskBackend._bind,
     "rbind": DaskBackend._bind,
     "extract": DaskBackend._extract,
