@@ -129,8 +129,9 @@ class DaskBackend(Backend):
         # id(t(X) array) -> (that array, X), for t(X) @ Y. The array is kept so that its id
         # is not reused by another one (a loop body's values die every iteration).
         self._transposed: dict[int, tuple[Any, Any]] = {}
-        # id(local matrix) -> (it, its dask array) for this run: one matrix read by several
-        # ops that go to the cluster is sent once.
+        # id(input matrix) -> (it, its dask array once sent) for this run: an input read by
+        # several ops that go to the cluster is sent once. Inputs only: the program holds
+        # them anyway, where keeping what a loop body made would hold every iteration's.
         self._sent: dict[int, tuple[np.ndarray, Any]] = {}
         self._embedded = EmbeddedBackend()  # auto's local programs: compiled once, cached
         # auto: each program's largest op output in bytes (inf: unknown or distributed
@@ -207,7 +208,9 @@ class DaskBackend(Backend):
         return value
 
     def _run(self, program: Program) -> Any:
-        self._log, self._transposed, self._sent = [], {}, {}
+        self._log, self._transposed = [], {}
+        self._sent = {id(ins.args[0]): (ins.args[0], None) for ins in program.instrs
+                      if ins.op == "receiveFromNumpy" and isinstance(ins.args[0], np.ndarray)}
         if self.placement == "auto" and self._fits(program):
             self._note(self._all_local())
             return self._embedded.execute(program)
@@ -432,10 +435,11 @@ class DaskBackend(Backend):
         """A local matrix as a row-blocked dask array: scattered once to a worker, whose
         tasks cut the blocks (the data does not travel inside the task graph)."""
         sent = self._sent.get(id(x))
-        if sent is not None and sent[0] is x:
-            return sent[1]
-        self._sent[id(x)] = (x, out := self._sent_now(x, what))
-        return out
+        if sent is None or sent[0] is not x:
+            return self._sent_now(x, what)
+        if sent[1] is None:
+            self._sent[id(x)] = sent = (x, self._sent_now(x, what))
+        return sent[1]
 
     def _sent_now(self, x: np.ndarray, what: str) -> Any:
         self._note(f"sent {x.shape[0]}x{x.shape[1]} ({_size(x.nbytes)}) to the cluster "
@@ -446,8 +450,8 @@ class DaskBackend(Backend):
         return blocks.from_future(self.client.scatter(x, hash=False), x, chunks)
 
     def _on_workers(self, args: list[Any]) -> list[Any]:
-        """``args`` with every local matrix of 1 MiB or more scattered to the cluster, once a
-        run (smaller ones travel inside the task graph)."""
+        """``args`` with every local matrix of 1 MiB or more scattered to the cluster (an
+        input once a run; smaller ones travel inside the task graph)."""
         return [self._to_cluster(a, "an operand") if isinstance(a, np.ndarray) and a.ndim == 2
                 and a.nbytes >= _INLINE_BYTES else a for a in args]
 

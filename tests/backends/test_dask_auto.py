@@ -171,3 +171,19 @@ def test_a_loop_that_grows_what_it_carries_has_no_static_peak(client: Any) -> No
     assert dask_backend._peak_bytes(grows._lower()) == float("inf")
     assert not auto._fits(grows._lower())
     _assert_equal(auto.execute(grows._lower()), _embedded(grows))  # op by op: still right
+
+
+def test_an_input_read_by_several_cluster_ops_is_sent_once(
+        client: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr(dask_backend, "_INLINE_BYTES", 0)  # scatter even this small input
+    counting = CountingClient(client)
+    auto = DaskBackend(client=counting, placement="auto", memory_budget=100, block_rows=3,
+                       gather_limit=1 << 20)
+    dc = DaphneContext()
+    x = dc.from_numpy(INTS)
+    node = ((x.t() @ x) + (x * 2).sum())  # t(X), t(X) @ X and X * 2 all go to the cluster
+    got = auto.execute(node._lower(), verbose=True)
+    np.testing.assert_array_equal(got, _embedded(node))
+    out = capsys.readouterr().out
+    assert out.count("sent 10x4") == 1 and counting.used.count("scatter") == 1, out
+    assert "t: cluster" in out and "*: cluster" in out
