@@ -873,7 +873,6 @@ class _ShapeWalk:
                 args = [None if type(a) is Var else a for a in ins.args]
                 known = [s if isinstance(s, tuple) else None for s in arg_shapes]
                 out = _out_shape(ins.op, args, known)
-                peak = max(peak, _cells(out))
             if ins.kind is Kind.MATRIX and not isinstance(out, tuple):
                 return float("inf")
             if isinstance(out, tuple):
@@ -912,6 +911,8 @@ class _ShapeWalk:
             widened = _widened(carried, yielded)
             if widened == carried:
                 return peak, carried
+            if widened is None:
+                break
             carried = widened
         return float("inf"), None
 

@@ -118,6 +118,14 @@ def test_auto_context_computes_locally_without_a_client(
     assert "whole program runs on the embedded engine" in capsys.readouterr().out
 
 
+def test_auto_without_a_client_starts_no_cluster_for_a_local_program() -> None:
+    auto = DaskBackend(placement="auto")  # no client given: one would be found or started
+    dc = DaphneContext()
+    assert auto.execute((dc.from_numpy(INTS) @ dc.from_numpy(INTS.T)).sum()._lower()) == \
+        (INTS @ INTS.T).sum()
+    assert auto._client is None and auto._owned is None
+
+
 def test_the_decision_is_made_once_per_program(monkeypatch: pytest.MonkeyPatch) -> None:
     import psutil
 
