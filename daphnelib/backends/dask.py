@@ -10,13 +10,17 @@ instruction by instruction:
   only when they fit ``gather_limit`` (else a ``MemoryError`` names the op and the sizes);
 - ``if`` and loops run on the client, each op of their blocks dispatched as above; a loop's
   carried distributed values are persisted after every iteration (``client.persist``), so
-  its task graph does not grow with the iteration count.
+  its task graph does not grow with the iteration count;
+- a user-defined function call runs its body the same way (its inputs are not gathered for
+  the call), ``map`` runs the function per block on the workers.
 
 Placement: ``"dask"`` puts inputs, generators and everything computed from them on the
 cluster. ``"auto"`` decides per op, SystemDS-style: an op goes to the cluster only when its
 memory estimate (inputs + output) exceeds ``memory_fraction`` (0.7) of the available memory,
 or ``memory_budget`` bytes; a program whose every op fits runs on the embedded engine as a
-whole. ``verbose=True`` prints what ran where and what data moved.
+whole, without touching the cluster (decided once per program, from a walk over its shapes
+that enters loops, branches and function bodies). ``verbose=True`` prints what ran where and
+what data moved.
 
 ``rand`` on the cluster is generated in tiles of ``dask_blocks.RAND_TILE`` rows, tile t with
 a seed derived from the user's seed and t (tile 0 uses the seed itself): the same for every
