@@ -1,6 +1,6 @@
 """backend="auto" against the embedded engine on in-memory data, around the cross-over.
 
-    python scripts/bench_dask_auto.py [--budget-mb 32] [--repeat 21]
+    python scripts/bench_dask_auto.py [--budget-mb 32] [--repeat 41]
 
 For matrices X = rows x 10 f64 made with ``from_numpy`` (in local memory), from 160 bytes to
 past the budget, the same lowered programs run on an ``EmbeddedBackend`` and on a
@@ -64,7 +64,7 @@ def pair_ratio(num: list[float], den: list[float]) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--budget-mb", type=int, default=32, help="auto's memory_budget (MiB)")
-    parser.add_argument("--repeat", type=int, default=21,
+    parser.add_argument("--repeat", type=int, default=41,
                         help="runs per median (a quarter of it past the cross-over)")
     args = parser.parse_args()
     from distributed import Client, LocalCluster
