@@ -14,6 +14,8 @@ import numpy as np
 import pytest
 
 pytest.importorskip("distributed")
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from daphnelib import DaphneContext
 from daphnelib.backends import dask as dask_backend
@@ -195,3 +197,45 @@ def test_an_input_read_by_several_cluster_ops_is_sent_once(
     out = capsys.readouterr().out
     assert out.count("sent 10x4") == 1 and counting.used.count("scatter") == 1, out
     assert "t: cluster" in out and "*: cluster" in out
+
+
+_STEPS: dict[str, Callable[[Any], Any]] = {
+    "scale": lambda x: x * 2 + 1,
+    "t": lambda x: x.t(),
+    "gram": lambda x: x.t() @ x,
+    "outer_product": lambda x: x @ x.t(),
+    "row_range": lambda x: x[1:3, :],
+    "one_column": lambda x: x[:, 0],
+    "rbind": lambda x: x.rbind(x),
+    "cbind": lambda x: x.cbind(x),
+    "column_sums": lambda x: x.sum(axis=1),
+    "row_sums": lambda x: x.sum(axis=0),
+    "broadcast_row": lambda x: x - x.mean(axis=1),
+    "broadcast_column": lambda x: x * x.sum(axis=0),
+}
+
+
+@settings(max_examples=40, deadline=None)
+@given(rows=st.integers(1, 6), cols=st.integers(1, 4),
+       steps=st.lists(st.sampled_from(sorted(_STEPS)), min_size=1, max_size=5))
+def test_the_peak_bounds_every_output(rows: int, cols: int, steps: list[str]) -> None:
+    """The static peak is an upper bound of every op's actual output (8 bytes a cell; the
+    inputs, already in local memory, do not count)."""
+    from daphnelib.engine.program import Var
+    from daphnelib.engine.registry import lookup
+
+    node = DaphneContext().from_numpy(np.ones((rows, cols)))
+    for step in steps:
+        node = _STEPS[step](node)
+    program = node._lower()
+    env: dict[int, Any] = {}
+    largest = 0
+    for ins in program.instrs:
+        try:
+            env[ins.out] = lookup(ins.op)(*(env[a.id] if type(a) is Var else a
+                                            for a in ins.args))
+        except (ValueError, IndexError):  # a shape the steps do not fit: no program
+            assume(False)
+        if ins.op != "receiveFromNumpy":
+            largest = max(largest, 8 * int(np.size(env[ins.out])))
+    assert largest <= dask_backend._peak_bytes(program) < float("inf")
