@@ -69,6 +69,7 @@ _DEFAULT_BLOCK_BYTES = 64 << 20
 # How long a reading of the available memory is reused (seconds): reading it costs about
 # 40 us (psutil parses /proc/meminfo), more than a small program's whole run.
 _AVAILABLE_TTL = 1.0
+_STRUCTURE_PEAKS = 256  # programs of distinct structure and input shapes whose peak is kept
 _INLINE_BYTES = 1 << 20  # local matrices below this travel inside the task graph
 
 
@@ -142,6 +143,8 @@ class DaskBackend(Backend):
         # input), found once per Program and dropped with it.
         self._peaks: weakref.WeakKeyDictionary[Program, float] = weakref.WeakKeyDictionary()
         self._available: tuple[float, int] = (-float("inf"), 0)  # (when read, bytes)
+        # (id(compiled program), input shapes) -> (it, peak): see _peak_of.
+        self._structure_peaks: dict[tuple[int, tuple], tuple[Any, float]] = {}
 
     # -- resources ----------------------------------------------------------------------------
 
@@ -406,8 +409,31 @@ class DaskBackend(Backend):
         once per program) is within the budget."""
         peak = self._peaks.get(program)
         if peak is None:
-            peak = self._peaks[program] = _peak_bytes(program)
+            peak = self._peaks[program] = self._peak_of(program)
         return peak <= self.memory_budget
+
+    def _peak_of(self, program: Program) -> float:
+        """A new program's peak, shared by the programs of one structure and input shapes: a
+        graph rebuilt over new data of the same shapes (the embedded engine then reuses its
+        compilation too) costs a dictionary look-up, not a walk."""
+        if any(ins.op == "receiveFromNumpy" and blocks.is_dask(ins.args[0])
+               for ins in program.instrs):
+            return float("inf")
+        try:
+            compiled, data = self._embedded.compiled(program)  # the local run reuses it
+        except Exception:  # the run raises it where it belongs
+            return _peak_bytes(program)
+        if not data:  # no inputs, or not cached by structure (blocks): per program only
+            return _peak_bytes(program)
+        key = (id(compiled), tuple(getattr(d, "shape", None) for d in data))
+        hit = self._structure_peaks.get(key)
+        if hit is not None and hit[0] is compiled:
+            return hit[1]
+        if len(self._structure_peaks) >= _STRUCTURE_PEAKS:
+            self._structure_peaks.pop(next(iter(self._structure_peaks)))  # the oldest
+        peak = _peak_bytes(program)
+        self._structure_peaks[key] = (compiled, peak)
+        return peak
 
     # -- lowerings ----------------------------------------------------------------------------
 
@@ -786,40 +812,88 @@ def _cells(shape: tuple[int, int] | None) -> int:
 
 def _out_shape(op: str, args: list[Any], shapes: list[Any]) -> tuple[int, int] | None:
     """The output shape of an op from its arguments' shapes, where it is cheap to know."""
+    rule = _SHAPE_RULES.get(op)
     try:
-        if op in ("fill", "rand"):
-            return (int(args[0]), int(args[1])) if op == "rand" else (int(args[1]), int(args[2]))
-        if op == "seq":
-            return (_seq_length(args), 1)
+        if rule is not None:
+            return rule(args, shapes)
         known = [s for s in shapes if s is not None]
         if not known:
             return None
-        if op == "extract" and shapes[0] is not None:
-            n, m = shapes[0]
-            return (_selected(args[1], shapes[1], n), _selected(args[2], shapes[2], m))
-        if op in BINARY and len(known) == 2:  # broadcasting: a row or column grows
-            return (max(known[0][0], known[1][0]), max(known[0][1], known[1][1]))
-        if op == "@" and len(known) == 2:
-            return (known[0][0], known[1][1])
-        if op in OUTER and len(known) == 2:
-            return (known[0][0], known[1][1])
-        if op in ("t", "transpose"):
-            return (known[0][1], known[0][0])
-        if op == "syrk":
-            return (known[0][1], known[0][1])
-        if op in ("cbind", "rbind") and len(known) == 2:
-            ax = 1 if op == "cbind" else 0
-            out = list(known[0])
-            out[ax] += known[1][ax]
-            return (out[0], out[1])
-        if op in _AGGREGATES and len(args) == 2 and isinstance(args[1], int):
-            n, m = known[0]
-            return (n, 1) if args[1] == 0 else (1, m)
-        if op in _AGGREGATES or op in ("nrow", "ncol", "ncell"):
-            return (0, 0)
-        return max(known, key=lambda s: s[0] * s[1])
-    except (TypeError, ValueError):
+        return known[0] if len(known) == 1 else max(known, key=_cells)
+    except (TypeError, ValueError, IndexError):
         return None
+
+
+def _known(shapes: list[Any]) -> list[tuple[int, int]]:
+    return [s for s in shapes if s is not None]
+
+
+def _broadcast_shape(args: list[Any], shapes: list[Any]) -> tuple[int, int] | None:
+    """Elementwise: a row or column vector grows to the other side's shape."""
+    known = _known(shapes)
+    if len(known) == 2:
+        return (max(known[0][0], known[1][0]), max(known[0][1], known[1][1]))
+    return known[0] if known else None
+
+
+def _product_shape(args: list[Any], shapes: list[Any]) -> tuple[int, int] | None:
+    """``@`` and ``outer*``: the left side's rows, the right side's columns."""
+    known = _known(shapes)
+    return (known[0][0], known[1][1]) if len(known) == 2 else _widest(known)
+
+
+def _bind_shape(op: str) -> Callable[[list[Any], list[Any]], tuple[int, int] | None]:
+    axis = 1 if op == "cbind" else 0
+
+    def rule(args: list[Any], shapes: list[Any]) -> tuple[int, int] | None:
+        known = _known(shapes)
+        if len(known) != 2:
+            return _widest(known)
+        out = list(known[0])
+        out[axis] += known[1][axis]
+        return (out[0], out[1])
+
+    return rule
+
+
+def _aggregate_shape(args: list[Any], shapes: list[Any]) -> tuple[int, int] | None:
+    """Per row (axis 0): a column; per column (axis 1): a row; in full: a scalar."""
+    known = _known(shapes)
+    if not known:
+        return None
+    if len(args) == 2 and isinstance(args[1], int):
+        n, m = known[0]
+        return (n, 1) if args[1] == 0 else (1, m)
+    return (0, 0)
+
+
+def _extract_shape(args: list[Any], shapes: list[Any]) -> tuple[int, int] | None:
+    if shapes[0] is None:
+        return _widest(_known(shapes))
+    n, m = shapes[0]
+    return (_selected(args[1], shapes[1], n), _selected(args[2], shapes[2], m))
+
+
+def _widest(known: list[tuple[int, int]]) -> tuple[int, int] | None:
+    return max(known, key=_cells) if known else None
+
+
+_SHAPE_RULES: dict[str, Callable[[list[Any], list[Any]], tuple[int, int] | None]] = {
+    "fill": lambda args, shapes: (int(args[1]), int(args[2])),
+    "rand": lambda args, shapes: (int(args[0]), int(args[1])),
+    "seq": lambda args, shapes: (_seq_length(args), 1),
+    "extract": _extract_shape,
+    "t": lambda args, shapes: (shapes[0][1], shapes[0][0]),
+    "transpose": lambda args, shapes: (shapes[0][1], shapes[0][0]),
+    "syrk": lambda args, shapes: (shapes[0][1], shapes[0][1]),
+    "@": _product_shape,
+    "cbind": _bind_shape("cbind"),
+    "rbind": _bind_shape("rbind"),
+    **dict.fromkeys(OUTER, _product_shape),
+    **dict.fromkeys(BINARY, _broadcast_shape),
+    **dict.fromkeys(_AGGREGATES, _aggregate_shape),
+    **dict.fromkeys(("nrow", "ncol", "ncell"), lambda args, shapes: (0, 0)),
+}
 
 
 def _selected(selector: Any, shape: tuple[int, int] | None, n: int) -> int:
@@ -857,30 +931,36 @@ class _ShapeWalk:
     def peak(self, program: Program, shapes: dict[int, Any]) -> float:
         """The largest output (in cells) of ``program``; ``shapes`` gains every value's."""
         peak: float = 0
+        get = shapes.get
         for ins in program.instrs:
-            if ins.op == "receiveFromNumpy":
-                if blocks.is_dask(ins.args[0]):
+            op, args = ins.op, ins.args
+            if op == "receiveFromNumpy":
+                if blocks.is_dask(args[0]):
                     return float("inf")
-                shapes[ins.out] = ins.args[0].shape
+                shapes[ins.out] = args[0].shape
                 continue
-            arg_shapes = [shapes.get(a.id) if type(a) is Var else
-                          (a.shape if _is_matrix(a) else None) for a in ins.args]
-            structured = _STRUCTURED.get(ins.op)
+            # Var arguments stay in ``args``: a shape rule that needs their value fails
+            # (int(Var) is a TypeError) and the shape is unknown.
+            arg_shapes = [get(a.id) if type(a) is Var else
+                          (a.shape if type(a) is np.ndarray and a.ndim == 2 else None)
+                          for a in args]
+            structured = _STRUCTURED.get(op)
             if structured is not None:
-                inner, out = structured(self, ins.op, ins.args, arg_shapes)
+                inner, out = structured(self, op, args, arg_shapes)
                 peak = max(peak, inner)
-            elif ins.op == "results":
+            elif op == "results":
                 out = arg_shapes
-            elif ins.op == "item":
-                out = arg_shapes[0][ins.args[1]] if isinstance(arg_shapes[0], list) else None
+            elif op == "item":
+                out = arg_shapes[0][args[1]] if isinstance(arg_shapes[0], list) else None
             else:
-                args = [None if type(a) is Var else a for a in ins.args]
-                known = [s if isinstance(s, tuple) else None for s in arg_shapes]
-                out = _out_shape(ins.op, args, known)
-            if ins.kind is Kind.MATRIX and not isinstance(out, tuple):
+                out = _out_shape(op, args, [s if type(s) is tuple else None
+                                            for s in arg_shapes])
+            if type(out) is tuple:
+                cells = out[0] * out[1]
+                if cells > peak:
+                    peak = cells
+            elif ins.kind is Kind.MATRIX:
                 return float("inf")
-            if isinstance(out, tuple):
-                peak = max(peak, _cells(out))
             shapes[ins.out] = out
         return peak
 

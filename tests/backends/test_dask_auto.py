@@ -150,6 +150,9 @@ def test_the_decision_is_made_once_per_program(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setattr(dask_backend, "_out_shape", no_more_shape_walks)
     for _ in range(5):
         assert auto.execute(program) == INTS.sum() * 3
+    # The graph rebuilt over new data of the same shape: the structure's peak, no walk.
+    rebuilt = (dc.from_numpy(INTS + 1) * 3).sum()._lower()
+    assert auto.execute(rebuilt) == (INTS + 1).sum() * 3
     assert len(reads) == 1  # the available memory is read at most once a second
     monkeypatch.setattr(dask_backend, "_AVAILABLE_TTL", -1.0)
     auto.execute(program)
