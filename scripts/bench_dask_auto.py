@@ -12,7 +12,8 @@ embedded engine; "cluster": op by op), the median times, the ratio of the median
 median of the per-pair ratios (auto / embedded). Below the cross-over the ratio must stay
 within 1.1x. The last column is the noise floor: a second ``EmbeddedBackend`` interleaved
 as a third contestant, against the first (the same code on the same data: any distance from
-1.00x there is the machine's load). Every number comes from this run.
+1.00x there is the machine's load). Last, the smallest sizes again with the graph built anew
+for every compute (a new program each time). Every number comes from this run.
 """
 
 from __future__ import annotations
@@ -108,8 +109,23 @@ def main() -> None:
         decide = statistics.median(interleaved([lambda: auto._fits(prog)], 1001)[0])
         print(f"where auto stayed local, the worst per-pair ratio: auto/embedded "
               f"{worst_local:.2f}x, embedded/embedded {worst_noise:.2f}x; the cached placement "
-              f"decision: {decide * 1e6:.2f} us per compute; load average "
-              f"{os.getloadavg()[0]:.1f}")
+              f"decision: {decide * 1e6:.2f} us per compute")
+        print("\n# the graph built anew for every compute (a new program each time: "
+              "DaphneLib's usual build-then-compute), sum(t(X) @ X)")
+        for rows in (2, 1_000, 10_000):
+            data = rng.random((rows, COLS))
+
+            def build(data: np.ndarray = data) -> Any:
+                x = dc.from_numpy(data)
+                return (x.t() @ x).sum()._lower()
+
+            t_emb, t_again, t_auto = interleaved(
+                [lambda: embedded.execute(build()), lambda: again.execute(build()),
+                 lambda: auto.execute(build())], 10 * args.repeat)
+            print(f"{rows:9d} rows: embedded {statistics.median(t_emb) * 1e3:7.3f}ms, auto "
+                  f"{statistics.median(t_auto) * 1e3:7.3f}ms, per-pair "
+                  f"{pair_ratio(t_auto, t_emb):5.2f}x, A/A {pair_ratio(t_again, t_emb):5.2f}x")
+        print(f"load average {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":
