@@ -42,6 +42,7 @@ from daphnelib.backends import dask_frames as frames
 from daphnelib.backends.base import Backend
 from daphnelib.backends.embedded import EmbeddedBackend
 from daphnelib.engine.control import Block, LocalCalls, truth
+from daphnelib.engine.executor import run
 from daphnelib.engine.kernels.cast import keep_vt, parse_cast
 from daphnelib.engine.kernels.control import loop_range
 from daphnelib.engine.kernels.elementwise import BINARY, OUTER, _check_broadcast
@@ -139,9 +140,10 @@ class DaskBackend(Backend):
         # them anyway, where keeping what a loop body made would hold every iteration's.
         self._sent: dict[int, tuple[np.ndarray, Any]] = {}
         self._embedded = EmbeddedBackend()  # auto's local programs: compiled once, cached
-        # auto: each program's largest op output in bytes (inf: unknown or distributed
-        # input), found once per Program and dropped with it.
-        self._peaks: weakref.WeakKeyDictionary[Program, float] = weakref.WeakKeyDictionary()
+        # auto: per program, [its largest op output in bytes (inf: unknown or distributed
+        # input), its compiled program and data (None until it runs locally)], found once
+        # and dropped with the program.
+        self._plans: weakref.WeakKeyDictionary[Program, list[Any]] = weakref.WeakKeyDictionary()
         self._available: tuple[float, int] = (-float("inf"), 0)  # (when read, bytes)
         # (id(compiled program), input shapes) -> (it, peak): see _peak_of.
         self._structure_peaks: dict[tuple[int, tuple], tuple[Any, float]] = {}
@@ -165,6 +167,7 @@ class DaskBackend(Backend):
     def close(self) -> None:
         """Close the client and cluster this backend started itself (a given one stays open)."""
         self._embedded.close()
+        self._plans.clear()
         if self._owned is not None:
             self._client.close()
             self._owned.close()
@@ -193,11 +196,13 @@ class DaskBackend(Backend):
 
     def execute(self, program: Program, *, verbose: bool = False) -> Any:
         """Run ``program``; the last instruction's value comes back as an engine value."""
-        if self.placement == "auto" and self._fits(program):
-            # The all-local path: no client, no per-op dispatch, no bookkeeping.
-            if verbose:
-                sys.stdout.write(f"[dask] {self._all_local()}\n")
-            return self._embedded.execute(program)
+        if self.placement == "auto":
+            plan = self._local_plan(program)
+            if plan is not None:
+                # The all-local path: no client, no per-op dispatch, no bookkeeping.
+                if verbose:
+                    sys.stdout.write(f"[dask] {self._all_local()}\n")
+                return run(plan[1], (), plan[2])
         value = self._run(program)
         if isinstance(value, tuple):  # several results
             value = tuple(self._gather(v, "a result") if _distributed(v) else v for v in value)
@@ -218,9 +223,10 @@ class DaskBackend(Backend):
         self._log, self._transposed = [], {}
         self._sent = {id(ins.args[0]): (ins.args[0], None) for ins in program.instrs
                       if ins.op == "receiveFromNumpy" and isinstance(ins.args[0], np.ndarray)}
-        if self.placement == "auto" and self._fits(program):
+        plan = self._local_plan(program) if self.placement == "auto" else None
+        if plan is not None:
             self._note(self._all_local())
-            return self._embedded.execute(program)
+            return run(plan[1], (), plan[2])
         return self._run_instrs(program, {})
 
     def _all_local(self) -> str:
@@ -407,33 +413,40 @@ class DaskBackend(Backend):
     def _fits(self, program: Program) -> bool:
         """Whether "auto" keeps every op of ``program`` local: its largest op output (found
         once per program) is within the budget."""
-        peak = self._peaks.get(program)
-        if peak is None:
-            peak = self._peaks[program] = self._peak_of(program)
-        return peak <= self.memory_budget
+        return self._local_plan(program) is not None
 
-    def _peak_of(self, program: Program) -> float:
-        """A new program's peak, shared by the programs of one structure and input shapes: a
-        graph rebuilt over new data of the same shapes (the embedded engine then reuses its
-        compilation too) costs a dictionary look-up, not a walk."""
+    def _local_plan(self, program: Program) -> list[Any] | None:
+        """``[peak, compiled program, data]`` to run ``program`` on the embedded engine when
+        "auto" keeps it local, else None. One look-up per compute once the program is known."""
+        plan = self._plans.get(program)
+        if plan is None:
+            plan = self._plans[program] = self._plan_of(program)
+        if plan[0] > self.memory_budget:
+            return None
+        if plan[1] is None:
+            plan[1:] = self._embedded.compiled(program)
+        return plan
+
+    def _plan_of(self, program: Program) -> list[Any]:
+        """A new program's plan. Its peak is shared by the programs of one structure and
+        input shapes: a graph rebuilt over new data of the same shapes (the embedded engine
+        then reuses its compilation too) costs a dictionary look-up, not a walk."""
         if any(ins.op == "receiveFromNumpy" and blocks.is_dask(ins.args[0])
                for ins in program.instrs):
-            return float("inf")
+            return [float("inf"), None, None]
         try:
             compiled, data = self._embedded.compiled(program)  # the local run reuses it
-        except Exception:  # the run raises it where it belongs
-            return _peak_bytes(program)
+        except Exception:  # a local run raises it again, where it belongs
+            return [_peak_bytes(program), None, None]
         if not data:  # no inputs, or not cached by structure (blocks): per program only
-            return _peak_bytes(program)
+            return [_peak_bytes(program), compiled, data]
         key = (id(compiled), tuple(getattr(d, "shape", None) for d in data))
         hit = self._structure_peaks.get(key)
-        if hit is not None and hit[0] is compiled:
-            return hit[1]
-        if len(self._structure_peaks) >= _STRUCTURE_PEAKS:
-            self._structure_peaks.pop(next(iter(self._structure_peaks)))  # the oldest
-        peak = _peak_bytes(program)
-        self._structure_peaks[key] = (compiled, peak)
-        return peak
+        if hit is None or hit[0] is not compiled:
+            if len(self._structure_peaks) >= _STRUCTURE_PEAKS:
+                self._structure_peaks.pop(next(iter(self._structure_peaks)))  # the oldest
+            hit = self._structure_peaks[key] = (compiled, _peak_bytes(program))
+        return [hit[1], compiled, data]
 
     # -- lowerings ----------------------------------------------------------------------------
 
