@@ -1,29 +1,31 @@
-"""DuckDB as the SQL executor: one private in-memory database, one kept connection per thread.
+"""DuckDB as the SQL executor: private in-memory databases, the views registered per connection.
 
-Views are registered as Arrow tables on a connection of their thread; registrations are local
-to that connection, so a query sees exactly the views of its own ``sql`` node, never another
-context's or another thread's (every table a planned query names is registered anew for it,
-see :class:`_Session`). The database cannot touch files or the network, does not fall back to
-Python variables for unknown table names, and divides integers by integers with truncation,
-as DAPHNE does.
+Views are registered as Arrow tables on a connection; registrations are local to it, so a query
+sees exactly the views of its own ``sql`` node, never another context's or another thread's
+(every table a planned query names is registered for it). The databases cannot touch files or
+the network, do not fall back to Python variables for unknown table names, and divide integers
+by integers with truncation, as DAPHNE does.
 
-Two things are kept between queries because DuckDB makes them cost more than the query on small
-inputs (~0.4 ms to register a view, ~0.4 ms of relation layer to learn the result types):
+A query over large views runs on a fresh connection to a database with every core, its views
+registered for it and dropped with the connection. A query over small views (each at most
+:data:`SMALL_ROWS` rows, all together at most :data:`SMALL_BYTES`) runs on its thread's kept
+connection to a second, single-threaded database, because on such inputs DuckDB's fixed costs
+exceed the query (registering a view ~0.4 ms, scheduling threads ~0.1-0.2 ms, the relation layer
+learning the result types ~0.4 ms); DuckDB scans a table that small with one thread anyway, so
+the answers are those of the parallel database. What is kept:
 
 - registrations (:class:`_Session`): a view's Arrow table stays registered while the next
-  query's table for that name has the same schema and *the same buffers* (addresses, sizes,
-  offsets, lengths and null counts). The kept table holds its buffers alive, so a buffer at an
+  query's table of that name has the same schema and *the same buffers* (addresses, sizes,
+  offsets, lengths, null counts). The kept table holds its buffers alive, so a buffer at an
   equal address is the same memory: DuckDB reads the current values, whoever changed them in
   place, and a frame rebound to other data has other buffers and is registered again. Only the
-  tables of the thread's last query are kept, and only when they are small (their buffers
-  total at most :data:`KEEP_BYTES`), so no large data outlives its query.
+  tables of the thread's last query are kept (at most :data:`SMALL_BYTES`).
 - the statement and result types (:class:`Shape`, one per plan): the first run goes through
   the relation layer (bind, casts, Arrow export); later runs of the plan execute the same
   statement through the DB-API and fetch numpy arrays, which become the same Arrow arrays,
   when every result column is a number or a bool.
 
-A query that calls ``setseed`` (which seeds its connection) runs on a fresh connection, as
-every query did before.
+A query that calls ``setseed`` (which seeds its connection) always runs on a fresh connection.
 """
 
 from __future__ import annotations
@@ -44,21 +46,25 @@ _CONFIG = {
     "integer_division": True,  # int / int truncates (DAPHNE); DuckDB's default is double
 }
 ENGINE_ERRORS = (duckdb.Error,)
-KEEP_BYTES = 8 << 20  # a query's views stay registered after it when their buffers total this
+SMALL_ROWS = 1 << 16  # below DuckDB's row group (122,880 rows): one scan task per table
+SMALL_BYTES = 8 << 20
 
 _lock = threading.Lock()
-_database: duckdb.DuckDBPyConnection | None = None
+_databases: dict[bool, duckdb.DuckDBPyConnection] = {}
 _local = threading.local()
 
 
-def _connection() -> duckdb.DuckDBPyConnection:
-    """A new connection to the process's private database (created on first use)."""
-    global _database
-    if _database is None:
+def _connection(small: bool = False) -> duckdb.DuckDBPyConnection:
+    """A new connection to the process's private database (``small``: the single-threaded
+    one), created on first use."""
+    database = _databases.get(small)
+    if database is None:
         with _lock:
-            if _database is None:
-                _database = duckdb.connect(":memory:", config=_CONFIG)
-    return _database.cursor()
+            database = _databases.get(small)
+            if database is None:
+                config = {**_CONFIG, "threads": 1} if small else _CONFIG
+                database = _databases[small] = duckdb.connect(":memory:", config=config)
+    return database.cursor()
 
 
 def _signature(table: pa.Table) -> tuple[Any, ...] | None:
@@ -82,14 +88,13 @@ class _Session:
     """The thread's connection and the tables it keeps registered (name -> signature, table)."""
 
     def __init__(self) -> None:
-        self.con = _connection()
+        self.con = _connection(small=True)
         self.kept: dict[str, tuple[tuple[Any, ...], pa.Table]] = {}
 
     def register(self, tables: Mapping[str, pa.Table]) -> None:
         """Register ``tables``, except those already registered over the same buffers."""
-        keep = sum(t.nbytes for t in tables.values()) <= KEEP_BYTES
         for name, table in tables.items():
-            sig = _signature(table) if keep else None
+            sig = _signature(table)
             held = self.kept.pop(name, None)
             if sig is not None and held is not None and held[0] == sig:
                 self.kept[name] = held
@@ -106,6 +111,11 @@ class _Session:
         for name in [n for n in self.kept if n not in tables]:
             del self.kept[name]
             self.con.unregister(name)
+
+
+def _small(tables: Mapping[str, pa.Table]) -> bool:
+    return (all(t.num_rows <= SMALL_ROWS for t in tables.values())
+            and sum(t.nbytes for t in tables.values()) <= SMALL_BYTES)
 
 
 def _session() -> _Session:
@@ -172,27 +182,27 @@ def run(query: str, tables: Mapping[str, pa.Table],
     as its DataFrame export does. ``shape``: the plan's :class:`Shape` (learnt on its first
     run, used on later ones). ``isolated``: run on a fresh connection. Raises ``duckdb.Error``.
     """
-    if isolated:
-        con = _connection()
-        try:
+    session = None if isolated or not _small(tables) else _session()
+    con = _connection() if session is None else session.con
+    try:
+        if session is None:
             for name, table in tables.items():
                 con.register(name, table)
-            return _relation_run(con, query, casts)[0]
-        finally:
-            con.close()
-    session = _session()
-    try:
-        session.register(tables)
+        else:
+            session.register(tables)
         if shape is not None and shape.sql is not None:
-            table = _fetch(session.con, shape)
+            table = _fetch(con, shape)
             if table is not None:
                 return table
-        table, sql = _relation_run(session.con, query, casts)
+        table, sql = _relation_run(con, query, casts)
         if shape is not None:
             shape.learn(query, sql, table)
         return table
     finally:
-        session.release(tables)
+        if session is None:
+            con.close()
+        else:
+            session.release(tables)
 
 
 def _relation_run(con: duckdb.DuckDBPyConnection, query: str,
