@@ -195,7 +195,7 @@ def test_threads_see_their_own_views() -> None:
                 want = df[df.v > 0.5].groupby("k")["v"].sum()
                 assert got["t.k"].tolist() == want.index.tolist()
                 np.testing.assert_allclose(got["sum(t.v)"].to_numpy(), want.to_numpy())
-        except BaseException as exc:  # noqa: BLE001 - reported by the main thread
+        except BaseException as exc:  # reported by the main thread
             errors.append(exc)
 
     threads = [threading.Thread(target=work, args=(s,)) for s in range(3)]

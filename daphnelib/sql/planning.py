@@ -20,7 +20,8 @@ generator, never spliced):
 Plans are kept (:data:`_PLANS`) per query text and per schema of the views it reads (name,
 labels, Arrow types, categories of ordered categoricals: everything the passes look at), so a
 query run again over views of the same schemas is neither parsed nor planned again; only the
-views' data (their Arrow tables and row numbers) is bound anew.
+views' data (their Arrow tables and row numbers) is bound anew. A plan also carries what its
+first run learnt from DuckDB (``sql.duckdb.Shape``: the statement and its result types).
 
 See docs/sql.md for the choice of DuckDB and for what goes beyond DAPHNE.
 """
