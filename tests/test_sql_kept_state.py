@@ -270,3 +270,20 @@ def test_engine_frames_over_changed_columns() -> None:
     v[1] = 0.9
     again = planning.run_sql(QUERY, {"t": frame})
     assert again.columns[0].tolist() == [1, 2] and again.columns[1].tolist() == [1.75, 0.9]
+
+
+def test_an_interrupted_query_drops_the_kept_connection(monkeypatch: pytest.MonkeyPatch
+                                                         ) -> None:
+    df = pd.DataFrame({"k": [1, 2], "v": [1.0, 2.0]})
+    _answer(QUERY, {"t": df})
+    before = engine._session()
+
+    def interrupted(con: object, shape: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(engine, "_fetch", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        _answer(QUERY, {"t": df})
+    monkeypatch.undo()
+    assert engine._session() is not before
+    _same(_answer(QUERY, {"t": df}), _cold_answer(QUERY, {"t": df}))

@@ -184,25 +184,33 @@ def run(query: str, tables: Mapping[str, pa.Table],
     """
     session = None if isolated or not _small(tables) else _session()
     con = _connection() if session is None else session.con
+    done = False
     try:
         if session is None:
             for name, table in tables.items():
                 con.register(name, table)
         else:
             session.register(tables)
+        table = None
         if shape is not None and shape.sql is not None:
             table = _fetch(con, shape)
-            if table is not None:
-                return table
-        table, sql = _relation_run(con, query, casts)
-        if shape is not None:
-            shape.learn(query, sql, table)
+        if table is None:
+            table, sql = _relation_run(con, query, casts)
+            if shape is not None:
+                shape.learn(query, sql, table)
+        done = True
         return table
+    except duckdb.Error:
+        done = True  # DuckDB rolled the statement back: the connection is as before
+        raise
     finally:
         if session is None:
             con.close()
-        else:
+        elif done:
             session.release(tables)
+        else:  # interrupted (KeyboardInterrupt, a time limit): the next query starts afresh
+            _local.session = None
+            con.close()
 
 
 def _relation_run(con: duckdb.DuckDBPyConnection, query: str,
