@@ -42,7 +42,6 @@ cdef enum:
 OPCODES = {"+": OP_ADD, "-": OP_SUB, "*": OP_MUL, "/": OP_DIV, "==": OP_EQ, "!=": OP_NE,
            "<": OP_LT, "<=": OP_LE, ">": OP_GT, ">=": OP_GE, "min": OP_MIN, "max": OP_MAX,
            "minus": OP_NEG, "abs": OP_ABS}
-UNARY_OPCODES = frozenset((OP_NEG, OP_ABS))
 
 cdef enum:
     STRIP = 1024  # cells per strip: a few registers of 8 KiB stay in L1

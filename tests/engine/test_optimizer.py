@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import tracemalloc
 import weakref
 from collections.abc import Iterator
 from typing import Any
@@ -17,7 +18,10 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
+from daphnelib import DaphneContext
+from daphnelib._native import fused as native
 from daphnelib.engine import fusion
 from daphnelib.engine.executor import compile_program, run
 from daphnelib.engine.program import Instr, Kind, Program, Var, read_ids
@@ -404,3 +408,157 @@ p.join(60)
                          timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == str(2.0 * sum(range(64)))
+
+
+# -- native f64 pipelines and fused full sums ---------------------------------------------------
+# The native kernel (``_native/fused.pyx``) and the fused ``sum`` give the unfused ops' results
+# bit for bit, and a summed chain is never materialised. numpy sums a contiguous f64 buffer
+# pairwise; the streamed sum rebuilds that summation tree from node sums, so the sizes here
+# straddle the tree's leaves (128 cells), the kernel's strips (1024 cells) and the pool's tasks
+# (``fusion.BLOCK_CELLS``, shrunk).
+
+NATIVE_BINARY = ["+", "-", "*", "/", "min", "max", "==", "!=", "<", "<=", ">", ">="]
+SIZES = [1, 7, 8, 127, 128, 129, 1023, 1024, 1025, 2049, 5000]
+FLOATS = (st.floats(-1e6, 1e6) | st.floats(-1e-300, 1e-300)
+          | st.sampled_from([0.0, -0.0, np.nan, np.inf, -np.inf, 0.5, 1.0]))
+
+
+def cells(draw: st.DrawFn, shape: tuple[int, int], dtype: type = np.float64) -> np.ndarray:
+    """Random cells with special values sprinkled in (hypothesis' own arrays are slow)."""
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    if dtype is np.int64:
+        return rng.integers(-5, 6, shape)
+    x = rng.standard_normal(shape) * 10.0 ** rng.integers(-5, 6, shape)
+    special = np.array([0.0, -0.0, np.nan, np.inf, -np.inf, 0.5, 1.0])
+    mask = rng.random(shape) < draw(st.sampled_from([0.0, 0.05, 0.5]))
+    x[mask] = rng.choice(special, int(mask.sum()))
+    return x.astype(dtype)
+
+
+@st.composite
+def f64_chains(draw: st.DrawFn) -> tuple[Program, list[np.ndarray]]:
+    """A chain of f64 ops over one or two full-shape matrices, often ending in a full sum;
+    sometimes an op or input the native kernel does not take (it falls back)."""
+    n = draw(st.sampled_from(SIZES))
+    m = draw(st.integers(1, 3))
+    other = draw(st.sampled_from([np.float64, np.float64, np.float32, np.int64]))
+    inputs = [cells(draw, (n, m)), cells(draw, (n, m), other)]
+    instrs = [receive(0, inputs[0]), receive(1, inputs[1])]
+    values = [0, 1]  # an f32 or si64 input makes the chain take the numpy blocks
+    for _ in range(draw(st.integers(1, 6))):
+        out = len(instrs)
+        kind = draw(st.integers(0, 9))
+        if kind == 0:
+            op = draw(st.sampled_from(["minus", "abs", "sqrt"]))
+            instrs.append(Instr(out, op, (Var(values[-1]),), M))
+        else:
+            op = draw(st.sampled_from(NATIVE_BINARY + (["%"] if kind == 1 else [])))
+            lhs = Var(values[-1])
+            rhs = (Var(draw(st.sampled_from(values))) if draw(st.booleans())
+                   else draw(st.sampled_from([2, -3, 0, 1.5, 0.5, 1e300, True])))
+            instrs.append(Instr(out, op, (lhs, rhs) if draw(st.booleans()) else (rhs, lhs), M))
+        values.append(out)
+    if draw(st.booleans()):
+        instrs.append(Instr(len(instrs), "sum", (Var(values[-1]),), S))
+    return Program(tuple(instrs)), inputs
+
+
+@SETTINGS
+@given(f64_chains(), st.sampled_from([1, 100, 700, 4096]))
+def test_native_pipelines_and_sums_equal_the_unfused_ops(
+        case: tuple[Program, list[np.ndarray]], block: int) -> None:
+    program, inputs = case
+    before = [a.copy() for a in inputs]
+    expected = outcome(program, optimize=False)
+    with tiny_blocks(block):
+        got = outcome(program, optimize=True)
+    assert got == expected
+    for a, b in zip(inputs, before, strict=True):
+        assert a.tobytes() == b.tobytes()
+
+
+def test_a_full_sum_joins_the_pipeline_it_consumes() -> None:
+    x = np.ones((4, 4))
+    program = Program((receive(0, x), Instr(1, "*", (Var(0), 2.0), M),
+                       Instr(2, "+", (Var(1), 1.0), M), Instr(3, "sum", (Var(2),), S),
+                       Instr(4, "sum", (Var(0), 0), M)))
+    fused = fusion.fuse(program).instrs
+    assert [(ins.op, ins.args[0].ops if ins.op == fusion.FUSED else None)
+            for ins in fused] == [("receiveFromNumpy", None),
+                                  (fusion.FUSED, ("*", "+", "sum")), ("sum", None)]
+    assert fused[1].out == 3 and fused[1].kind is S
+
+
+def test_the_native_program_reads_inputs_and_constants_and_reuses_registers() -> None:
+    x = np.zeros((fusion.MIN_CELLS, 1))
+    program = Program((receive(0, x), Instr(1, "*", (Var(0), 2), M),
+                       Instr(2, "+", (Var(1), 1.0), M), Instr(3, "/", (Var(2), 3.0), M),
+                       Instr(4, ">", (Var(3), 0.5), M), Instr(5, "*", (Var(4), Var(0)), M),
+                       Instr(6, "sum", (Var(5),), S)))
+    (_, fused) = fusion.fuse(program).instrs
+    pipe, *_ = fused.args
+    plan = fusion._plan(pipe.nodes[:-1], (x,))
+    assert plan is not None
+    prog = fusion._Native.of(pipe.nodes[:-1], plan, (x,))
+    assert prog is not None
+    assert prog.consts.tolist() == [2.0, 1.0, 3.0, 0.5]  # the int 2 cast to f64
+    # Slots: 0 = X, 1-4 the constants, then registers; no op writes over its own operand.
+    assert prog.code.tolist() == [[2, 0, 1, 5], [0, 5, 2, 6], [3, 6, 3, 5], [8, 5, 4, 6],
+                                  [2, 6, 0, 5]]
+    assert prog.nregs == 2
+
+
+@SETTINGS
+@given(st.integers(0, 3000).flatmap(lambda n: hnp.arrays(np.float64, n, elements=FLOATS)))
+@example(np.full(9, -0.0))
+def test_the_kernels_pairwise_sum_is_numpys(a: np.ndarray) -> None:
+    with np.errstate(invalid="ignore"):  # inf - inf
+        expected = np.add.reduce(a)
+    got = np.float64(native.pairwise_sum(a))
+    assert np.array_equal(got, expected, equal_nan=True)
+    assert np.isnan(got) or np.signbit(got) == np.signbit(expected)  # -0.0 stays -0.0
+
+
+@SETTINGS
+@given(st.integers(1, 300_000), st.integers(1, 70_000), st.integers(0, 2**32 - 1))
+def test_node_sums_added_up_the_tree_are_numpys_sum(n: int, size: int, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    a = rng.standard_normal(n) * 10.0 ** rng.integers(-8, 9, n)
+    nodes = native.tree_nodes(n, size)
+    assert nodes[0, 0] == 0 and nodes[:, 1].sum() == n
+    assert (nodes[1:, 0] == nodes[:-1, 0] + nodes[:-1, 1]).all()  # in order, no gaps
+    partials = np.array([np.add.reduce(a[s:s + k]) for s, k in nodes])
+    assert native.tree_sum(n, size, partials) == np.add.reduce(a)
+
+
+def _traced_peak(program: Program, *, optimize: bool) -> tuple[int, object]:
+    compiled = compile_program(program, optimize=optimize)
+    run(compiled)  # warm: the pool's threads, imports
+    tracemalloc.start()
+    try:
+        value = run(compiled)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return peak, value
+
+
+def test_a_summed_chain_is_not_materialised() -> None:
+    x = np.random.default_rng(2).random((1 << 20, 1))  # 8 MiB
+    program = Program((receive(0, x), Instr(1, "*", (Var(0), 2.0), M),
+                       Instr(2, "+", (Var(1), 1.0), M), Instr(3, ">", (Var(2), 2.0), M),
+                       Instr(4, "*", (Var(3), Var(0)), M), Instr(5, "sum", (Var(4),), S)))
+    fused_peak, fused = _traced_peak(program, optimize=True)
+    plain_peak, plain = _traced_peak(program, optimize=False)
+    assert fused == plain and type(fused) is np.float64
+    assert plain_peak >= x.nbytes  # numpy's buffers are traced: the product shows
+    assert fused_peak < x.nbytes // 16
+
+
+def test_the_benchmark_chain_through_the_python_api() -> None:
+    X = np.random.default_rng(4).random((300_001, 1))
+    Xn = DaphneContext().from_numpy(X)
+    got = ((((Xn * 2.0 + 1.0) / 3.0) > 0.5) * Xn).sum().compute()
+    assert got == (((X * 2 + 1) / 3 > 0.5) * X).sum()
+    values = ((((Xn * 2.0 + 1.0) / 3.0) > 0.5) * Xn).compute()
+    assert values.tobytes() == (((X * 2 + 1) / 3 > 0.5) * X).tobytes()
