@@ -4,10 +4,10 @@
 A program is a table of instructions ``(opcode, a, b, dst)``; ``a`` and ``b`` are operand
 slots: the program's inputs (flat C-contiguous f64 arrays, read at the strip's position),
 then its constants, then its registers (one strip of cells each). Every instruction is one
-tight loop over a strip, which the compiler vectorises; every op rounds exactly as numpy's
-ufunc does (IEEE-754 operations in double, built with ``-ffp-contract=off`` so no multiply
-and add are contracted into an FMA). The GIL is released for the whole range, so the
-engine's thread pool runs ranges on all cores.
+tight loop over a strip (``fused_loops.h``, also built for AVX2 where the CPU has it); every
+op rounds exactly as numpy's ufunc does (IEEE-754 operations in double, built with
+``-ffp-contract=off`` so no multiply and add are contracted into an FMA). The GIL is
+released for the whole range, so the engine's thread pool runs ranges on all cores.
 
 ``sum_nodes`` streams ``np.add.reduce`` over the chain's values without materialising them:
 numpy sums a contiguous f64 buffer pairwise (a node of more than 128 cells is split at
@@ -17,35 +17,27 @@ are evaluated into a strip and summed with numpy's own leaf algorithm; larger no
 halves' sums, as numpy does: the total is bit for bit numpy's sum of the materialised values.
 """
 
-from libc.math cimport fabs
 from libc.stdlib cimport free, malloc
 
 import numpy as np
 
+
+cdef extern from "fused_loops.h" nogil:
+    enum:
+        DL_ADD, DL_SUB, DL_MUL, DL_DIV, DL_EQ, DL_NE, DL_LT, DL_LE, DL_GT, DL_GE, DL_MIN,
+        DL_MAX, DL_NEG, DL_ABS, DL_NOPS, DL_PW_BLOCK
+    void dl_fused_apply(long long op, const double *a, const double *b, double *o,
+                        Py_ssize_t n)
+    double dl_pairwise_sum(const double *a, Py_ssize_t n)
+
+
 # Opcodes (fusion.py maps the DaphneDSL ops onto these).
-cdef enum:
-    OP_ADD = 0
-    OP_SUB = 1
-    OP_MUL = 2
-    OP_DIV = 3
-    OP_EQ = 4
-    OP_NE = 5
-    OP_LT = 6
-    OP_LE = 7
-    OP_GT = 8
-    OP_GE = 9
-    OP_MIN = 10
-    OP_MAX = 11
-    OP_NEG = 12
-    OP_ABS = 13
-
-OPCODES = {"+": OP_ADD, "-": OP_SUB, "*": OP_MUL, "/": OP_DIV, "==": OP_EQ, "!=": OP_NE,
-           "<": OP_LT, "<=": OP_LE, ">": OP_GT, ">=": OP_GE, "min": OP_MIN, "max": OP_MAX,
-           "minus": OP_NEG, "abs": OP_ABS}
+OPCODES = {"+": DL_ADD, "-": DL_SUB, "*": DL_MUL, "/": DL_DIV, "==": DL_EQ, "!=": DL_NE,
+           "<": DL_LT, "<=": DL_LE, ">": DL_GT, ">=": DL_GE, "min": DL_MIN, "max": DL_MAX,
+           "minus": DL_NEG, "abs": DL_ABS}
 
 cdef enum:
-    STRIP = 1024  # cells per strip: a few registers of 8 KiB stay in L1
-    PW_BLOCK = 128  # numpy's pairwise leaf size (PW_BLOCKSIZE in its loops_utils.h)
+    STRIP = 256  # cells per strip: registers and constants of 2 KiB each stay in L1
 
 STRIP_CELLS = STRIP
 
@@ -56,53 +48,6 @@ cdef struct Machine:
     Py_ssize_t ninputs
     const double **inputs     # flat input buffers
     double *fixed             # (nconst + nregs) strips: constants, then registers
-
-
-cdef void _apply(long long op, const double *a, const double *b, double *o,
-                 Py_ssize_t n) noexcept nogil:
-    cdef Py_ssize_t i
-    if op == OP_ADD:
-        for i in range(n):
-            o[i] = a[i] + b[i]
-    elif op == OP_SUB:
-        for i in range(n):
-            o[i] = a[i] - b[i]
-    elif op == OP_MUL:
-        for i in range(n):
-            o[i] = a[i] * b[i]
-    elif op == OP_DIV:
-        for i in range(n):
-            o[i] = a[i] / b[i]
-    elif op == OP_EQ:
-        for i in range(n):
-            o[i] = 1.0 if a[i] == b[i] else 0.0
-    elif op == OP_NE:
-        for i in range(n):
-            o[i] = 1.0 if a[i] != b[i] else 0.0
-    elif op == OP_LT:
-        for i in range(n):
-            o[i] = 1.0 if a[i] < b[i] else 0.0
-    elif op == OP_LE:
-        for i in range(n):
-            o[i] = 1.0 if a[i] <= b[i] else 0.0
-    elif op == OP_GT:
-        for i in range(n):
-            o[i] = 1.0 if a[i] > b[i] else 0.0
-    elif op == OP_GE:
-        for i in range(n):
-            o[i] = 1.0 if a[i] >= b[i] else 0.0
-    elif op == OP_MIN:  # std::min: the lhs unless the rhs is smaller (NaN, equal zeros)
-        for i in range(n):
-            o[i] = b[i] if b[i] < a[i] else a[i]
-    elif op == OP_MAX:  # std::max: the lhs unless it is smaller
-        for i in range(n):
-            o[i] = b[i] if a[i] < b[i] else a[i]
-    elif op == OP_NEG:
-        for i in range(n):
-            o[i] = -a[i]
-    elif op == OP_ABS:
-        for i in range(n):
-            o[i] = fabs(a[i])
 
 
 cdef inline const double *_slot(Machine *m, long long s, Py_ssize_t pos) noexcept nogil:
@@ -119,41 +64,7 @@ cdef void _strip(Machine *m, Py_ssize_t pos, Py_ssize_t n, double *last) noexcep
     for k in range(m.ninstr):
         ins = m.code + 4 * k
         o = last if k == m.ninstr - 1 else <double *>_slot(m, ins[3], 0)
-        _apply(ins[0], _slot(m, ins[1], pos), _slot(m, ins[2], pos), o, n)
-
-
-cdef double _pairwise(const double *a, Py_ssize_t n) noexcept nogil:
-    """numpy's pairwise sum of a contiguous f64 buffer (DOUBLE_pairwise_sum), step for step."""
-    cdef Py_ssize_t i, n2
-    cdef double res
-    cdef double r0, r1, r2, r3, r4, r5, r6, r7
-    if n < 8:
-        res = -0.0  # numpy starts here so that a sum of -0.0s stays -0.0
-        for i in range(n):
-            res += a[i]
-        return res
-    if n <= PW_BLOCK:
-        r0, r1, r2, r3 = a[0], a[1], a[2], a[3]
-        r4, r5, r6, r7 = a[4], a[5], a[6], a[7]
-        i = 8
-        while i < n - n % 8:
-            r0 += a[i]
-            r1 += a[i + 1]
-            r2 += a[i + 2]
-            r3 += a[i + 3]
-            r4 += a[i + 4]
-            r5 += a[i + 5]
-            r6 += a[i + 6]
-            r7 += a[i + 7]
-            i += 8
-        res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
-        while i < n:
-            res += a[i]
-            i += 1
-        return res
-    n2 = n // 2
-    n2 -= n2 % 8
-    return _pairwise(a, n2) + _pairwise(a + n2, n - n2)
+        dl_fused_apply(ins[0], _slot(m, ins[1], pos), _slot(m, ins[2], pos), o, n)
 
 
 cdef double _fused_pairwise(Machine *m, Py_ssize_t pos, Py_ssize_t n,
@@ -162,7 +73,7 @@ cdef double _fused_pairwise(Machine *m, Py_ssize_t pos, Py_ssize_t n,
     cdef Py_ssize_t n2
     if n <= STRIP:
         _strip(m, pos, n, strip)
-        return _pairwise(strip, n)
+        return dl_pairwise_sum(strip, n)
     n2 = n // 2
     n2 -= n2 % 8
     return _fused_pairwise(m, pos, n2, strip) + _fused_pairwise(m, pos + n2, n - n2, strip)
@@ -184,7 +95,7 @@ cdef class _Run:
             raise ValueError("a fused program is a non-empty table of (op, a, b, dst) rows")
         nslots = nin + consts.shape[0] + nregs
         for k in range(code.shape[0]):
-            if code[k, 0] < OP_ADD or code[k, 0] > OP_ABS:
+            if not 0 <= code[k, 0] < DL_NOPS:
                 raise ValueError(f"unknown opcode {code[k, 0]}")
             for i in range(1, 3):
                 if not 0 <= code[k, i] < nslots:
@@ -253,7 +164,7 @@ def sum_nodes(const long long[:, ::1] code, tuple inputs, const double[::1] cons
 
 cdef void _collect(Py_ssize_t pos, Py_ssize_t n, Py_ssize_t size, list out):
     cdef Py_ssize_t n2
-    if n <= size or n <= PW_BLOCK:
+    if n <= size or n <= DL_PW_BLOCK:
         out.append((pos, n))
         return
     n2 = n // 2
@@ -274,7 +185,7 @@ cdef double _combine(Py_ssize_t n, Py_ssize_t size, const double *partials,
                      Py_ssize_t *at) noexcept:
     cdef Py_ssize_t n2
     cdef double lhs
-    if n <= size or n <= PW_BLOCK:
+    if n <= size or n <= DL_PW_BLOCK:
         at[0] += 1
         return partials[at[0] - 1]
     n2 = n // 2
@@ -294,4 +205,4 @@ def tree_sum(Py_ssize_t ncells, Py_ssize_t size, const double[::1] partials) -> 
 
 def pairwise_sum(const double[::1] a) -> float:
     """``np.add.reduce`` of a contiguous f64 buffer, computed as numpy does (for tests)."""
-    return 0.0 + _pairwise(&a[0] if a.shape[0] else NULL, a.shape[0])
+    return 0.0 + dl_pairwise_sum(&a[0] if a.shape[0] else NULL, a.shape[0])

@@ -414,11 +414,11 @@ p.join(60)
 # The native kernel (``_native/fused.pyx``) and the fused ``sum`` give the unfused ops' results
 # bit for bit, and a summed chain is never materialised. numpy sums a contiguous f64 buffer
 # pairwise; the streamed sum rebuilds that summation tree from node sums, so the sizes here
-# straddle the tree's leaves (128 cells), the kernel's strips (1024 cells) and the pool's tasks
+# straddle the tree's leaves (128 cells), the kernel's strips (256 cells) and the pool's tasks
 # (``fusion.BLOCK_CELLS``, shrunk).
 
 NATIVE_BINARY = ["+", "-", "*", "/", "min", "max", "==", "!=", "<", "<=", ">", ">="]
-SIZES = [1, 7, 8, 127, 128, 129, 1023, 1024, 1025, 2049, 5000]
+SIZES = [1, 7, 8, 127, 128, 129, 255, 256, 257, 1023, 1025, 2049, 5000]
 FLOATS = (st.floats(-1e6, 1e6) | st.floats(-1e-300, 1e-300)
           | st.sampled_from([0.0, -0.0, np.nan, np.inf, -np.inf, 0.5, 1.0]))
 
