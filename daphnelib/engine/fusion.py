@@ -14,6 +14,13 @@ stretches extent-1 dimensions (a 1 x m row is whole in every block, an n x 1 col
 with the rows). Small inputs, scalar-only groups, strings and DAPHNE's index type take the
 unfused path, which runs the registered kernels one after the other; a failing block also
 re-runs the group unfused, so an error is the unfused op's own, with its note.
+
+A group of f64 ops over equal-shaped matrices and scalars (arithmetic, comparisons, min/max,
+minus, abs) runs instead as one register program of ``_native/fused.pyx`` (:class:`_Native`):
+one pass over memory in L1-sized strips, the GIL released, the same IEEE operations as the
+ufuncs. A full ``sum`` consuming a group joins it; on the native path the sum is streamed
+along numpy's pairwise summation tree, so it equals the ``sum`` kernel's result over the
+materialised value bit for bit while only a strip per thread is ever materialised.
 """
 
 from __future__ import annotations
@@ -42,7 +49,7 @@ FUSED = "fused"
 # ``concat`` works on strings only; every other binary builtin may join a pipeline.
 FUSABLE = frozenset(op for op in BINARY if op != "concat") | UNARY
 # A full ``sum`` (one argument) may end a pipeline: then the group's value is not
-# materialised when the native kernel takes it (see ``_native_sum``).
+# materialised when the native kernel takes it (see ``_Native.sum``).
 TOTAL = "sum"
 # Ops that can raise on values (a domain error; integer division by zero): a pipeline with
 # one of them never writes into an input's buffer, so the unfused re-run reads intact inputs.
