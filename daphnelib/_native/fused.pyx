@@ -162,6 +162,35 @@ def sum_nodes(const long long[:, ::1] code, tuple inputs, const double[::1] cons
     free(strip)
 
 
+def row_sums(const long long[:, ::1] code, tuple inputs, const double[::1] consts,
+             Py_ssize_t nregs, Py_ssize_t ncols, double[::1] out, Py_ssize_t lo,
+             Py_ssize_t hi) -> None:
+    """``out[r]`` := ``np.add.reduce`` of row r of the chain's values (n x ``ncols``, C
+    order) for rows [lo, hi): numpy sums each contiguous row pairwise from 0.0 (GIL
+    released). Rows of at most a strip are evaluated a strip of whole rows at a time."""
+    if ncols <= 0 or not 0 <= lo <= hi <= out.shape[0]:
+        raise ValueError(f"rows [{lo}, {hi}) of {ncols} cells are outside the result")
+    run = _Run(code, inputs, consts, nregs, out.shape[0] * ncols)
+    cdef Machine *m = &run.m
+    cdef Py_ssize_t r, j, k, per = max(STRIP // ncols, 1)
+    cdef double *strip = <double *>malloc(STRIP * sizeof(double))
+    if strip == NULL:
+        raise MemoryError()
+    with nogil:
+        r = lo
+        while r < hi:
+            if ncols > STRIP:
+                out[r] = 0.0 + _fused_pairwise(m, r * ncols, ncols, strip)
+                r += 1
+                continue
+            k = min(per, hi - r)
+            _strip(m, r * ncols, k * ncols, strip)
+            for j in range(k):
+                out[r + j] = 0.0 + dl_pairwise_sum(strip + j * ncols, ncols)
+            r += k
+    free(strip)
+
+
 cdef void _collect(Py_ssize_t pos, Py_ssize_t n, Py_ssize_t size, list out):
     cdef Py_ssize_t n2
     if n <= size or n <= DL_PW_BLOCK:

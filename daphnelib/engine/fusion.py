@@ -48,8 +48,8 @@ if TYPE_CHECKING:  # the pool's module is imported with the first fused block (c
 FUSED = "fused"
 # ``concat`` works on strings only; every other binary builtin may join a pipeline.
 FUSABLE = frozenset(op for op in BINARY if op != "concat") | UNARY
-# A full ``sum`` (one argument) may end a pipeline: then the group's value is not
-# materialised when the native kernel takes it (see ``_Native.sum``).
+# A full ``sum`` (one argument) or row sums (``sum(X, 0)``) may end a pipeline: then the
+# group's value is not materialised when the native kernel takes it (see ``_Native.sum``).
 TOTAL = "sum"
 # Ops that can raise on values (a domain error; integer division by zero): a pipeline with
 # one of them never writes into an input's buffer, so the unfused re-run reads intact inputs.
@@ -103,14 +103,16 @@ class Pipeline:
     Called with the group's inputs (matrices or scalars) in order, it returns the value of
     the group's last op. ``donors`` are positions of inputs that die at this step and that
     nothing else refers to: the result may be written into such a buffer. The last op may
-    be a full ``sum`` of the elementwise ops' value (:attr:`total`).
+    be a ``sum`` of the elementwise ops' value (:attr:`total`): over all cells, or per row
+    (:attr:`rows`).
     """
 
-    __slots__ = ("nodes", "total")
+    __slots__ = ("nodes", "rows", "total")
 
     def __init__(self, nodes: Sequence[_Node]) -> None:
         self.nodes = tuple(nodes)
         self.total = self.nodes[-1].op == TOTAL
+        self.rows = self.total and len(self.nodes[-1].args) == 2
         last: dict[int, int] = {}
         for i, node in enumerate(self.nodes):
             for kind, ref in node.args:
@@ -142,12 +144,15 @@ class Pipeline:
         program = _Native.of(nodes, plan, inputs)
         try:
             if program is not None and self.total:
-                return program.sum()
+                return program.row_sums() if self.rows else program.sum()
             value = (program.values(plan, inputs, donors) if program is not None
                      else _blocked(nodes, inputs, plan, donors))
         except Exception:  # re-raised by the unfused ops, as their own error
             return self.unfused(inputs)
-        return _call(self.nodes[-1], (value,)) if self.total else value
+        if not self.total:
+            return value
+        last = self.nodes[-1]
+        return _call(last, [value if k == _NODE else r for k, r in last.args])
 
     def unfused(self, inputs: Sequence[Any]) -> Any:
         """Run the ops one by one through their registered kernels (the reference path)."""
@@ -324,12 +329,12 @@ class _Native:
     shape (no broadcast row or column) or scalars; anything else takes ``_blocked``.
     """
 
-    __slots__ = ("cells", "code", "consts", "flat", "nregs")
+    __slots__ = ("cells", "code", "consts", "flat", "nregs", "shape")
 
     def __init__(self, code: np.ndarray, flat: tuple[np.ndarray, ...], consts: np.ndarray,
-                 nregs: int, cells: int) -> None:
-        self.code, self.flat, self.consts, self.nregs, self.cells = (code, flat, consts,
-                                                                     nregs, cells)
+                 nregs: int, shape: tuple[int, int]) -> None:
+        self.code, self.flat, self.consts, self.nregs = code, flat, consts, nregs
+        self.shape, self.cells = shape, shape[0] * shape[1]
 
     @classmethod
     def of(cls, nodes: Sequence[_Node], plan: _Plan, inputs: Sequence[Any]) -> _Native | None:
@@ -375,8 +380,7 @@ class _Native:
         flat = [None] * len(slots)
         for k, s in slots.items():
             flat[s] = inputs[k].reshape(-1)
-        n, m = plan.shape
-        return cls(code, tuple(flat), np.array(consts, f64), nregs, n * m)
+        return cls(code, tuple(flat), np.array(consts, f64), nregs, plan.shape)
 
     def _task_cells(self) -> int:
         # A few tasks per thread: the pool balances them when another process takes a core.
@@ -411,6 +415,20 @@ class _Native:
 
         _each(task, range(len(nodes)))
         return np.float64(native.tree_sum(self.cells, size, partials))
+
+    def row_sums(self) -> np.ndarray:
+        """``sum(value, 0)``: the n x 1 row sums, as the ``sum`` kernel computes them over
+        the materialised matrix (each contiguous row pairwise), without materialising it."""
+        n, m = self.shape
+        out = np.empty((n, 1))
+        flat, step = out.reshape(-1), max(1, self._task_cells() // m)
+
+        def task(lo: int) -> None:
+            native.row_sums(self.code, self.flat, self.consts, self.nregs, m, flat, lo,
+                            min(lo + step, n))
+
+        _each(task, range(0, n, step))
+        return out
 
 
 # -- the compile-time pass ----------------------------------------------------------------------
@@ -469,7 +487,11 @@ def _fusable(ins: Instr) -> bool:
 
 
 def _total(ins: Instr) -> bool:
-    return ins.op == TOTAL and len(ins.args) == 1
+    """A sum over all cells, or per row (DAPHNE's axis 0, a literal)."""
+    if ins.op != TOTAL:
+        return False
+    return len(ins.args) == 1 or (len(ins.args) == 2 and type(ins.args[1]) is int
+                                  and ins.args[1] == 0)
 
 
 def _fused(instrs: Sequence[Instr], member_ids: list[int]) -> Instr:
