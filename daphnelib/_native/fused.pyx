@@ -91,8 +91,9 @@ cdef class _Run:
         cdef const double[::1] view
         self.m.inputs = NULL
         self.m.fixed = NULL
-        if code.shape[1] != 4 or code.shape[0] == 0:
-            raise ValueError("a fused program is a non-empty table of (op, a, b, dst) rows")
+        if code.shape[1] != 4 or code.shape[0] == 0 or nregs < 0:
+            raise ValueError("a fused program is a non-empty table of (op, a, b, dst) rows "
+                             "and a number of registers")
         nslots = nin + consts.shape[0] + nregs
         for k in range(code.shape[0]):
             if not 0 <= code[k, 0] < DL_NOPS:

@@ -553,6 +553,25 @@ def test_node_sums_added_up_the_tree_are_numpys_sum(n: int, size: int, seed: int
     assert native.tree_sum(n, size, partials) == np.add.reduce(a)
 
 
+def test_the_kernel_refuses_malformed_programs() -> None:
+    x, out, consts = np.zeros(10), np.empty(10), np.array([2.0])
+    good = np.array([[0, 0, 1, 2]], np.longlong)  # out := x + 2.0
+    native.run_into(good, (x,), consts, 1, out, 0, 10)
+    assert out.tolist() == [2.0] * 10
+    for code, inputs, message in [
+            (np.array([[99, 0, 1, 2]], np.longlong), (x,), "unknown opcode 99"),
+            (np.array([[0, 0, 7, 2]], np.longlong), (x,), "operand slot 7 out of range"),
+            (np.array([[0, 0, 1, 0], [0, 0, 1, 2]], np.longlong), (x,), "is not a register"),
+            (good, (np.zeros(3),), "input 0 has 3 cells, expected 10"),
+            (np.zeros((1, 3), np.longlong), (x,), "table of")]:
+        with pytest.raises(ValueError, match=message):
+            native.run_into(code, inputs, consts, 1, out, 0, 10)
+    with pytest.raises(ValueError, match="outside"):
+        native.run_into(good, (x,), consts, 1, out, 5, 11)
+    with pytest.raises(ValueError, match="outside"):
+        native.sum_nodes(good, (x,), consts, 1, 10, np.array([[4, 7]], np.intp), np.empty(1))
+
+
 def _traced_peak(program: Program, *, optimize: bool) -> tuple[int, object]:
     compiled = compile_program(program, optimize=optimize)
     run(compiled)  # warm: the pool's threads, imports
