@@ -1,17 +1,20 @@
 /* The loops of the fused f64 kernel (fused.pyx): one elementwise op over a strip, and numpy's
  * pairwise sum.
  *
- * Each is compiled twice where GCC or clang can dispatch at load time (ELF ifuncs): for AVX2
+ * Each is compiled twice where GCC or clang can dispatch at load time (glibc ifuncs): for AVX2
  * and for the baseline, so a wheel built for any x86-64 uses the wide registers where the CPU
  * has them. Both versions compute the same bits: every op is one correctly rounded IEEE-754
  * operation (the build passes -ffp-contract=off and the clones do not enable FMA), and the
- * pairwise sum keeps numpy's accumulators and order whatever the vector width. */
+ * pairwise sum keeps numpy's accumulators and order whatever the vector width (which of two
+ * NaNs an addition returns is the compiler's choice, here as in numpy). */
 #ifndef DAPHNELIB_FUSED_LOOPS_H
 #define DAPHNELIB_FUSED_LOOPS_H
 #include <math.h>
 #include <stddef.h>
 
-#if defined(__x86_64__) && defined(__ELF__) && (defined(__GNUC__) || defined(__clang__))
+/* ifuncs need glibc's loader (musl has none). */
+#if defined(__x86_64__) && defined(__ELF__) && defined(__GLIBC__) \
+    && (defined(__GNUC__) || defined(__clang__))
 #define DL_CLONES __attribute__((target_clones("avx2", "default")))
 #else
 #define DL_CLONES
