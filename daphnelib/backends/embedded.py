@@ -5,6 +5,8 @@ from __future__ import annotations
 import sys
 import time
 import weakref
+from collections.abc import Callable
+from types import ModuleType
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from daphnelib.backends.base import Backend
@@ -12,6 +14,18 @@ from daphnelib.backends.base import Backend
 if TYPE_CHECKING:
     from daphnelib.engine.executor import CompiledProgram
     from daphnelib.engine.program import Program
+
+
+_executor: ModuleType | None = None
+
+
+def _import_executor() -> ModuleType:
+    """``engine.executor``, imported at the first run (not with the backend)."""
+    global _executor
+    from daphnelib.engine import executor
+
+    _executor = executor
+    return executor
 
 
 class EmbeddedBackend(Backend):
@@ -37,6 +51,19 @@ class EmbeddedBackend(Backend):
 
             hit = self._compiled[program] = compile_cached(program)
         return hit
+
+    def execute_keyed(self, key: tuple, data: tuple[Any, ...],
+                      lowered: Callable[[], Program]) -> Any:
+        """Run the program whose structural key is ``key`` (``operator/structure_key.py``)
+        on ``data``: the kept compilation, or ``lowered()`` compiled and kept under ``key``."""
+        executor = _executor or _import_executor()
+        compiled = executor.cached(key)
+        if compiled is None:
+            compiled, found = executor.compile_cached(lowered())
+            if len(found) != len(data) or any(a is not b for a, b in zip(found, data)):
+                return executor.run(compiled, (), found)  # never the case for a tree's key
+            executor.remember(key, compiled)
+        return executor.run(compiled, (), data)
 
     def execute(self, program: Program, *, verbose: bool = False) -> Any:
         from daphnelib.engine.executor import run

@@ -26,6 +26,7 @@ from daphnelib.engine.program import Instr, Program, Var, read_ids
 from daphnelib.engine.registry import lookup
 from daphnelib.engine.representation import builtin_of, select_representations, step_kernel
 from daphnelib.engine.rewrite import rewrite
+from daphnelib.engine.structure import DATA, data_key, literal_key
 from daphnelib.engine.values import CSRMatrix, FrameValue
 
 # A compiled step: kernel; per argument an env slot (int) or an object with get(env); the
@@ -195,23 +196,20 @@ def _steps(program: CompiledProgram, env: list[Any]) -> Any:
 
 # -- programs cached by structure ---------------------------------------------------------------
 
-# Argument types that are a program's data (its input buffers), not part of its structure.
-_DATA = (np.ndarray, CSRMatrix, FrameValue)
-# Literal types whose (type, repr) identifies them: 1, 1.0 and True differ, -0.0 and 0.0 too.
-_LITERALS = frozenset((bool, int, float, str, type(None)))
 _CACHE: dict[tuple, CompiledProgram] = {}
 _CACHE_SIZE = 256
 
 
-def _literal_key(arg: Any) -> Any:
-    t = type(arg)
-    if t is Var:
-        return arg.id
-    if t in _LITERALS or isinstance(arg, np.generic):
-        return (t, repr(arg))
-    if t is slice and arg.step is None:
-        return (slice, _literal_key(arg.start), _literal_key(arg.stop))
-    raise TypeError  # blocks, functions, records: the program is not cached
+def cached(key: tuple) -> CompiledProgram | None:
+    """The compilation kept under ``key`` (see :func:`remember`), or None."""
+    return _CACHE.get(key)
+
+
+def remember(key: tuple, compiled: CompiledProgram) -> None:
+    """Keep ``compiled`` under ``key``; the oldest of :data:`_CACHE_SIZE` entries goes."""
+    if len(_CACHE) >= _CACHE_SIZE:
+        _CACHE.pop(next(iter(_CACHE)))
+    _CACHE[key] = compiled
 
 
 def _structure(program: Program) -> tuple[tuple | None, list[Any]]:
@@ -222,11 +220,11 @@ def _structure(program: Program) -> tuple[tuple | None, list[Any]]:
         for ins in program.instrs:
             args = []
             for a in ins.args:
-                if isinstance(a, _DATA):
-                    args.append(CSRMatrix if type(a) is CSRMatrix else _DATA)
+                if isinstance(a, DATA):
+                    args.append(data_key(a))
                     data.append(a)
                 else:
-                    args.append(_literal_key(a))
+                    args.append(literal_key(a))
             key.append((ins.op, ins.kind, *args))
     except TypeError:
         return None, []
@@ -237,7 +235,7 @@ def _with_data_slots(program: Program, first: int) -> Program:
     """``program`` reading its data from slots ``first, first + 1, ...`` instead."""
     slot = itertools.count(first)
     return Program(tuple(
-        Instr(ins.out, ins.op, tuple(Var(next(slot)) if isinstance(a, _DATA) else a
+        Instr(ins.out, ins.op, tuple(Var(next(slot)) if isinstance(a, DATA) else a
                                      for a in ins.args), ins.kind)
         for ins in program.instrs))
 
@@ -254,9 +252,7 @@ def compile_cached(program: Program) -> tuple[CompiledProgram, tuple[Any, ...]]:
         first = max((ins.out for ins in program.instrs), default=-1) + 1
         csr = any(type(d) is CSRMatrix for d in data)
         compiled = compile_program(_with_data_slots(program, first), sparse_inputs=csr)
-        if len(_CACHE) >= _CACHE_SIZE:
-            _CACHE.pop(next(iter(_CACHE)))  # the oldest entry
-        _CACHE[key] = compiled
+        remember(key, compiled)
     return compiled, tuple(data)
 
 

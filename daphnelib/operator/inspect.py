@@ -3,9 +3,9 @@
 - :func:`infer` gives a node's ``(rows, cols, value type)`` where they follow from its inputs
   without running anything (each part None when unknown), and raises for shapes that can
   never combine, so ``A @ B`` with 3x4 and 5x2 fails where it is written.
-- :func:`user_origin` records the user's ``file:line`` that built a node (a walk of a few
-  frames, no source read); :func:`point_at_origin` names it in a run-time error instead of
-  the internal SSA name.
+- A node records the user's ``file:line`` that built it (``OperationNode.__init__``: a walk
+  of a few frames, no source read); :func:`point_at_origin` names it in a run-time error
+  instead of the internal SSA name.
 - :func:`node_repr` and :func:`plan_html` are ``repr(node)`` and Jupyter's view.
 """
 
@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from daphnelib._diagnostics import user_frame
 from daphnelib.engine.program import Kind
 from daphnelib.engine.values import CSRMatrix
 from daphnelib.engine.valuetypes import most_general
@@ -46,11 +45,6 @@ _NOTE = re.compile(r"^\(in DaphneDSL builtin '(?P<op>[^']*)', V(?P<slot>\d+)\)$"
 
 
 # -- where a node was built ----------------------------------------------------------------
-
-def user_origin(op: str) -> Origin:
-    frame = user_frame(3)
-    return None if frame is None else (op, frame.f_code.co_filename, frame.f_lineno)
-
 
 def origin_text(origin: Origin) -> str:
     if origin is None:

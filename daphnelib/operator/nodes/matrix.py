@@ -77,13 +77,13 @@ class Matrix(ElementwiseOps, ShapedNode):
     view ``(shape[0], -1)`` (rank 1: n x 1, rank 0: 1 x 1) and its result is 2-D.
     """
 
-    __slots__ = ("_tensor_shape",)
+    __slots__ = ()
     _kind = Kind.MATRIX
 
     @property
     def tensor_shape(self) -> tuple[int, ...] | None:
         """The n-d shape tensor exports give this matrix, or None for a plain 2-D matrix."""
-        return getattr(self, "_tensor_shape", None)
+        return self._tensor_shape
 
     def _with_tensor_shape(self, shape: tuple[int, ...] | None) -> Matrix:
         if shape is not None and len(shape) != 2:
@@ -1281,12 +1281,17 @@ class Matrix(ElementwiseOps, ShapedNode):
             raise TypeError(f"assign a Matrix into a matrix range, got {type(value).__name__}")
         old = Matrix(self.daphne_context, self._op, self._args, local_data=self._local_data)
         old._with_tensor_shape(self.tensor_shape)
+        # ``old`` is what this node was: the consumers re-pointed to it keep their structural
+        # keys, whose leaf tokens must stay those of ``old`` (see operator/structure_key.py).
+        old._tree = self._tree
         consumers = self._live_consumers()
         for consumer in consumers:
             consumer._args = tuple(old if a is self else a for a in consumer._args)
             old._add_consumer(consumer)
         self._consumers = None
+        shape = self._tensor_shape
         OperationNode.__init__(self, self.daphne_context, "insert", (old, rows, cols, value))
+        self._tensor_shape = shape
 
     # -- I/O ----------------------------------------------------------------------------
     def _dask_result(self, verbose: bool) -> Any:
