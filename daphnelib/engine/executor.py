@@ -16,9 +16,11 @@ import itertools
 import sys
 import threading
 from collections.abc import Callable, Sequence
+from contextvars import Token
 from typing import Any
 
 import numpy as np
+from numpy._core.umath import _extobj_contextvar, _make_extobj
 
 from daphnelib._native.buffers import aligned_allocation
 from daphnelib.engine.fusion import FUSED, Pipeline, fuse
@@ -147,11 +149,33 @@ def run(program: CompiledProgram, params: Sequence[Any] = (), data: Sequence[Any
     if _running.active:  # a nested block: the contexts below are already entered
         return _steps(program, env)
     _running.active = True
+    token = _ignore_fp_errors()
     try:
-        with aligned_allocation(), np.errstate(all="ignore"):
+        with aligned_allocation():
             return _steps(program, env)
     finally:
+        _extobj_contextvar.reset(token)
         _running.active = False
+
+
+_ignoring: tuple[Any, Any] = (None, None)  # (an ambient error state, its ignore-all variant)
+
+
+def _ignore_fp_errors() -> Token[Any]:
+    """Enter ``np.errstate(all="ignore")``; the token to leave it with.
+
+    numpy keeps its error state in a context variable; setting it directly spares the
+    context manager's Python calls on every run. The ignore-all state is made from the
+    ambient one (its error callback and buffer size), as ``np.errstate`` makes it, and kept
+    while the ambient state stays the same object.
+    """
+    global _ignoring
+    ambient = _extobj_contextvar.get()
+    seen, ignore = _ignoring
+    if seen is not ambient:
+        ignore = _make_extobj(all="ignore")
+        _ignoring = (ambient, ignore)
+    return _extobj_contextvar.set(ignore)
 
 
 class _Running(threading.local):

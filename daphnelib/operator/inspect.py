@@ -19,7 +19,7 @@ import numpy as np
 
 from daphnelib.engine.program import Kind
 from daphnelib.engine.values import CSRMatrix
-from daphnelib.engine.valuetypes import most_general
+from daphnelib.engine.valuetypes import most_general, vt_of_dtype
 
 if TYPE_CHECKING:
     from daphnelib.operator.operation_node import OperationNode
@@ -105,8 +105,6 @@ def _common_vt(a: Any, b: Any) -> str | None:
 
 
 def _array_type(buf: Any) -> NodeType:
-    from daphnelib.engine.valuetypes import vt_of_dtype
-
     try:
         vt: str | None = vt_of_dtype(buf.dtype)
     except TypeError:

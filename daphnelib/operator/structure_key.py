@@ -51,6 +51,10 @@ def tree_of(op: str, kind: Kind, args: tuple[Any, ...]) -> Tree | None:
         if t is float or t is int or t is str:
             parts.append((t, repr(a)))
             continue
+        if isinstance(a, DATA):
+            parts.append(data_key(a))
+            own.append(a)
+            continue
         sub = getattr(a, "_tree", False)
         if sub is None:  # a node without a key
             return None
@@ -64,9 +68,6 @@ def tree_of(op: str, kind: Kind, args: tuple[Any, ...]) -> Tree | None:
             parts.append(sub[0])
             data += sub[1]
             size += sub[3]
-        elif isinstance(a, DATA):
-            parts.append(data_key(a))
-            own.append(a)
         else:
             try:
                 parts.append(literal_key(a))

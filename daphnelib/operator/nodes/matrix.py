@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from types import ModuleType
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias, overload
 
 import numpy as np
 
 from daphnelib.engine.program import Kind
+from daphnelib.engine.values import CSRMatrix
 from daphnelib.engine.valuetypes import DTYPE_OF_VT
 from daphnelib.operator.nodes.elementwise import ElementwiseOps, Value, check_operand
 from daphnelib.operator.operation_node import OperationNode, ShapedNode, new_node
@@ -1438,9 +1440,8 @@ class Matrix(ElementwiseOps, ShapedNode):
                                f"{value.__class__.__name__}")
         if type == "files":
             value = self.daphne_context._through_files(value)
-        from daphnelib.interop.numpy import matrix_view, to_numpy
-
-        arr = matrix_view(value)
+        interop = _numpy_interop or _interop()
+        arr = interop.matrix_view(value)
         if asArrow:
             from daphnelib.interop.arrow import matrix_array
 
@@ -1455,7 +1456,7 @@ class Matrix(ElementwiseOps, ShapedNode):
             from daphnelib.interop.tensorflow import to_tensorflow
 
             return to_tensorflow(arr, shape, verbose=verbose)
-        return to_numpy(arr, shape, verbose=verbose)
+        return interop.to_numpy(arr, shape, verbose=verbose)
 
     # -- exchange protocols (each computes the node on demand) ---------------------------
     def __dlpack__(self, *, stream: Any = None, max_version: tuple[int, int] | None = None,
@@ -1487,9 +1488,19 @@ class Matrix(ElementwiseOps, ShapedNode):
 
 def _dense(value: Any) -> Any:
     """A CSR result as a dense matrix (a copy); any other value as it is."""
-    from daphnelib.engine.values import CSRMatrix
-
     return value.to_dense() if isinstance(value, CSRMatrix) else value
+
+
+_numpy_interop: ModuleType | None = None
+
+
+def _interop() -> ModuleType:
+    """``interop.numpy``, imported at the first compute() (every compute() converts)."""
+    global _numpy_interop
+    from daphnelib.interop import numpy as module
+
+    _numpy_interop = module
+    return module
 
 
 def cast_node(node: OperationNode, dtype: str | None, vtype: str | None) -> Any:
