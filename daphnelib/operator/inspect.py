@@ -153,6 +153,18 @@ def infer(op: str, args: tuple[Any, ...], local_data: Any = None) -> NodeType:
 
     Raises ValueError for operand shapes the op rejects whatever the values.
     """
+    if op in _ELEMENTWISE and len(args) == 2:  # the most common node first
+        x, y = args
+        a, b = _type_of(x), _type_of(y)
+        if getattr(x, "_kind", None) is _MATRIX and getattr(y, "_kind", None) is _MATRIX:
+            n, m = a[0], a[1]
+            r, c = b[0], b[1]
+            if None not in (n, m, r, c) and (r, c) not in ((n, m), (1, m), (n, 1)):
+                raise _shape_error(op, "lhs and rhs must have the same dimensions, or rhs "
+                                   "must be a row (1 x m) or a column (n x 1) vector matching "
+                                   "lhs", a, b)
+        shaped = a if hasattr(x, "_type") and a[:2] != (None, None) else b
+        return shaped[0], shaped[1], _common_vt(x, y)
     if op == "receiveFromNumpy" and args and isinstance(args[0], (np.ndarray, CSRMatrix)):
         return _array_type(args[0])
     if op == "fill" and len(args) == 3:
@@ -163,17 +175,6 @@ def infer(op: str, args: tuple[Any, ...], local_data: Any = None) -> NodeType:
     if not args:
         return _UNKNOWN
     a = _type_of(args[0])
-    if op in _ELEMENTWISE and len(args) == 2:
-        b = _type_of(args[1])
-        if _matrix_args(args):
-            n, m = a[0], a[1]
-            r, c = b[0], b[1]
-            if None not in (n, m, r, c) and (r, c) not in ((n, m), (1, m), (n, 1)):
-                raise _shape_error(op, "lhs and rhs must have the same dimensions, or rhs "
-                                   "must be a row (1 x m) or a column (n x 1) vector matching "
-                                   "lhs", a, b)
-        shaped = a if hasattr(args[0], "_type") and a[:2] != (None, None) else b
-        return shaped[0], shaped[1], _common_vt(args[0], args[1])
     if op == "@" and len(args) == 2:
         b = _type_of(args[1])
         if a[1] is not None and b[0] is not None and a[1] != b[0]:

@@ -64,8 +64,12 @@ class OperationNode:
             args += tuple(named_input_nodes.values())
         for a in args:  # the nodes this one reads: node arguments and node range bounds
             if isinstance(a, OperationNode):
-                a._check_alive()
-                a._add_consumer(self)
+                if a._deleted:
+                    a._check_alive()
+                if a._consumers is None:  # the common case of _add_consumer, inline
+                    a._consumers = [weakref.ref(self)]
+                else:
+                    a._add_consumer(self)
             elif type(a) is slice:
                 for b in (a.start, a.stop):
                     if isinstance(b, OperationNode):
