@@ -195,7 +195,7 @@ def test_random_graphs_agree_with_a_fresh_compilation(first: Any, second: Any) -
         event("keyed" if node._tree is not None else "not keyed")
         try:
             expected: Any = _fresh(node)
-        except Exception as exc:  # noqa: BLE001 - the same error must come from compute()
+        except Exception as exc:  # the same error must come from compute()
             with pytest.raises(type(exc)) as info:
                 node.compute()
             assert str(info.value) == str(exc)

@@ -35,6 +35,8 @@ class EmbeddedBackend(Backend):
     Compiled programs are cached per :class:`Program` object and dropped with it: a node keeps
     its lowered program, so computing a node again skips lowering and compilation. Below that,
     the executor caches compilations by structure: a rebuilt graph over new data compiles once.
+    A node that carries a structural key (``operator/structure_key.py``) is run through
+    :meth:`execute_keyed`, which finds that compilation by the key without lowering the graph.
     """
 
     name: ClassVar[str] = "embedded"
@@ -60,8 +62,10 @@ class EmbeddedBackend(Backend):
         compiled = executor.cached(key)
         if compiled is None:
             compiled, found = executor.compile_cached(lowered())
-            if len(found) != len(data) or any(a is not b for a, b in zip(found, data)):
-                return executor.run(compiled, (), found)  # never the case for a tree's key
+            if len(found) != len(data) or any(a is not b for a, b in zip(found, data,
+                                                                         strict=True)):
+                # Lowering read other data than the key's (not expected): run, keep nothing.
+                return executor.run(compiled, (), found)
             executor.remember(key, compiled)
         return executor.run(compiled, (), data)
 

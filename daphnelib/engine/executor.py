@@ -29,7 +29,7 @@ from daphnelib.engine.registry import lookup
 from daphnelib.engine.representation import builtin_of, select_representations, step_kernel
 from daphnelib.engine.rewrite import rewrite
 from daphnelib.engine.structure import DATA, data_key, literal_key
-from daphnelib.engine.values import CSRMatrix, FrameValue
+from daphnelib.engine.values import CSRMatrix
 
 # A compiled step: kernel; per argument an env slot (int) or an object with get(env); the
 # output slot; the builtin's name; the slots that die here (cleared before the kernel runs);
