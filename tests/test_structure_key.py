@@ -203,3 +203,30 @@ def test_random_graphs_agree_with_a_fresh_compilation(first: Any, second: Any) -
             continue
         for _ in range(2):
             _same(node.compute(), expected)
+
+
+# -- the run's floating-point error state ---------------------------------------------------
+
+def test_runs_ignore_fp_errors_and_restore_the_callers_state(dc: DaphneContext) -> None:
+    """Each run enters numpy's ignore-all error state (set directly, not by np.errstate):
+    no warning or error inside, the caller's state (and its error callback) intact after."""
+    import warnings
+
+    calls: list[str] = []
+    X = dc.from_numpy(np.array([[1.0, 0.0, -1.0]]))
+    old_call = np.seterrcall(lambda kind, flag: calls.append(kind))
+    try:
+        for state in ({"all": "raise"}, {"all": "warn"}, {"all": "call"}, {"all": "ignore"}):
+            with np.errstate(**state), warnings.catch_warnings():
+                warnings.simplefilter("error")
+                before = np.geterr()
+                out = (X / 0.0).compute()
+                assert np.geterr() == before
+                assert np.isinf(out[0, 0]) and np.isnan(out[0, 1]) and np.isinf(out[0, 2])
+                assert (X * 1e308 * 10.0).compute()[0, 0] == np.inf  # overflow
+            if state["all"] == "call":  # the callback still works outside the run
+                with np.errstate(all="call"):
+                    np.divide(np.ones(1), 0.0)
+        assert calls == ["divide by zero"]
+    finally:
+        np.seterrcall(old_call)

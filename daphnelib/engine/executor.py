@@ -148,8 +148,8 @@ def run(program: CompiledProgram, params: Sequence[Any] = (), data: Sequence[Any
     env: list[Any] = [*params, *([None] * (program.nslots - len(params) - len(data))), *data]
     if _running.active:  # a nested block: the contexts below are already entered
         return _steps(program, env)
-    _running.active = True
     token = _ignore_fp_errors()
+    _running.active = True
     try:
         with aligned_allocation():
             return _steps(program, env)
