@@ -12,16 +12,38 @@ that has progress enabled) samples the running executor's loop position from its
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 import threading
 import time
 from types import FrameType
 
+from daphnelib._diagnostics import warn
+
+
+def _seconds(name: str, default: float, *, zero: bool) -> float:
+    """``$name`` as seconds; a value that is not one (or is 0 where ``zero`` is False) is
+    ignored with a warning naming the variable: a typo there must not stop a computation."""
+    text = os.environ.get(name)
+    if text is None:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if math.isfinite(value) and (value > 0 or (zero and value == 0)):
+        return value
+    least = "a number >= 0" if zero else "a number > 0"
+    warn(f"ignoring {name}={text!r}: it must be {least} of seconds; using {default}",
+         RuntimeWarning)
+    return default
+
+
 #: Seconds a run must last before progress appears (``DAPHNELIB_PROGRESS_DELAY``).
-DELAY = float(os.environ.get("DAPHNELIB_PROGRESS_DELAY", "2.0"))
+DELAY = _seconds("DAPHNELIB_PROGRESS_DELAY", 2.0, zero=True)
 #: Seconds between two updates (``DAPHNELIB_PROGRESS_INTERVAL``).
-INTERVAL = float(os.environ.get("DAPHNELIB_PROGRESS_INTERVAL", "0.25"))
+INTERVAL = _seconds("DAPHNELIB_PROGRESS_INTERVAL", 0.25, zero=False)
 
 _setting: bool | None = None
 _lock = threading.Lock()

@@ -10,8 +10,10 @@ medians and the ratio ours/pyarrow. Then the round trip of a 1e6-row pandas ``st
 and back in native code) against pyarrow's own conversion of those buffers to a numpy string
 array and back, and against ``Table.from_pandas(df).to_pandas()``, which passes the Arrow
 column through unconverted. Then, from ``asv_benches/bench_memory.py``, how far the
-resident set rises during a round trip of a 1 GiB numpy array, DataFrame and tensor (about 0
-MiB: nothing is copied) next to the library's own copy of it. ``--quick``: inputs up to
+resident set rises during a round trip of a 1 GiB numpy array, DataFrame and tensor next to
+the library's own copy of it: about 0 MiB for numpy and pandas (nothing is copied); one copy for
+torch, which has no read-only tensors, so a result that views the caller's tensor is copied
+(README, "PyTorch"). ``--quick``: inputs up to
 1e7 cells and 64 MiB, 3 repeats.
 """
 

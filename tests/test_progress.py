@@ -55,3 +55,25 @@ def test_progress_of_compute_names_compute(tmp_path: Path) -> None:
     assert proc.stdout == b"640000.0\n"
     assert re.search(rb"\rcompute\(\): \d+/82 ops, \d+ s", proc.stderr), proc.stderr
     assert proc.stderr.endswith(b"\r")
+
+
+def test_bad_progress_settings_are_ignored_with_a_warning_naming_them() -> None:
+    code = ("import numpy as np\nfrom daphnelib import DaphneContext\n"
+            "dc = DaphneContext()\n"
+            "print(dc.from_numpy(np.ones((2, 3))).sum().compute())\n"
+            "from daphnelib import progress\nprint(progress.DELAY, progress.INTERVAL)\n")
+    for delay, interval in [("abc", "0"), ("-1", "nan"), ("inf", "-0.5"), ("", "1e999")]:
+        env = {**os.environ, "DAPHNELIB_PROGRESS": "1", "DAPHNELIB_PROGRESS_DELAY": delay,
+               "DAPHNELIB_PROGRESS_INTERVAL": interval}
+        proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                              timeout=120, env=env)
+        assert proc.returncode == 0, proc.stderr
+        assert proc.stdout == "6.0\n2.0 0.25\n"
+        assert f"ignoring DAPHNELIB_PROGRESS_DELAY={delay!r}: it must be a number >= 0" \
+            in proc.stderr
+        assert f"ignoring DAPHNELIB_PROGRESS_INTERVAL={interval!r}: it must be a number > 0" \
+            in proc.stderr
+    env = {**os.environ, "DAPHNELIB_PROGRESS_DELAY": "0", "DAPHNELIB_PROGRESS_INTERVAL": "0.5"}
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120, env=env)
+    assert (proc.stdout, proc.stderr) == ("6.0\n0.0 0.5\n", "")
