@@ -167,6 +167,27 @@ def test_fused_pipelines_equal_unfused_ops(case: tuple[Program, list[np.ndarray]
         assert a.tobytes() == b.tobytes()  # the caller's buffers are never written
 
 
+@SETTINGS
+@given(elementwise_programs())
+@example(two_failing_ops())
+def test_a_generated_unfused_walk_makes_the_walks_calls(
+        case: tuple[Program, list[np.ndarray]]) -> None:
+    """A pipeline run unfused (small inputs) a second time runs generated code: the same
+    value, or the same error with the same notes, as the walk over its nodes."""
+    compiled = compile_program(case[0])
+    pipes = [step[0] for step in compiled.steps if type(step[0]) is fusion.Pipeline]
+    results = []
+    for _ in range(3):  # the walk, then the generated function (made, then kept)
+        try:
+            value = run(compiled)
+            results.append((value.dtype.str, value.shape, value.tobytes()))
+        except Exception as exc:  # the same error each time, with the same notes
+            results.append(("error", type(exc).__name__, str(exc), tuple(exc.__notes__)))
+    assert results[0] == results[1] == results[2]
+    if results[0][0] != "error":
+        assert all(callable(p._walk) for p in pipes)
+
+
 def test_pipeline_errors_are_the_unfused_ops_own() -> None:
     x = np.array([[4.0, -2.0], [9.0, 16.0]])
     program = Program((receive(0, x), Instr(1, "+", (Var(0), 1.0), M),
