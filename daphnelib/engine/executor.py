@@ -73,13 +73,16 @@ def _compiled_arg(arg: Any) -> Any:
 class CompiledProgram:
     """Steps with resolved kernels and value lifetimes; run it with :func:`run`."""
 
-    __slots__ = ("nslots", "result", "sparse", "steps")
+    __slots__ = ("nslots", "result", "runner", "sparse", "steps")
 
     def __init__(self, steps: list[Step], nslots: int, result: int, sparse: bool = False
                  ) -> None:
         self.steps, self.nslots, self.result = steps, nslots, result
         # Whether CSR values may reach a step that is not CSR-aware (CSR input data).
         self.sparse = sparse
+        # What runs the steps: None before the first run, then _steps, from the second run
+        # on the generated function of _generated_steps (when the program has one).
+        self.runner: Callable[[CompiledProgram, list[Any]], Any] | None = None
 
     def __len__(self) -> int:
         return len(self.steps)
@@ -146,13 +149,14 @@ def run(program: CompiledProgram, params: Sequence[Any] = (), data: Sequence[Any
     if not program.steps:
         return None
     env: list[Any] = [*params, *([None] * (program.nslots - len(params) - len(data))), *data]
+    runner = program.runner or _runner(program)
     if _running.active:  # a nested block: the contexts below are already entered
-        return _steps(program, env)
+        return runner(program, env)
     token = _ignore_fp_errors()
     _running.active = True
     try:
         with aligned_allocation():
-            return _steps(program, env)
+            return runner(program, env)
     finally:
         _extobj_contextvar.reset(token)
         _running.active = False
@@ -183,6 +187,103 @@ class _Running(threading.local):
 
 
 _running = _Running()
+
+
+def _runner(program: CompiledProgram) -> Callable[[CompiledProgram, list[Any]], Any]:
+    """What runs a program's first run: the generic loop. The second run generates the
+    program's function (:func:`_generated_steps`), which runs from then on: a program run
+    once does not pay for generating code."""
+    program.runner = _generate_then_run
+    return _steps
+
+
+def _generate_then_run(program: CompiledProgram, env: list[Any]) -> Any:
+    runner = program.runner = _generated_steps(program) or _steps
+    return runner(program, env)
+
+
+def _generated_steps(program: CompiledProgram
+                     ) -> Callable[[CompiledProgram, list[Any]], Any] | None:
+    """A function doing what :func:`_steps` does for ``program``, with its loop unrolled:
+    the same kernel calls in the same order, the same dying slots cleared before each call,
+    the same buffer-donation check (the argument in a local variable and getrefcount's own
+    reference: two), the same notes on errors. None for programs that may meet CSR values,
+    read computed ranges or have more than :data:`GENERATED_STEPS` steps (those keep the
+    loop). For ``sum(receive(V4), 0)``::
+
+        def _steps(program, env):
+            done = 0
+            try:
+                done = 0
+                a0 = env[4]
+                env[4] = None
+                value = k0(a0, )
+                a0 = None
+                env[0] = value
+                value = None
+                done = 1
+                a0 = env[0]
+                a1 = c1_1
+                env[0] = None
+                value = k1(a0, a1, )
+                ...
+            except Exception as exc:
+                if NOTES[done] is not None:
+                    exc.add_note(NOTES[done])
+                raise
+            return env[1]
+
+    Kernels and constants are bound by name in its namespace, never spliced into its text;
+    ``done`` is the step, as in the loop, for daphnelib.progress (which finds the function by
+    its name and :data:`STEPS_FILE`).
+    """
+    if program.sparse or len(program.steps) > GENERATED_STEPS:
+        return None
+    namespace: dict[str, Any] = {"ndarray": np.ndarray, "getrefcount": sys.getrefcount}
+    notes: list[str | None] = []
+    lines = ["    done = 0", "    try:"]
+    for i, (fn, args, out, op, dies, keep, donors) in enumerate(program.steps):
+        lines.append(f"        done = {i}")
+        operands = []
+        for j, a in enumerate(args):
+            if type(a) is int:
+                lines.append(f"        a{j} = env[{a}]")
+            elif type(a) is _Const:
+                namespace[f"c{i}_{j}"] = a.value
+                lines.append(f"        a{j} = c{i}_{j}")
+            else:
+                return None  # a computed range
+            operands.append(f"a{j}")
+        lines += [f"        env[{int(d)}] = None" for d in dies]
+        namespace[f"k{i}"] = fn
+        call = f"k{i}({''.join(o + ', ' for o in operands)}"
+        if donors:
+            private = " + ".join(f"(({int(k)},) if type(a{k}) is ndarray and "
+                                 f"getrefcount(a{k}) == 2 else ())" for k in donors)
+            lines += [f"        private = {private}",
+                      f"        value = {call}donors=private) if private else {call})"]
+        else:
+            lines.append(f"        value = {call})")
+        if operands:
+            lines.append(f"        {' = '.join(operands)} = None")
+        if keep:
+            lines.append(f"        env[{int(out)}] = value")
+        lines.append("        value = None")
+        notes.append(None if type(fn) is Pipeline else f"(in DaphneDSL builtin {op!r}, V{out})")
+    namespace["NOTES"] = tuple(notes)
+    lines += ["    except Exception as exc:", "        if NOTES[done] is not None:",
+              "            exc.add_note(NOTES[done])", "        raise",
+              f"    return env[{int(program.result)}]"]
+    source = "def _steps(program, env):\n" + "\n".join(lines) + "\n"
+    exec(compile(source, STEPS_FILE, "exec"), namespace)
+    return namespace["_steps"]
+
+
+#: The file name of generated step functions (daphnelib.progress looks for it).
+STEPS_FILE = "<daphnelib steps>"
+#: Longer programs keep the loop: their per-step cost is small next to their run, and
+#: compiling their text would not be.
+GENERATED_STEPS = 64
 
 
 def _steps(program: CompiledProgram, env: list[Any]) -> Any:

@@ -51,6 +51,8 @@ _INT_ERRORS = frozenset(("/", "%", "mod", "^", "pow"))
 BLOCK_CELLS = 1 << 17
 MIN_CELLS = 1 << 17
 _pool: ThreadPoolExecutor | None = None
+# Longer pipelines keep walking their nodes unfused (compiling their text would not pay).
+GENERATED_NODES = 64
 
 # Operand references inside a pipeline: (_IN, k) the k-th input, (_NODE, j) node j's value,
 # (_CONST, v) a literal.
@@ -143,7 +145,7 @@ class Pipeline:
         walk = self._walk
         if callable(walk):
             return walk(inputs)
-        if walk is None:  # the first unfused run
+        if walk is None or len(self.nodes) > GENERATED_NODES:  # the first unfused run
             self._walk = False
             return self.walk_nodes(inputs)
         generated = self._walk = _generated_walk(self.nodes)
