@@ -188,8 +188,8 @@ class OperationNode:
                 return backend.execute_keyed(tree[0], tree[1], self._lowered)
             return backend.execute(self._lowered(), verbose=verbose)
         except Exception as exc:
-            if not self._origins:  # found by key: lowered now, for the user's lines
-                self._lower()
+            if not self._origins and self._tree is not None:
+                self._lower()  # run by its key, not lowered: lowered now for the user's lines
             _inspect.point_at_origin(exc, self._origins)
             raise
         finally:
