@@ -205,7 +205,9 @@ def _generated_walk(nodes: Sequence[_Node]) -> Callable[[Sequence[Any]], Any]:
               + "\n    except Exception as exc:\n        exc.add_note(NOTES[at])\n        raise\n"
               f"    return t{len(nodes) - 1}\n")
     exec(compile(source, "<daphnelib pipeline>", "exec"), namespace)
-    return namespace["walk"]
+    # Taken out of its own globals: no reference cycle, so the constants it holds go with
+    # the program, not at the next garbage collection.
+    return namespace.pop("walk")
 
 
 class _Plan:

@@ -190,6 +190,24 @@ def test_generated_code_makes_the_loops_calls(case: tuple[Program, list[np.ndarr
         assert all(callable(p._walk) for p in pipes)
 
 
+def test_generated_code_frees_a_programs_data_with_it() -> None:
+    """No reference cycle in generated code: data a program holds as constants is freed
+    when the program goes, without waiting for the garbage collector."""
+    import gc
+
+    x = np.ones((3, 3))
+    program = Program((Instr(0, "receiveFromNumpy", (x,), M), Instr(1, "*", (Var(0), 2.0), M),
+                       Instr(2, "sum", (Var(1), 0), M)))
+    assert [float(v[0, 0]) for v in each_run(program)] == [6.0] * 3
+    alive = weakref.ref(x)
+    del x, program
+    gc.disable()
+    try:
+        assert alive() is None
+    finally:
+        gc.enable()
+
+
 def test_progress_finds_the_position_in_generated_steps() -> None:
     import sys
 
