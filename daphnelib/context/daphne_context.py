@@ -306,7 +306,7 @@ class DaphneContext:
         is_frame = isinstance(value, FrameValue)
         cls = Frame if is_frame else Matrix
         if shared_memory:
-            node = new_node(cls, self, "receiveFrame" if is_frame else "receiveFromNumpy", value)
+            node = cls(self, "receiveFrame" if is_frame else "receiveFromNumpy", (value,))
             node._local_data = source
             return node
         from daphnelib.engine import fileio

@@ -39,8 +39,6 @@ def to_engine(arr: np.ndarray, *, verbose: bool = False, what: str = "array") ->
     The caller's array is never modified; a conversion (dtype, byte order, layout) makes one
     aligned copy.
     """
-    from daphnelib._native.buffers import aligned_allocation
-
     ma = sys.modules.get("numpy.ma")  # not imported: arr cannot be masked (np.ma costs 8 ms)
     if ma is not None and isinstance(arr, ma.MaskedArray):
         # The mask would be dropped silently: a masked cell would come back as its raw value.
@@ -65,6 +63,8 @@ def to_engine(arr: np.ndarray, *, verbose: bool = False, what: str = "array") ->
         note_copy(verbose, what, ", ".join(reasons))
         if arr.dtype.kind == "U" and not arr.dtype.isnative:
             arr = arr.astype(arr.dtype.newbyteorder("="))  # numpy cannot cast it to strings
+        from daphnelib._native.buffers import aligned_allocation  # only copies need it
+
         with aligned_allocation():
             view = np.array(arr, dtype=target, order="C", copy=True)
     # Aliases of caller memory are read-only, so a write through a result cannot change it.

@@ -93,7 +93,7 @@ class Matrix(ElementwiseOps, ShapedNode):
         return self
 
     def _new(self, op: str, *args: Any) -> Matrix:
-        return new_node(Matrix, self.daphne_context, op, self, *args)
+        return Matrix(self.daphne_context, op, (self, *args))
 
     # -- matrix product -----------------------------------------------------------------
     def __matmul__(self, other: Matrix) -> Matrix:
