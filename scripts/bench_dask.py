@@ -1,4 +1,4 @@
-"""The Dask backend on this machine: larger than memory, distributed/embedded ratios, auto.
+"""The Dask backend on this machine: larger than memory, distributed/embedded ratios.
 
     python scripts/bench_dask.py [--cap-mb 256] [--repeat 3]
 
@@ -8,8 +8,7 @@
    capped alike (RLIMIT_AS in a subprocess), raises MemoryError on ``t(X) @ X``.
 2. In memory. Median run times of the same programs on the embedded engine and on the Dask
    backend (threads, this machine), and their ratio.
-3. ``backend="auto"`` with a 32 MiB budget: which placement each size got and its time
-   relative to the embedded engine (below the cross-over it must stay within 1.1x).
+``backend="auto"`` around its cross-over: ``scripts/bench_dask_auto.py``.
 
 Prints medians only; every number comes from this run.
 """
@@ -29,7 +28,6 @@ import numpy as np
 
 from daphnelib import DaphneContext
 from daphnelib.backends.dask import DaskBackend
-from daphnelib.backends.embedded import EmbeddedBackend
 from daphnelib.engine.executor import compile_program, run
 
 COLS = 10
@@ -138,33 +136,6 @@ def in_memory(repeat: int) -> None:
             print(f"{name:24s} {t_emb * 1e3:8.1f}ms {t_dask * 1e3:8.1f}ms {t_dask / t_emb:8.2f}x")
 
 
-def auto_crossover(repeat: int) -> None:
-    from distributed import Client, LocalCluster
-
-    budget = 32 << 20
-    print(f"\n## 3. backend='auto', budget {budget >> 20} MiB: sum(t(X) @ X) over "
-          f"rand(n, {COLS})")
-    dc = DaphneContext()
-    with LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
-                      dashboard_address=":0") as cluster, \
-            Client(cluster, set_as_default=False) as client:
-        auto = DaskBackend(client=client, placement="auto", memory_budget=budget)
-        embedded = EmbeddedBackend()  # both compile once and reuse the compiled program
-        print(f"{'rows':>9s} {'MiB':>6s} {'placement':>10s} {'embedded':>10s} {'auto':>10s} "
-              f"{'auto/emb':>9s}")
-        for rows in (10_000, 100_000, 1_000_000):
-            x = dc.rand(rows, COLS, seed=2)
-            prog = (x.t() @ x).sum()._lower()
-            placed = "local" if auto._fits(prog) else "cluster"
-            t_emb = median_time(lambda p=prog: embedded.execute(p), 2 * repeat + 1)
-            t_auto = median_time(lambda p=prog: auto.execute(p), 2 * repeat + 1)
-            print(f"{rows:9d} {rows * COLS * 8 / 2**20:6.1f} {placed:>10s} "
-                  f"{t_emb * 1e3:8.2f}ms {t_auto * 1e3:8.2f}ms {t_auto / t_emb:8.2f}x")
-        decide = median_time(lambda p=prog: auto._fits(p), 101)
-        print(f"auto's placement decision (shape pass over the program): {decide * 1e6:.0f} us "
-              "per compute")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cap-mb", type=int, default=256, help="worker memory_limit (MiB)")
@@ -172,7 +143,6 @@ def main() -> None:
     args = parser.parse_args()
     larger_than_memory(args.cap_mb)
     in_memory(args.repeat)
-    auto_crossover(args.repeat)
 
 
 if __name__ == "__main__":

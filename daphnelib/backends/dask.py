@@ -10,13 +10,17 @@ instruction by instruction:
   only when they fit ``gather_limit`` (else a ``MemoryError`` names the op and the sizes);
 - ``if`` and loops run on the client, each op of their blocks dispatched as above; a loop's
   carried distributed values are persisted after every iteration (``client.persist``), so
-  its task graph does not grow with the iteration count.
+  its task graph does not grow with the iteration count;
+- a user-defined function call runs its body the same way (its inputs are not gathered for
+  the call), ``map`` runs the function per block on the workers.
 
 Placement: ``"dask"`` puts inputs, generators and everything computed from them on the
 cluster. ``"auto"`` decides per op, SystemDS-style: an op goes to the cluster only when its
 memory estimate (inputs + output) exceeds ``memory_fraction`` (0.7) of the available memory,
 or ``memory_budget`` bytes; a program whose every op fits runs on the embedded engine as a
-whole. ``verbose=True`` prints what ran where and what data moved.
+whole, without touching the cluster (decided once per program, from a walk over its shapes
+that enters loops, branches and function bodies). ``verbose=True`` prints what ran where and
+what data moved.
 
 ``rand`` on the cluster is generated in tiles of ``dask_blocks.RAND_TILE`` rows, tile t with
 a seed derived from the user's seed and t (tile 0 uses the seed itself): the same for every
@@ -26,6 +30,8 @@ block size and run, and equal to the embedded ``rand`` up to RAND_TILE rows.
 from __future__ import annotations
 
 import sys
+import time
+import weakref
 from collections.abc import Callable
 from typing import Any, ClassVar
 
@@ -35,7 +41,8 @@ from daphnelib.backends import dask_blocks as blocks
 from daphnelib.backends import dask_frames as frames
 from daphnelib.backends.base import Backend
 from daphnelib.backends.embedded import EmbeddedBackend
-from daphnelib.engine.control import Block, truth
+from daphnelib.engine.control import Block, LocalCalls, truth
+from daphnelib.engine.executor import run
 from daphnelib.engine.kernels.cast import keep_vt, parse_cast
 from daphnelib.engine.kernels.control import loop_range
 from daphnelib.engine.kernels.elementwise import BINARY, OUTER, _check_broadcast
@@ -60,6 +67,11 @@ _ROW_LOCAL = frozenset((*BINARY, *OUTER, *_UNARY, "?:", "softmax", "replace", "o
 _GENERATORS = ("receiveFromNumpy", "receiveFrame", "fill", "seq", "rand")
 _PLACEMENTS = ("dask", "auto")
 _DEFAULT_BLOCK_BYTES = 64 << 20
+# How long a reading of the available memory is reused (seconds): reading it costs about
+# 40 us (psutil parses /proc/meminfo), more than a small program's whole run.
+_AVAILABLE_TTL = 1.0
+_STRUCTURE_PEAKS = 256  # programs of distinct structure and input shapes whose peak is kept
+_INLINE_BYTES = 1 << 20  # local matrices below this travel inside the task graph
 
 
 def _nbytes(value: Any) -> int:
@@ -123,7 +135,18 @@ class DaskBackend(Backend):
         # id(t(X) array) -> (that array, X), for t(X) @ Y. The array is kept so that its id
         # is not reused by another one (a loop body's values die every iteration).
         self._transposed: dict[int, tuple[Any, Any]] = {}
+        # id(input matrix) -> (it, its dask array once sent) for this run: an input read by
+        # several ops that go to the cluster is sent once. Inputs only: the program holds
+        # them anyway, where keeping what a loop body made would hold every iteration's.
+        self._sent: dict[int, tuple[np.ndarray, Any]] = {}
         self._embedded = EmbeddedBackend()  # auto's local programs: compiled once, cached
+        # auto: per program, [its largest op output in bytes (inf: unknown or distributed
+        # input), its compiled program and data (None until it runs locally)], found once
+        # and dropped with the program.
+        self._plans: weakref.WeakKeyDictionary[Program, list[Any]] = weakref.WeakKeyDictionary()
+        self._available: tuple[float, int] = (-float("inf"), 0)  # (when read, bytes)
+        # (id(compiled program), input shapes) -> (it, peak): see _peak_of.
+        self._structure_peaks: dict[tuple[int, tuple], tuple[Any, float]] = {}
 
     # -- resources ----------------------------------------------------------------------------
 
@@ -144,6 +167,7 @@ class DaskBackend(Backend):
     def close(self) -> None:
         """Close the client and cluster this backend started itself (a given one stays open)."""
         self._embedded.close()
+        self._plans.clear()
         if self._owned is not None:
             self._client.close()
             self._owned.close()
@@ -151,12 +175,18 @@ class DaskBackend(Backend):
 
     @property
     def memory_budget(self) -> int:
-        """Bytes an op may use locally: ``memory_budget`` or ``memory_fraction`` x available."""
+        """Bytes an op may use locally: ``memory_budget`` or ``memory_fraction`` x available
+        (the available memory is read at most once a second)."""
         if self._memory_budget is not None:
             return int(self._memory_budget)
-        import psutil
+        now = time.monotonic()
+        when, available = self._available
+        if now - when > _AVAILABLE_TTL:
+            import psutil
 
-        return int(self.memory_fraction * psutil.virtual_memory().available)
+            available = psutil.virtual_memory().available
+            self._available = (now, available)
+        return int(self.memory_fraction * available)
 
     @property
     def gather_limit(self) -> int:
@@ -166,6 +196,13 @@ class DaskBackend(Backend):
 
     def execute(self, program: Program, *, verbose: bool = False) -> Any:
         """Run ``program``; the last instruction's value comes back as an engine value."""
+        if self.placement == "auto":
+            plan = self._local_plan(program)
+            if plan is not None:
+                # The all-local path: no client, no per-op dispatch, no bookkeeping.
+                if verbose:
+                    sys.stdout.write(f"[dask] {self._all_local()}\n")
+                return run(plan[1], (), plan[2])
         value = self._run(program)
         if isinstance(value, tuple):  # several results
             value = tuple(self._gather(v, "a result") if _distributed(v) else v for v in value)
@@ -184,11 +221,17 @@ class DaskBackend(Backend):
 
     def _run(self, program: Program) -> Any:
         self._log, self._transposed = [], {}
-        if self.placement == "auto" and self._fits(program):
-            self._note(f"auto: every op fits the local budget ({_size(self.memory_budget)}): "
-                       "the whole program runs on the embedded engine")
-            return self._embedded.execute(program)
+        self._sent = {id(ins.args[0]): (ins.args[0], None) for ins in program.instrs
+                      if ins.op == "receiveFromNumpy" and isinstance(ins.args[0], np.ndarray)}
+        plan = self._local_plan(program) if self.placement == "auto" else None
+        if plan is not None:
+            self._note(self._all_local())
+            return run(plan[1], (), plan[2])
         return self._run_instrs(program, {})
+
+    def _all_local(self) -> str:
+        return (f"auto: every op fits the local budget ({_size(self.memory_budget)}): "
+                "the whole program runs on the embedded engine")
 
     def _run_instrs(self, program: Program, env: dict[int, Any]) -> Any:
         for ins in program.instrs:
@@ -218,6 +261,8 @@ class DaskBackend(Backend):
         return arg
 
     def _step(self, ins: Instr, args: list[Any]) -> Any:
+        if ins.op == "call":
+            return self._call(ins, args)
         control = _CONTROL.get(ins.op)
         if control is not None:
             return control(self, ins.op, args)
@@ -315,6 +360,17 @@ class DaskBackend(Backend):
         block = then if truth(self._local(cond, "the if-condition"), "if-condition") else other
         return tuple(state[:ncarried]) if block is None else self._run_block(block, tuple(state))
 
+    def _call(self, ins: Instr, args: list[Any]) -> Any:
+        """A user-defined function: the embedded engine's choice of definition, casts and
+        result checks, but its body runs op by op here, as a loop body does: each op with a
+        distributed lowering runs where its inputs are, the others gather theirs (and say
+        so), instead of the whole call gathering every input."""
+        group, nresults, params = args[0], args[1], args[2:]
+        if any(map(_distributed, params)):
+            self._note(f"V{ins.out} call {group.name}: its body runs op by op, its "
+                       "distributed inputs stay on the cluster")
+        return group.call(params, nresults, _ClusterCalls(self, ins))
+
     def _structure(self, op: str, args: list[Any]) -> Any:
         """``results``/``item``: tuples of values, distributed ones stay where they are."""
         return tuple(args) if op == "results" else lookup(op)(*args)
@@ -355,27 +411,42 @@ class DaskBackend(Backend):
         return shape is None or len(self._chunks(*shape)) > 1
 
     def _fits(self, program: Program) -> bool:
-        """Whether "auto" keeps every op local, from the shapes known before running: no op's
-        output exceeds the budget (an output without a cheap shape rule counts as too big)."""
-        budget = self.memory_budget
-        shapes: dict[int, tuple[int, int]] = {}
-        for ins in program.instrs:
-            if ins.op == "receiveFromNumpy":
-                if blocks.is_dask(ins.args[0]):
-                    return False
-                shapes[ins.out] = ins.args[0].shape
-                continue
-            args = [None if type(a) is Var else a for a in ins.args]
-            arg_shapes = [shapes.get(a.id) if type(a) is Var else
-                          (a.shape if _is_matrix(a) else None) for a in ins.args]
-            out = _out_shape(ins.op, args, arg_shapes)
-            if ins.kind is Kind.MATRIX:
-                if out is None:
-                    return False
-                shapes[ins.out] = out
-            if 8 * _cells(out) > budget:
-                return False
-        return True
+        """Whether "auto" keeps every op of ``program`` local: its largest op output (found
+        once per program) is within the budget."""
+        return self._local_plan(program) is not None
+
+    def _local_plan(self, program: Program) -> list[Any] | None:
+        """``[peak, compiled program, data]`` to run ``program`` on the embedded engine when
+        "auto" keeps it local, else None. One look-up per compute once the program is known."""
+        plan = self._plans.get(program)
+        if plan is None:
+            plan = self._plans[program] = self._plan_of(program)
+        if plan[0] > self.memory_budget:
+            return None
+        if plan[1] is None:
+            plan[1:] = self._embedded.compiled(program)
+        return plan
+
+    def _plan_of(self, program: Program) -> list[Any]:
+        """A new program's plan. Its peak is shared by the programs of one structure and
+        input shapes: a graph rebuilt over new data of the same shapes (the embedded engine
+        then reuses its compilation too) costs a dictionary look-up, not a walk."""
+        if any(ins.op == "receiveFromNumpy" and blocks.is_dask(ins.args[0])
+               for ins in program.instrs):
+            return [float("inf"), None, None]
+        try:
+            compiled, data = self._embedded.compiled(program)  # the local run reuses it
+        except Exception:  # a local run raises it again, where it belongs
+            return [_peak_bytes(program), None, None]
+        if not data:  # no inputs, or not cached by structure (blocks): per program only
+            return [_peak_bytes(program), compiled, data]
+        key = (id(compiled), tuple(getattr(d, "shape", None) for d in data))
+        hit = self._structure_peaks.get(key)
+        if hit is None or hit[0] is not compiled:
+            if len(self._structure_peaks) >= _STRUCTURE_PEAKS:
+                self._structure_peaks.pop(next(iter(self._structure_peaks)))  # the oldest
+            hit = self._structure_peaks[key] = (compiled, _peak_bytes(program))
+        return [hit[1], compiled, data]
 
     # -- lowerings ----------------------------------------------------------------------------
 
@@ -406,12 +477,26 @@ class DaskBackend(Backend):
     def _to_cluster(self, x: np.ndarray, what: str) -> Any:
         """A local matrix as a row-blocked dask array: scattered once to a worker, whose
         tasks cut the blocks (the data does not travel inside the task graph)."""
+        sent = self._sent.get(id(x))
+        if sent is None or sent[0] is not x:
+            return self._sent_now(x, what)
+        if sent[1] is None:
+            self._sent[id(x)] = sent = (x, self._sent_now(x, what))
+        return sent[1]
+
+    def _sent_now(self, x: np.ndarray, what: str) -> Any:
         self._note(f"sent {x.shape[0]}x{x.shape[1]} ({_size(x.nbytes)}) to the cluster "
                    f"for {what}")
         chunks = self._chunks(*x.shape, x.dtype.itemsize)
-        if x.nbytes < (1 << 20):
+        if x.nbytes < _INLINE_BYTES:
             return blocks.aligned(x, chunks)
         return blocks.from_future(self.client.scatter(x, hash=False), x, chunks)
+
+    def _on_workers(self, args: list[Any]) -> list[Any]:
+        """``args`` with every local matrix of 1 MiB or more scattered to the cluster (an
+        input once a run; smaller ones travel inside the task graph)."""
+        return [self._to_cluster(a, "an operand") if isinstance(a, np.ndarray) and a.ndim == 2
+                and a.nbytes >= _INLINE_BYTES else a for a in args]
 
     def _driver(self, args: list[Any]) -> Any:
         """The matrix argument whose row blocks the result follows (the tallest, dask first)."""
@@ -431,6 +516,7 @@ class DaskBackend(Backend):
                 return NotImplemented
         elif op == "?:" and len(mats) > 1 and any(a.shape != mats[0].shape for a in mats):
             return NotImplemented  # the kernel names the mismatch when it runs locally
+        args = self._on_workers(args)
         return blocks.rowwise(blocks.BlockKernel(op), args, self._driver(args))
 
     def _aggregate(self, op: str, args: list[Any]) -> Any:
@@ -481,6 +567,7 @@ class DaskBackend(Backend):
         if source is not None and blocks.is_dask(source) and source.shape[0] > 1:
             # t(X) @ Y: a sum of per-block products, never materialising t(X).
             shape = (source.shape[1], rhs.shape[1])
+            rhs = self._on_workers([rhs])[0]  # t(X) @ X over a local X: X was sent once
             if rhs is source:
                 return blocks.block_products("syrk", source, None, shape)
             return blocks.block_products("tmm", source, rhs, shape)
@@ -495,8 +582,16 @@ class DaskBackend(Backend):
         shape = (x.shape[1], x.shape[1] if op == "syrk" else 1)
         return blocks.block_products(op, x, args[1] if op == "gemv" else None, shape)
 
+    def _map(self, op: str, args: list[Any]) -> Any:
+        """``map(X, f)``: the scalar function per cell, each block on a worker (the function
+        travels with the task; output type and shape are the input's)."""
+        import dask.array as da
+
+        x = args[0] if blocks.is_dask(args[0]) else self._to_cluster(args[0], "an operand")
+        return da.map_blocks(blocks.BlockKernel(op), x, args[1], dtype=x.dtype, meta=x._meta)
+
     def _transpose(self, op: str, args: list[Any]) -> Any:
-        x = args[0]
+        x = args[0] if blocks.is_dask(args[0]) else self._to_cluster(args[0], "an operand")
         t = _swap_axes_graph(x)
         out = t.rechunk({0: self._chunks(*t.shape, x.dtype.itemsize), 1: -1})
         self._transposed[id(out)] = (out, x)
@@ -513,6 +608,7 @@ class DaskBackend(Backend):
         if lhs.shape[1 - axis] != rhs.shape[1 - axis]:
             lookup(op)(blocks.standin(lhs), blocks.standin(rhs))  # names the mismatch
             return NotImplemented
+        args = self._on_workers(args)
         if op == "cbind":
             return blocks.rowwise(blocks.BlockKernel("cbind"), args, self._driver(args))
         vt = most_general(vt_of_dtype(lhs.dtype), vt_of_dtype(rhs.dtype))
@@ -667,6 +763,25 @@ class DaskBackend(Backend):
         return True
 
 
+class _ClusterCalls(LocalCalls):
+    """A function call's body on the Dask backend: run op by op by the backend, type checks
+    on stand-ins of the distributed values, casts as ops of the call."""
+
+    def __init__(self, backend: DaskBackend, ins: Instr) -> None:
+        self.backend, self.ins = backend, ins
+
+    def view(self, value: Any) -> Any:
+        if blocks.is_dask(value):
+            return blocks.standin(value)
+        return value.schema if frames.is_partitioned(value) else value
+
+    def convert(self, op: str, value: Any) -> Any:
+        return self.backend._step(Instr(self.ins.out, op, (), self.ins.kind), [value])
+
+    def run(self, block: Block, params: Any) -> tuple:
+        return self.backend._run_block(block, tuple(params))
+
+
 def _swap_axes_graph(x: Any) -> Any:
     """t(X) of a row-blocked X: each block transposed by the ``t`` kernel, blocks swapped."""
     import dask.array as da
@@ -710,35 +825,242 @@ def _cells(shape: tuple[int, int] | None) -> int:
 
 def _out_shape(op: str, args: list[Any], shapes: list[Any]) -> tuple[int, int] | None:
     """The output shape of an op from its arguments' shapes, where it is cheap to know."""
+    rule = _SHAPE_RULES.get(op)
     try:
-        if op in ("fill", "rand"):
-            return (int(args[0]), int(args[1])) if op == "rand" else (int(args[1]), int(args[2]))
-        if op == "seq":
-            return None
+        if rule is not None:
+            return rule(args, shapes)
         known = [s for s in shapes if s is not None]
         if not known:
             return None
-        if op == "@" and len(known) == 2:
-            return (known[0][0], known[1][1])
-        if op in OUTER and len(known) == 2:
-            return (known[0][0], known[1][1])
-        if op in ("t", "transpose"):
-            return (known[0][1], known[0][0])
-        if op == "syrk":
-            return (known[0][1], known[0][1])
-        if op in ("cbind", "rbind") and len(known) == 2:
-            ax = 1 if op == "cbind" else 0
-            out = list(known[0])
-            out[ax] += known[1][ax]
-            return (out[0], out[1])
-        if op in _AGGREGATES and len(args) == 2 and isinstance(args[1], int):
-            n, m = known[0]
-            return (n, 1) if args[1] == 0 else (1, m)
-        if op in _AGGREGATES or op in ("nrow", "ncol", "ncell"):
-            return (0, 0)
-        return max(known, key=lambda s: s[0] * s[1])
-    except (TypeError, ValueError):
+        return known[0] if len(known) == 1 else max(known, key=_cells)
+    except (TypeError, ValueError, IndexError):
         return None
+
+
+def _known(shapes: list[Any]) -> list[tuple[int, int]]:
+    return [s for s in shapes if s is not None]
+
+
+def _broadcast_shape(args: list[Any], shapes: list[Any]) -> tuple[int, int] | None:
+    """Elementwise: a row or column vector grows to the other side's shape."""
+    known = _known(shapes)
+    if len(known) == 2:
+        return (max(known[0][0], known[1][0]), max(known[0][1], known[1][1]))
+    return known[0] if known else None
+
+
+def _product_shape(args: list[Any], shapes: list[Any]) -> tuple[int, int] | None:
+    """``@`` and ``outer*``: the left side's rows, the right side's columns."""
+    known = _known(shapes)
+    return (known[0][0], known[1][1]) if len(known) == 2 else _widest(known)
+
+
+def _bind_shape(op: str) -> Callable[[list[Any], list[Any]], tuple[int, int] | None]:
+    axis = 1 if op == "cbind" else 0
+
+    def rule(args: list[Any], shapes: list[Any]) -> tuple[int, int] | None:
+        known = _known(shapes)
+        if len(known) != 2:
+            return _widest(known)
+        out = list(known[0])
+        out[axis] += known[1][axis]
+        return (out[0], out[1])
+
+    return rule
+
+
+def _aggregate_shape(args: list[Any], shapes: list[Any]) -> tuple[int, int] | None:
+    """Per row (axis 0): a column; per column (axis 1): a row; in full: a scalar."""
+    known = _known(shapes)
+    if not known:
+        return None
+    if len(args) == 2 and isinstance(args[1], int):
+        n, m = known[0]
+        return (n, 1) if args[1] == 0 else (1, m)
+    return (0, 0)
+
+
+def _extract_shape(args: list[Any], shapes: list[Any]) -> tuple[int, int] | None:
+    if shapes[0] is None:
+        return _widest(_known(shapes))
+    n, m = shapes[0]
+    return (_selected(args[1], shapes[1], n), _selected(args[2], shapes[2], m))
+
+
+def _widest(known: list[tuple[int, int]]) -> tuple[int, int] | None:
+    return max(known, key=_cells) if known else None
+
+
+_SHAPE_RULES: dict[str, Callable[[list[Any], list[Any]], tuple[int, int] | None]] = {
+    "fill": lambda args, shapes: (int(args[1]), int(args[2])),
+    "rand": lambda args, shapes: (int(args[0]), int(args[1])),
+    "seq": lambda args, shapes: (_seq_length(args), 1),
+    "extract": _extract_shape,
+    "t": lambda args, shapes: (shapes[0][1], shapes[0][0]),
+    "transpose": lambda args, shapes: (shapes[0][1], shapes[0][0]),
+    "syrk": lambda args, shapes: (shapes[0][1], shapes[0][1]),
+    "@": _product_shape,
+    "cbind": _bind_shape("cbind"),
+    "rbind": _bind_shape("rbind"),
+    **dict.fromkeys(OUTER, _product_shape),
+    **dict.fromkeys(BINARY, _broadcast_shape),
+    **dict.fromkeys(_AGGREGATES, _aggregate_shape),
+    **dict.fromkeys(("nrow", "ncol", "ncell"), lambda args, shapes: (0, 0)),
+}
+
+
+def _selected(selector: Any, shape: tuple[int, int] | None, n: int) -> int:
+    """How many of ``n`` rows (columns) an ``extract`` selector picks, at most."""
+    if shape is not None:  # a matrix of positions
+        return shape[0] * shape[1]
+    if isinstance(selector, (int, np.integer)) and not isinstance(selector, bool):
+        return 1
+    if isinstance(selector, slice):
+        try:
+            return len(range(*selector.indices(n)))
+        except TypeError:  # bounds computed at run time
+            return n
+    return n
+
+
+def _peak_bytes(program: Program) -> float:
+    """The largest output of any op of ``program`` in bytes (8 a cell), from the shapes known
+    before running; inf when an input is distributed or a matrix output has no cheap shape
+    rule (it counts as too big)."""
+    return 8 * _ShapeWalk().peak(program, {})
+
+
+class _ShapeWalk:
+    """Output shapes through a program, into the blocks of loops, ``if`` and function calls.
+
+    A value's entry is its ``(rows, cols)``, None (not a matrix, or not known), or a list of
+    entries (the tuple a block or call yields). A loop whose body changes the shape of what it
+    carries, or a function that calls itself, has no static peak (inf).
+    """
+
+    def __init__(self) -> None:
+        self.entered: set[int] = set()  # blocks being walked: recursion has no static peak
+
+    def peak(self, program: Program, shapes: dict[int, Any]) -> float:
+        """The largest output (in cells) of ``program``; ``shapes`` gains every value's."""
+        peak: float = 0
+        get = shapes.get
+        for ins in program.instrs:
+            op, args = ins.op, ins.args
+            if op == "receiveFromNumpy":
+                if blocks.is_dask(args[0]):
+                    return float("inf")
+                shapes[ins.out] = args[0].shape
+                continue
+            # Var arguments stay in ``args``: a shape rule that needs their value fails
+            # (int(Var) is a TypeError) and the shape is unknown.
+            arg_shapes = [get(a.id) if type(a) is Var else
+                          (a.shape if type(a) is np.ndarray and a.ndim == 2 else None)
+                          for a in args]
+            structured = _STRUCTURED.get(op)
+            if structured is not None:
+                inner, out = structured(self, op, args, arg_shapes)
+                peak = max(peak, inner)
+            elif op == "results":
+                out = arg_shapes
+            elif op == "item":
+                out = arg_shapes[0][args[1]] if isinstance(arg_shapes[0], list) else None
+            else:
+                out = _out_shape(op, args, [s if type(s) is tuple else None
+                                            for s in arg_shapes])
+            if type(out) is tuple:
+                cells = out[0] * out[1]
+                if cells > peak:
+                    peak = cells
+            elif ins.kind is Kind.MATRIX:
+                return float("inf")
+            shapes[ins.out] = out
+        return peak
+
+    def block(self, block: Any, params: list[Any]) -> tuple[float, Any]:
+        """A block's peak and the entries of what it yields."""
+        if id(block) in self.entered:
+            return float("inf"), None
+        self.entered.add(id(block))
+        try:
+            shapes = dict(enumerate(params))
+            peak = self.peak(block.program, shapes)
+            return peak, shapes.get(block.program.result.out)
+        finally:
+            self.entered.discard(id(block))
+
+    def loop(self, op: str, args: tuple, arg_shapes: list[Any]) -> tuple[float, Any]:
+        """``for``/``while``/``do-while``: the body with the carried shapes, then once more
+        with the larger of those and what it yielded (shape rules are upper bounds); what it
+        carries must then keep its shape, else the loop has no static peak."""
+        head = 4 if op == "for" else 2
+        state = arg_shapes[head + 1:]
+        ncarried = args[head]
+        carried = state[:ncarried]
+        for _ in range(2):
+            params = [*carried, *state[ncarried:]]
+            if op == "for":
+                peak, yielded = self.block(args[3], [None, *params])  # the loop variable first
+            else:
+                peak, _ = self.block(args[0], params)  # the condition
+                inner, yielded = self.block(args[1], params)
+                peak = max(peak, inner)
+            widened = _widened(carried, yielded)
+            if widened == carried:
+                return peak, carried
+            if widened is None:
+                break
+            carried = widened
+        return float("inf"), None
+
+    def branch(self, op: str, args: tuple, arg_shapes: list[Any]) -> tuple[float, Any]:
+        """``if``: both branches; what it yields is, per value, the larger of their shapes."""
+        state = arg_shapes[4:]
+        out = state[:args[3]]
+        peak: float = 0
+        for block in args[1:3]:
+            if block is not None:
+                inner, yielded = self.block(block, state)
+                peak, out = max(peak, inner), _widened(out, yielded)
+                if out is None:
+                    return float("inf"), None
+        return peak, out
+
+    def call(self, op: str, args: tuple, arg_shapes: list[Any]) -> tuple[float, Any]:
+        """A user-defined function: every definition that may be picked, with the arguments'
+        shapes; they must agree on the shapes of what they return."""
+        group, nresults, params = args[0], args[1], arg_shapes[2:]
+        peak: float = 0
+        found: list[Any] = []
+        for overload in group.overloads:
+            if len(overload.param_names) != len(params):
+                continue
+            if overload.block is None:
+                return float("inf"), None
+            inner, yielded = self.block(overload.block, params)
+            peak = max(peak, inner)
+            found.append(yielded)
+        if not found or any(y != found[0] for y in found):
+            return float("inf"), None
+        return peak, (found[0][0] if nresults == 1 and isinstance(found[0], list)
+                      else found[0])
+
+
+def _widened(carried: list[Any], yielded: Any) -> Any:
+    """Per value, the larger of two shapes; None where one is not a matrix shape."""
+    if not isinstance(yielded, list) or len(yielded) != len(carried):
+        return None
+    return [(max(c[0], y[0]), max(c[1], y[1])) if isinstance(c, tuple) and isinstance(y, tuple)
+            else (c if c == y else None) for c, y in zip(carried, yielded, strict=True)]
+
+
+_STRUCTURED: dict[str, Callable[..., tuple[float, Any]]] = {
+    "for": _ShapeWalk.loop,
+    "while": _ShapeWalk.loop,
+    "do-while": _ShapeWalk.loop,
+    "if": _ShapeWalk.branch,
+    "call": _ShapeWalk.call,
+}
 
 
 def _distributed(value: Any) -> bool:
@@ -777,6 +1099,7 @@ _RULES: dict[str, Callable[..., Any]] = {
     "gemv": DaskBackend._syrk_gemv,
     "t": DaskBackend._transpose,
     "transpose": DaskBackend._transpose,
+    "map": DaskBackend._map,
     "cbind": DaskBackend._bind,
     "rbind": DaskBackend._bind,
     "extract": DaskBackend._extract,

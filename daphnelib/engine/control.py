@@ -85,6 +85,11 @@ class Block:
                     exc.daphne_program = self.program
             raise
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Without the compiled caches (generated code): a block sent to another process (a
+        # Dask worker running ``map`` per block) compiles again there.
+        return (Block, (self.nparams, self.program))
+
     def __repr__(self) -> str:
         return f"<block: {self.nparams} params, {len(self.program.instrs)} instrs>"
 
@@ -148,15 +153,34 @@ def _matches(spec: TypeSpec | None, value: Any) -> int:
     return 2 if vt == spec.value or (vt == "size" and spec.value == "ui64") else 1
 
 
-def cast_to(spec: TypeSpec | None, value: Any) -> Any:
-    """``value`` cast to the declared type through the engine's ``as.*`` kernels."""
-    if spec is None or _matches(spec, value) == 2:
-        return value
-    from daphnelib.engine.registry import lookup
+class LocalCalls:
+    """How a function call runs its definition: here, in this process, on engine values.
 
-    if spec.data == "scalar":
-        return lookup(f"as.{spec.value}")(value)
-    return lookup(f"as.{spec.data}<{spec.value}>")(value)
+    A backend whose values live elsewhere (a Dask cluster) passes a subclass: ``view`` gives
+    what the type checks see (a stand-in of the same type, value type and shape), ``convert``
+    runs an ``as.*`` cast builtin, ``run`` runs the body's block.
+    """
+
+    def view(self, value: Any) -> Any:
+        return value
+
+    def convert(self, op: str, value: Any) -> Any:
+        from daphnelib.engine.registry import lookup
+
+        return lookup(op)(value)
+
+    def run(self, block: Block, params: Sequence[Any]) -> tuple:
+        return block.run(params)
+
+    def cast(self, spec: TypeSpec | None, value: Any) -> Any:
+        """``value`` cast to the declared type through the engine's ``as.*`` builtins."""
+        if spec is None or _matches(spec, self.view(value)) == 2:
+            return value
+        return self.convert(f"as.{spec.value}" if spec.data == "scalar" else
+                            f"as.{spec.data}<{spec.value}>", value)
+
+
+LOCAL_CALLS = LocalCalls()
 
 
 class Overload:
@@ -179,17 +203,18 @@ class Overload:
         rets = "" if not self.return_types else " -> " + ", ".join(map(str, self.return_types))
         return f"{self.name}({params}){rets}"
 
-    def run(self, args: Sequence[Any]) -> tuple:
-        args = [cast_to(t, a) for t, a in zip(self.param_types, args, strict=True)]
-        out = self.block.run(args)
+    def run(self, args: Sequence[Any], calls: LocalCalls = LOCAL_CALLS) -> tuple:
+        args = [calls.cast(t, a) for t, a in zip(self.param_types, args, strict=True)]
+        out = calls.run(self.block, args)
         if self.return_types is None:
             return out
         checked = []
         for i, (t, v) in enumerate(zip(self.return_types, out, strict=True)):
-            if _matches(t, v) == 0:
-                raise TypeError(f"function {self.signature()} returned {describe(v)} as result "
-                                f"{i}, not a {t.data}")
-            checked.append(cast_to(t, v))
+            seen = calls.view(v)
+            if _matches(t, seen) == 0:
+                raise TypeError(f"function {self.signature()} returned {describe(seen)} as "
+                                f"result {i}, not a {t.data}")
+            checked.append(calls.cast(t, v))
         return tuple(checked)
 
 
@@ -225,11 +250,13 @@ class FunctionGroup:
                             f"defined: {sigs}")
         return best
 
-    def call(self, args: Sequence[Any], nresults: int) -> Any:
+    def call(self, args: Sequence[Any], nresults: int, calls: LocalCalls = LOCAL_CALLS) -> Any:
         """Run the matching definition. ``nresults`` is what the caller unpacks: 1 returns
-        the value itself, k > 1 a k-tuple, 0 (a call statement) and -1 the tuple as is."""
-        overload = self.select(args, nresults)
-        out = overload.run(args)
+        the value itself, k > 1 a k-tuple, 0 (a call statement) and -1 the tuple as is.
+        ``calls`` says where the definition runs (default: here)."""
+        overload = self.select([calls.view(a) for a in args] if calls is not LOCAL_CALLS
+                               else args, nresults)
+        out = overload.run(args, calls)
         if nresults > 0 and len(out) != nresults:
             raise ValueError(f"function {overload.signature()} returns {len(out)} value(s), "
                              f"but {nresults} are expected at the call")

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import replace
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -179,7 +180,11 @@ def _column_index(labels: list[str], logical: list[Logical | None]) -> pd.Index:
         return pd.RangeIndex(0)
     if logical.count(None) == len(logical) or all(
             lg is None or lg.label is NO_LABEL for lg in logical):
-        return pd.Index(labels)
+        if len(labels) > _KEPT_LABELS:
+            return pd.Index(labels)
+        # A view of a kept Index: its own object (a name set on it stays its own) over the
+        # same immutable values; pandas takes ~60 us to infer a str Index from a list.
+        return _label_index(tuple(labels)).view()
     first = logical[0]
     if first is not None and first.label is INT_LABEL and logical.count(first) == len(logical):
         # Every column shares the int-label record (a frame of int-labelled numeric columns).
@@ -193,6 +198,14 @@ def _column_index(labels: list[str], logical: list[Logical | None]) -> pd.Index:
         if rng is not None:
             return pd.RangeIndex(rng.start, rng.stop, rng.step)
     return pd.Index(objs)
+
+
+_KEPT_LABELS = 64  # frames this narrow have their column Index kept (per label tuple)
+
+
+@lru_cache(maxsize=128)
+def _label_index(labels: tuple[str, ...]) -> pd.Index:
+    return pd.Index(list(labels))
 
 
 def _as_range(arr: np.ndarray) -> range | None:

@@ -20,7 +20,8 @@ generator, never spliced):
 Plans are kept (:data:`_PLANS`) per query text and per schema of the views it reads (name,
 labels, Arrow types, categories of ordered categoricals: everything the passes look at), so a
 query run again over views of the same schemas is neither parsed nor planned again; only the
-views' data (their Arrow tables and row numbers) is bound anew.
+views' data (their Arrow tables and row numbers) is bound anew. A plan also carries what its
+first run learnt from DuckDB (``sql.duckdb.Shape``: the statement and its result types).
 
 See docs/sql.md for the choice of DuckDB and for what goes beyond DAPHNE.
 """
@@ -31,6 +32,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -134,6 +136,8 @@ class _Plan:
     labels: list[Label] = field(default_factory=list)  # per select item
     origins: list[tuple[_View, int] | None] = field(default_factory=list)  # carried columns
     casts: list[str | None] = field(default_factory=list)  # DuckDB types to cast items to
+    shape: Any = None  # the template's sql.duckdb.Shape
+    isolated: bool = False  # run on a connection of its own (the query seeds its connection)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -577,27 +581,34 @@ class _Template:
     origins: tuple[tuple[str, int] | None, ...]  # (view name, column) per select item
     casts: tuple[str | None, ...]
     rid_views: tuple[str, ...]  # views registered with a row-number column
+    isolated: bool = False  # the query calls setseed, which seeds the connection it runs on
+    shape: Any = field(default=None, compare=False)  # sql.duckdb.Shape (statement, types)
 
     @classmethod
     def of(cls, query: str, views: dict[str, _View]) -> _Template:
         """Run the planning passes on a copy of ``query``'s tree over ``views``."""
+        from sqlglot import exp
+
+        from daphnelib.sql.duckdb import Shape
+
         tree = parsed(query)
+        isolated = any(f.name.lower() == "setseed" for f in tree.find_all(exp.Anonymous))
         st = _Planning(query, views)
         for step in PASSES:
             tree = step(tree, st)
         return cls(tree.sql(dialect="duckdb", identify=True), tuple(st.labels),
                    tuple(None if o is None else (o[0].name, o[1]) for o in st.origins),
-                   tuple(st.casts), tuple(v.name for v in st.rid_views))
+                   tuple(st.casts), tuple(v.name for v in st.rid_views), isolated, Shape())
 
     def bind(self, views: dict[str, _View]) -> _Plan:
         """The plan over ``views``' data (views of the schemas it was made for)."""
         tables = {v.internal: v.arrow for v in views.values()}
         for name in self.rid_views:
             v = views[name]
-            rows = np.arange(v.frame.nrow, dtype=np.int64)
-            tables[_rid_table(v)] = v.arrow.append_column(_rid_name(v), _arrow_array(rows))
+            tables[_rid_table(v)] = v.arrow.append_column(_rid_name(v), _row_numbers(v.frame.nrow))
         origins = [None if o is None else (views[o[0]], o[1]) for o in self.origins]
-        return _Plan(self.sql, tables, list(self.labels), origins, list(self.casts))
+        return _Plan(self.sql, tables, list(self.labels), origins, list(self.casts), self.shape,
+                     self.isolated)
 
 
 class _PlanCache:
@@ -643,10 +654,19 @@ def plan(query: str, frames: Mapping[str, FrameValue]) -> _Plan:
     return template.bind(views)
 
 
-def _arrow_array(values: np.ndarray) -> Any:
+def _row_numbers(n: int) -> Any:
+    """0..n-1 as an Arrow array; the same one for the same small ``n``, so that a small view's
+    table with row numbers stays registered between queries (sql/duckdb.py)."""
+    return _kept_row_numbers(n) if n <= 1 << 16 else _arange(n)
+
+
+def _arange(n: int) -> Any:
     import pyarrow as pa
 
-    return pa.array(values)
+    return pa.array(np.arange(n, dtype=np.int64))
+
+
+_kept_row_numbers = lru_cache(maxsize=8)(_arange)
 
 
 def _rid_name(view: _View) -> str:
@@ -715,7 +735,7 @@ def run_sql(query: str, frames: Mapping[str, FrameValue]) -> FrameValue:
     p = plan(query, frames)
     casts = p.casts if not any(isinstance(lbl, _Star) for lbl in p.labels) else None
     try:
-        table = engine.run(p.sql, p.tables, casts)
+        table = engine.run(p.sql, p.tables, casts, p.shape, p.isolated)
     except engine.ENGINE_ERRORS as exc:
         raise SQLError(str(exc), query) from None  # DuckDB's message names its error kind
     labels = _result_labels(p, table.column_names, query)
