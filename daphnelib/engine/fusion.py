@@ -63,6 +63,8 @@ BLOCK_CELLS = 1 << 17
 MIN_CELLS = 1 << 17
 _pool: ThreadPoolExecutor | None = None
 _WORKERS = os.cpu_count() or 1
+# Longer pipelines keep walking their nodes unfused (compiling their text would not pay).
+GENERATED_NODES = 64
 
 # Operand references inside a pipeline: (_IN, k) the k-th input, (_NODE, j) node j's value,
 # (_CONST, v) a literal.
@@ -107,12 +109,15 @@ class Pipeline:
     (:attr:`rows`).
     """
 
-    __slots__ = ("nodes", "rows", "total")
+    __slots__ = ("_walk", "nodes", "rows", "total")
 
     def __init__(self, nodes: Sequence[_Node]) -> None:
         self.nodes = tuple(nodes)
         self.total = self.nodes[-1].op == TOTAL
         self.rows = self.total and len(self.nodes[-1].args) == 2
+        # The unfused walk as generated code, made at the second unfused run (see unfused);
+        # False after the first.
+        self._walk: Callable[[Sequence[Any]], Any] | bool | None = None
         last: dict[int, int] = {}
         for i, node in enumerate(self.nodes):
             for kind, ref in node.args:
@@ -155,7 +160,24 @@ class Pipeline:
         return _call(last, [value if k == _NODE else r for k, r in last.args])
 
     def unfused(self, inputs: Sequence[Any]) -> Any:
-        """Run the ops one by one through their registered kernels (the reference path)."""
+        """Run the ops one by one through their registered kernels (the reference path).
+
+        A pipeline run unfused again (small inputs: a graph rebuilt in a loop, a compiled
+        program kept by structure) runs the same calls as a generated function instead
+        (:func:`_generated_walk`); the first run walks the nodes, so a program run once does
+        not pay for generating code.
+        """
+        walk = self._walk
+        if callable(walk):
+            return walk(inputs)
+        if walk is None or len(self.nodes) > GENERATED_NODES:  # the first unfused run
+            self._walk = False
+            return self.walk_nodes(inputs)
+        generated = self._walk = _generated_walk(self.nodes)
+        return generated(inputs)
+
+    def walk_nodes(self, inputs: Sequence[Any]) -> Any:
+        """The unfused run as a walk over the nodes (what the generated function does)."""
         vals: list[Any] = [None] * len(self.nodes)
         for i, node in enumerate(self.nodes):
             vals[i] = _call(node, [inputs[r] if k == _IN else vals[r] if k == _NODE else r
@@ -172,6 +194,50 @@ def _call(node: _Node, args: Sequence[Any]) -> Any:
     except Exception as exc:
         exc.add_note(f"(in DaphneDSL builtin {node.op!r}, V{node.out})")
         raise
+
+
+def _generated_walk(nodes: Sequence[_Node]) -> Callable[[Sequence[Any]], Any]:
+    """A function making exactly the kernel calls of :meth:`Pipeline.walk_nodes`, in the same
+    order on the same values, with local variables for the node values (freed where the walk
+    frees them) and the same note on an error. For a pipeline ``x * 2 + y``:
+
+        def walk(inputs):
+            at = 0
+            try:
+                at = 0; t0 = k0(inputs[0], c0_1)
+                at = 1; t1 = k1(t0, inputs[1])
+                t0 = None
+            except Exception as exc:
+                exc.add_note(NOTES[at])
+                raise
+            return t1
+
+    Kernels and constants are bound by name in the function's namespace, never spliced into
+    its text.
+    """
+    namespace: dict[str, Any] = {
+        "NOTES": tuple(f"(in DaphneDSL builtin {n.op!r}, V{n.out})" for n in nodes)}
+    lines = []
+    for j, node in enumerate(nodes):
+        operands = []
+        for i, (kind, ref) in enumerate(node.args):
+            if kind == _IN:
+                operands.append(f"inputs[{int(ref)}]")
+            elif kind == _NODE:
+                operands.append(f"t{int(ref)}")
+            else:
+                namespace[f"c{j}_{i}"] = ref
+                operands.append(f"c{j}_{i}")
+        namespace[f"k{j}"] = node.kernel
+        lines.append(f"        at = {j}; t{j} = k{j}({', '.join(operands)})")
+        lines += [f"        t{int(f)} = None" for f in node.frees]
+    source = ("def walk(inputs):\n    at = 0\n    try:\n" + "\n".join(lines)
+              + "\n    except Exception as exc:\n        exc.add_note(NOTES[at])\n        raise\n"
+              f"    return t{len(nodes) - 1}\n")
+    exec(compile(source, "<daphnelib pipeline>", "exec"), namespace)
+    # Taken out of its own globals: no reference cycle, so the constants it holds go with
+    # the program, not at the next garbage collection.
+    return namespace.pop("walk")
 
 
 class _Plan:

@@ -22,7 +22,7 @@ from hypothesis.extra import numpy as hnp
 
 from daphnelib import DaphneContext
 from daphnelib._native import fused as native
-from daphnelib.engine import fusion
+from daphnelib.engine import executor, fusion
 from daphnelib.engine.executor import compile_program, run
 from daphnelib.engine.program import Instr, Kind, Program, Var, read_ids
 from daphnelib.engine.registry import _RESOLVED, KERNELS
@@ -171,6 +171,65 @@ def test_fused_pipelines_equal_unfused_ops(case: tuple[Program, list[np.ndarray]
         assert a.tobytes() == b.tobytes()  # the caller's buffers are never written
 
 
+@SETTINGS
+@given(elementwise_programs())
+@example(two_failing_ops())
+def test_generated_code_makes_the_loops_calls(case: tuple[Program, list[np.ndarray]]) -> None:
+    """A program run a second time runs generated code for its steps, and its pipelines run
+    unfused (small inputs) generated code for their ops: the same value, or the same error
+    with the same notes, as the executor's loop and the walk over the nodes."""
+    compiled = compile_program(case[0])
+    pipes = [step[0] for step in compiled.steps if type(step[0]) is fusion.Pipeline]
+    results = []
+    # The walk and the loop, then the generated functions of both (made, then kept).
+    for _ in range(3):
+        try:
+            value = run(compiled)
+            results.append((value.dtype.str, value.shape, value.tobytes()))
+        except Exception as exc:  # the same error each time, with the same notes
+            results.append(("error", type(exc).__name__, str(exc), tuple(exc.__notes__)))
+    assert results[0] == results[1] == results[2]
+    assert compiled.runner.__code__.co_filename == executor.STEPS_FILE
+    if results[0][0] != "error":
+        assert all(callable(p._walk) for p in pipes)
+
+
+def test_generated_code_frees_a_programs_data_with_it() -> None:
+    """No reference cycle in generated code: data a program holds as constants is freed
+    when the program goes, without waiting for the garbage collector."""
+    import gc
+
+    x = np.ones((3, 3))
+    program = Program((Instr(0, "receiveFromNumpy", (x,), M), Instr(1, "*", (Var(0), 2.0), M),
+                       Instr(2, "sum", (Var(1), 0), M)))
+    assert [float(v[0, 0]) for v in each_run(program)] == [6.0] * 3
+    alive = weakref.ref(x)
+    del x, program
+    gc.disable()
+    try:
+        assert alive() is None
+    finally:
+        gc.enable()
+
+
+def test_progress_finds_the_position_in_generated_steps() -> None:
+    import sys
+
+    from daphnelib import progress
+
+    seen: list[tuple[int, int] | None] = []
+
+    def where() -> int:
+        seen.append(progress._position(sys._getframe()))
+        return 1
+
+    program = Program((Instr(0, "testWhere", (), S), Instr(1, "testWhere", (), S),
+                       Instr(2, "+", (Var(0), Var(1)), S)))
+    with extra_kernels(testWhere=where):
+        assert list(each_run(program)) == [2, 2, 2]
+    assert seen == [(1, 3), (2, 3)] * 3
+
+
 def test_pipeline_errors_are_the_unfused_ops_own() -> None:
     x = np.array([[4.0, -2.0], [9.0, 16.0]])
     program = Program((receive(0, x), Instr(1, "+", (Var(0), 1.0), M),
@@ -214,6 +273,15 @@ def test_large_chain_runs_blocked_on_the_thread_pool() -> None:
 
 # -- lifetimes and buffer reuse -----------------------------------------------------------------
 
+def each_run(program: Program) -> Iterator[Any]:
+    """The values of three runs of one compilation: the executor's loop, then the generated
+    function of the program's steps (made at the second run, kept for the third)."""
+    compiled = compile_program(program)
+    for _ in range(3):
+        yield run(compiled)
+    assert compiled.runner.__code__.co_filename == executor.STEPS_FILE
+
+
 def test_values_die_after_their_last_use() -> None:
     remembered: list[weakref.ref] = []
 
@@ -229,9 +297,9 @@ def test_values_die_after_their_last_use() -> None:
         Instr(2, "testRemember", (Var(1),), M), Instr(3, "testRemember", (Var(2),), M),
         Instr(4, "testAlive", (), S), Instr(5, "+", (Var(3), Var(4)), M)))
     with extra_kernels(testRemember=remember, testAlive=alive):
-        out = run(compile_program(program))
-    # At V4, V1 (last read by V2) and V2 (last read by V3) are gone.
-    assert out.tolist() == [[2.0] * 3] * 3
+        for out in each_run(program):
+            # At V4, V1 (last read by V2) and V2 (last read by V3) are gone.
+            assert out.tolist() == [[2.0] * 3] * 3
 
 
 def test_a_dying_engine_buffer_takes_the_result() -> None:
@@ -246,9 +314,9 @@ def test_a_dying_engine_buffer_takes_the_result() -> None:
     program = Program((Instr(0, "testMake", (), M), Instr(1, "*", (Var(0), 2.0), M),
                        Instr(2, "+", (Var(1), 1.0), M)))
     with extra_kernels(testMake=make), tiny_blocks():
-        out = run(compile_program(program))
-    assert out.ctypes.data == made[0]
-    assert out.tolist() == (np.arange(12.0).reshape(4, 3) * 2 + 1).tolist()
+        for out in each_run(program):
+            assert out.ctypes.data == made[-1]
+            assert out.tolist() == (np.arange(12.0).reshape(4, 3) * 2 + 1).tolist()
 
 
 def test_a_buffer_still_viewed_is_not_reused() -> None:
@@ -260,8 +328,8 @@ def test_a_buffer_still_viewed_is_not_reused() -> None:
                        Instr(2, "*", (Var(0), 2.0), M), Instr(3, "sum", (Var(1),), S),
                        Instr(4, "+", (Var(2), Var(3)), M)))
     with extra_kernels(testMake=make), tiny_blocks():
-        out = run(compile_program(program))
-    assert out.tolist() == (np.arange(12.0).reshape(4, 3) * 2 + 66).tolist()
+        for out in each_run(program):
+            assert out.tolist() == (np.arange(12.0).reshape(4, 3) * 2 + 66).tolist()
 
 
 def test_a_callers_buffer_is_never_reused() -> None:
@@ -269,8 +337,8 @@ def test_a_callers_buffer_is_never_reused() -> None:
     program = Program((Instr(0, "receiveFromNumpy", (x,), M),
                        Instr(1, "*", (Var(0), 2.0), M)))
     with tiny_blocks():
-        out = run(compile_program(program))
-    assert not np.shares_memory(out, x)
+        for out in each_run(program):
+            assert not np.shares_memory(out, x)
     assert x.tolist() == np.arange(12.0).reshape(4, 3).tolist()
 
 
@@ -384,7 +452,7 @@ def test_a_forked_child_runs_pipelines_on_its_own_pool() -> None:
     code = """
 import multiprocessing as mp
 import numpy as np
-from daphnelib.engine import fusion
+from daphnelib.engine import executor, fusion
 from daphnelib.engine.executor import compile_program, run
 from daphnelib.engine.program import Instr, Kind, Program, Var, read_ids
 
