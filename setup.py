@@ -8,7 +8,8 @@ and the generated C never lands in a distribution.
 import numpy as np
 from setuptools import Extension, setup
 
-NATIVE_MODULES = ("buffers", "kernels", "relational", "foreign", "strings", "sparse_rand")
+NATIVE_MODULES = ("buffers", "kernels", "relational", "foreign", "strings", "sparse_rand",
+                  "fused")
 
 setup(
     ext_modules=[
@@ -19,7 +20,9 @@ setup(
             # Built against numpy 2.x headers but importable with any numpy >= 2.0.
             define_macros=[("NPY_NO_DEPRECATED_API", "NPY_2_0_API_VERSION"),
                            ("NPY_TARGET_VERSION", "NPY_2_0_API_VERSION")],
-            extra_compile_args=["-O3"],
+            # No contraction of a multiply and an add into an FMA: every float op rounds on its
+            # own, as numpy's ufuncs do.
+            extra_compile_args=["-O3", "-ffp-contract=off"],
             cython_directives={"language_level": 3, "embedsignature": True},
         )
         for name in NATIVE_MODULES

@@ -1,7 +1,7 @@
 """Where daphnelib's diagnostics go: the ``daphnelib`` logger, warnings at the user's line.
 
 Imports nothing from the package, so every layer may use it. ``user_frame`` is also how a
-node records the line of user code that built it (``operator/inspect.py``).
+node records the line of user code that built it (``OperationNode.__init__``).
 """
 
 from __future__ import annotations

@@ -123,8 +123,10 @@ def _position(frame: FrameType | None) -> tuple[int, int] | None:
     found = None
     while frame is not None:
         code = frame.f_code
-        if code.co_name == "_steps" and code.co_filename.endswith(
-                os.path.join("engine", "executor.py")):
+        # The executor's loop, or a program's generated function (engine.executor.STEPS_FILE).
+        if code.co_name == "_steps" and (code.co_filename == "<daphnelib steps>" or code.
+                                         co_filename.endswith(os.path.join("engine",
+                                                                           "executor.py"))):
             local = frame.f_locals
             steps = getattr(local.get("program"), "steps", None)
             done = local.get("done")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import subprocess
 import sys
+import weakref
 from typing import Any
 
 import numpy as np
@@ -73,7 +74,8 @@ def test_nodes_run_through_the_context_backend() -> None:
 
 def test_a_node_lowers_once_and_the_embedded_backend_compiles_once() -> None:
     dc = DaphneContext()
-    Y = dc.from_numpy(np.ones((2, 2))) + 1.0
+    X = dc.from_numpy(np.ones((2, 2)))
+    Y = X + X  # a shared input: no structural key (operator/structure_key.py), lowered
     Y.compute()
     program = Y._program
     steps = dc.backend.compiled(program)
@@ -84,12 +86,33 @@ def test_a_node_lowers_once_and_the_embedded_backend_compiles_once() -> None:
 def test_compiled_programs_are_dropped_with_their_program() -> None:
     dc = DaphneContext()
     X = dc.from_numpy(np.ones((2, 2)))
-    Y = X + 1.0
+    Y = X + X  # lowered (no structural key), so compiled per program
     Y.compute()
     assert len(dc.backend._compiled) == 1
     X.delete()  # drops the programs cached downstream
     gc.collect()
     assert len(dc.backend._compiled) == 0
+    with pytest.raises(RuntimeError, match="deleted"):
+        Y.compute()
+
+
+def test_a_keyed_node_runs_without_lowering_and_keeps_no_data() -> None:
+    dc = DaphneContext()
+    data = [np.full((2, 2), float(v)) for v in range(3)]
+    first = (dc.from_numpy(data[0]) * 3.0).sum(axis=1)
+    np.testing.assert_array_equal(first.compute(), [[0.0, 0.0]])
+    again = (dc.from_numpy(data[1]) * 3.0).sum(axis=1)
+    np.testing.assert_array_equal(again.compute(), [[6.0, 6.0]])
+    assert again._program is None  # found by its structural key
+    # The kept compilation holds no input buffer: deleting the input releases it.
+    X = dc.from_numpy(data.pop())
+    Y = X * 3.0
+    np.testing.assert_array_equal(Y.compute(), np.full((2, 2), 6.0))
+    alive = weakref.ref(X._local_data)
+    X.delete()
+    del data
+    gc.collect()
+    assert alive() is None
     with pytest.raises(RuntimeError, match="deleted"):
         Y.compute()
 

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, Literal, overload
 
 import numpy as np
 
+from daphnelib.engine.values import FrameValue
 from daphnelib.operator.nodes.frame import Frame
 from daphnelib.operator.nodes.matrix import Matrix
 from daphnelib.operator.nodes.scalar import Scalar
@@ -126,7 +127,6 @@ class DaphneContext:
     def _through_files(self, value: Any) -> Any:
         """Write a matrix/frame value to CSV + .meta and read it back (compute(type='files'))."""
         from daphnelib.engine import fileio
-        from daphnelib.engine.values import FrameValue
 
         path = self._temp_path("result")
         try:
@@ -303,12 +303,10 @@ class DaphneContext:
         holds DAPHNE's value types only, so a frame's logical records (dtypes, masks,
         categories, original labels) travel with the node as ``readFrame``'s second argument.
         """
-        from daphnelib.engine.values import FrameValue
-
         is_frame = isinstance(value, FrameValue)
         cls = Frame if is_frame else Matrix
         if shared_memory:
-            node = new_node(cls, self, "receiveFrame" if is_frame else "receiveFromNumpy", value)
+            node = cls(self, "receiveFrame" if is_frame else "receiveFromNumpy", (value,))
             node._local_data = source
             return node
         from daphnelib.engine import fileio

@@ -16,9 +16,11 @@ import itertools
 import sys
 import threading
 from collections.abc import Callable, Sequence
+from contextvars import Token
 from typing import Any
 
 import numpy as np
+from numpy._core.umath import _extobj_contextvar, _make_extobj
 
 from daphnelib._native.buffers import aligned_allocation
 from daphnelib.engine.fusion import FUSED, Pipeline, fuse
@@ -26,7 +28,8 @@ from daphnelib.engine.program import Instr, Program, Var, read_ids
 from daphnelib.engine.registry import lookup
 from daphnelib.engine.representation import builtin_of, select_representations, step_kernel
 from daphnelib.engine.rewrite import rewrite
-from daphnelib.engine.values import CSRMatrix, FrameValue
+from daphnelib.engine.structure import DATA, data_key, literal_key
+from daphnelib.engine.values import CSRMatrix
 
 # A compiled step: kernel; per argument an env slot (int) or an object with get(env); the
 # output slot; the builtin's name; the slots that die here (cleared before the kernel runs);
@@ -70,13 +73,16 @@ def _compiled_arg(arg: Any) -> Any:
 class CompiledProgram:
     """Steps with resolved kernels and value lifetimes; run it with :func:`run`."""
 
-    __slots__ = ("nslots", "result", "sparse", "steps")
+    __slots__ = ("nslots", "result", "runner", "sparse", "steps")
 
     def __init__(self, steps: list[Step], nslots: int, result: int, sparse: bool = False
                  ) -> None:
         self.steps, self.nslots, self.result = steps, nslots, result
         # Whether CSR values may reach a step that is not CSR-aware (CSR input data).
         self.sparse = sparse
+        # What runs the steps: None before the first run, then _steps, from the second run
+        # on the generated function of _generated_steps (when the program has one).
+        self.runner: Callable[[CompiledProgram, list[Any]], Any] | None = None
 
     def __len__(self) -> int:
         return len(self.steps)
@@ -143,14 +149,37 @@ def run(program: CompiledProgram, params: Sequence[Any] = (), data: Sequence[Any
     if not program.steps:
         return None
     env: list[Any] = [*params, *([None] * (program.nslots - len(params) - len(data))), *data]
+    runner = program.runner or _runner(program)
     if _running.active:  # a nested block: the contexts below are already entered
-        return _steps(program, env)
+        return runner(program, env)
+    token = _ignore_fp_errors()
     _running.active = True
     try:
-        with aligned_allocation(), np.errstate(all="ignore"):
-            return _steps(program, env)
+        with aligned_allocation():
+            return runner(program, env)
     finally:
+        _extobj_contextvar.reset(token)
         _running.active = False
+
+
+_ignoring: tuple[Any, Any] = (None, None)  # (an ambient error state, its ignore-all variant)
+
+
+def _ignore_fp_errors() -> Token[Any]:
+    """Enter ``np.errstate(all="ignore")``; the token to leave it with.
+
+    numpy keeps its error state in a context variable; setting it directly spares the
+    context manager's Python calls on every run. The ignore-all state is made from the
+    ambient one (its error callback and buffer size), as ``np.errstate`` makes it, and kept
+    while the ambient state stays the same object.
+    """
+    global _ignoring
+    ambient = _extobj_contextvar.get()
+    seen, ignore = _ignoring
+    if seen is not ambient:
+        ignore = _make_extobj(all="ignore")
+        _ignoring = (ambient, ignore)
+    return _extobj_contextvar.set(ignore)
 
 
 class _Running(threading.local):
@@ -158,6 +187,105 @@ class _Running(threading.local):
 
 
 _running = _Running()
+
+
+def _runner(program: CompiledProgram) -> Callable[[CompiledProgram, list[Any]], Any]:
+    """What runs a program's first run: the generic loop. The second run generates the
+    program's function (:func:`_generated_steps`), which runs from then on: a program run
+    once does not pay for generating code."""
+    program.runner = _generate_then_run
+    return _steps
+
+
+def _generate_then_run(program: CompiledProgram, env: list[Any]) -> Any:
+    runner = program.runner = _generated_steps(program) or _steps
+    return runner(program, env)
+
+
+def _generated_steps(program: CompiledProgram
+                     ) -> Callable[[CompiledProgram, list[Any]], Any] | None:
+    """A function doing what :func:`_steps` does for ``program``, with its loop unrolled:
+    the same kernel calls in the same order, the same dying slots cleared before each call,
+    the same buffer-donation check (the argument in a local variable and getrefcount's own
+    reference: two), the same notes on errors. None for programs that may meet CSR values,
+    read computed ranges or have more than :data:`GENERATED_STEPS` steps (those keep the
+    loop). For ``sum(receive(V4), 0)``::
+
+        def _steps(program, env):
+            done = 0
+            try:
+                done = 0
+                a0 = env[4]
+                env[4] = None
+                value = k0(a0, )
+                a0 = None
+                env[0] = value
+                value = None
+                done = 1
+                a0 = env[0]
+                a1 = c1_1
+                env[0] = None
+                value = k1(a0, a1, )
+                ...
+            except Exception as exc:
+                if NOTES[done] is not None:
+                    exc.add_note(NOTES[done])
+                raise
+            return env[1]
+
+    Kernels and constants are bound by name in its namespace, never spliced into its text;
+    ``done`` is the step, as in the loop, for daphnelib.progress (which finds the function by
+    its name and :data:`STEPS_FILE`).
+    """
+    if program.sparse or len(program.steps) > GENERATED_STEPS:
+        return None
+    namespace: dict[str, Any] = {"ndarray": np.ndarray, "getrefcount": sys.getrefcount}
+    notes: list[str | None] = []
+    lines = ["    done = 0", "    try:"]
+    for i, (fn, args, out, op, dies, keep, donors) in enumerate(program.steps):
+        lines.append(f"        done = {i}")
+        operands = []
+        for j, a in enumerate(args):
+            if type(a) is int:
+                lines.append(f"        a{j} = env[{a}]")
+            elif type(a) is _Const:
+                namespace[f"c{i}_{j}"] = a.value
+                lines.append(f"        a{j} = c{i}_{j}")
+            else:
+                return None  # a computed range
+            operands.append(f"a{j}")
+        lines += [f"        env[{int(d)}] = None" for d in dies]
+        namespace[f"k{i}"] = fn
+        call = f"k{i}({''.join(o + ', ' for o in operands)}"
+        if donors:
+            private = " + ".join(f"(({int(k)},) if type(a{k}) is ndarray and "
+                                 f"getrefcount(a{k}) == 2 else ())" for k in donors)
+            lines += [f"        private = {private}",
+                      f"        value = {call}donors=private) if private else {call})"]
+        else:
+            lines.append(f"        value = {call})")
+        if operands:
+            lines.append(f"        {' = '.join(operands)} = None")
+        if keep:
+            lines.append(f"        env[{int(out)}] = value")
+        lines.append("        value = None")
+        notes.append(None if type(fn) is Pipeline else f"(in DaphneDSL builtin {op!r}, V{out})")
+    namespace["NOTES"] = tuple(notes)
+    lines += ["    except Exception as exc:", "        if NOTES[done] is not None:",
+              "            exc.add_note(NOTES[done])", "        raise",
+              f"    return env[{int(program.result)}]"]
+    source = "def _steps(program, env):\n" + "\n".join(lines) + "\n"
+    exec(compile(source, STEPS_FILE, "exec"), namespace)
+    # Taken out of its own globals: no reference cycle, so the constants it holds go with
+    # the program, not at the next garbage collection.
+    return namespace.pop("_steps")
+
+
+#: The file name of generated step functions (daphnelib.progress looks for it).
+STEPS_FILE = "<daphnelib steps>"
+#: Longer programs keep the loop: their per-step cost is small next to their run, and
+#: compiling their text would not be.
+GENERATED_STEPS = 64
 
 
 def _steps(program: CompiledProgram, env: list[Any]) -> Any:
@@ -195,23 +323,20 @@ def _steps(program: CompiledProgram, env: list[Any]) -> Any:
 
 # -- programs cached by structure ---------------------------------------------------------------
 
-# Argument types that are a program's data (its input buffers), not part of its structure.
-_DATA = (np.ndarray, CSRMatrix, FrameValue)
-# Literal types whose (type, repr) identifies them: 1, 1.0 and True differ, -0.0 and 0.0 too.
-_LITERALS = frozenset((bool, int, float, str, type(None)))
 _CACHE: dict[tuple, CompiledProgram] = {}
 _CACHE_SIZE = 256
 
 
-def _literal_key(arg: Any) -> Any:
-    t = type(arg)
-    if t is Var:
-        return arg.id
-    if t in _LITERALS or isinstance(arg, np.generic):
-        return (t, repr(arg))
-    if t is slice and arg.step is None:
-        return (slice, _literal_key(arg.start), _literal_key(arg.stop))
-    raise TypeError  # blocks, functions, records: the program is not cached
+def cached(key: tuple) -> CompiledProgram | None:
+    """The compilation kept under ``key`` (see :func:`remember`), or None."""
+    return _CACHE.get(key)
+
+
+def remember(key: tuple, compiled: CompiledProgram) -> None:
+    """Keep ``compiled`` under ``key``; the oldest of :data:`_CACHE_SIZE` entries goes."""
+    if len(_CACHE) >= _CACHE_SIZE:
+        _CACHE.pop(next(iter(_CACHE)))
+    _CACHE[key] = compiled
 
 
 def _structure(program: Program) -> tuple[tuple | None, list[Any]]:
@@ -222,11 +347,11 @@ def _structure(program: Program) -> tuple[tuple | None, list[Any]]:
         for ins in program.instrs:
             args = []
             for a in ins.args:
-                if isinstance(a, _DATA):
-                    args.append(CSRMatrix if type(a) is CSRMatrix else _DATA)
+                if isinstance(a, DATA):
+                    args.append(data_key(a))
                     data.append(a)
                 else:
-                    args.append(_literal_key(a))
+                    args.append(literal_key(a))
             key.append((ins.op, ins.kind, *args))
     except TypeError:
         return None, []
@@ -237,7 +362,7 @@ def _with_data_slots(program: Program, first: int) -> Program:
     """``program`` reading its data from slots ``first, first + 1, ...`` instead."""
     slot = itertools.count(first)
     return Program(tuple(
-        Instr(ins.out, ins.op, tuple(Var(next(slot)) if isinstance(a, _DATA) else a
+        Instr(ins.out, ins.op, tuple(Var(next(slot)) if isinstance(a, DATA) else a
                                      for a in ins.args), ins.kind)
         for ins in program.instrs))
 
@@ -254,9 +379,7 @@ def compile_cached(program: Program) -> tuple[CompiledProgram, tuple[Any, ...]]:
         first = max((ins.out for ins in program.instrs), default=-1) + 1
         csr = any(type(d) is CSRMatrix for d in data)
         compiled = compile_program(_with_data_slots(program, first), sparse_inputs=csr)
-        if len(_CACHE) >= _CACHE_SIZE:
-            _CACHE.pop(next(iter(_CACHE)))  # the oldest entry
-        _CACHE[key] = compiled
+        remember(key, compiled)
     return compiled, tuple(data)
 
 

@@ -14,16 +14,24 @@ stretches extent-1 dimensions (a 1 x m row is whole in every block, an n x 1 col
 with the rows). Small inputs, scalar-only groups, strings and DAPHNE's index type take the
 unfused path, which runs the registered kernels one after the other; a failing block also
 re-runs the group unfused, so an error is the unfused op's own, with its note.
+
+A group of f64 ops over equal-shaped matrices and scalars (arithmetic, comparisons, min/max,
+minus, abs) runs instead as one register program of ``_native/fused.pyx`` (:class:`_Native`):
+one pass over memory in L1-sized strips, the GIL released, the same IEEE operations as the
+ufuncs. A full ``sum`` consuming a group joins it; on the native path the sum is streamed
+along numpy's pairwise summation tree, so it equals the ``sum`` kernel's result over the
+materialised value bit for bit while only a strip per thread is ever materialised.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from daphnelib._native import fused as native
 from daphnelib.engine.kernels.elementwise import (
     BINARY,
     UNARY,
@@ -40,6 +48,9 @@ if TYPE_CHECKING:  # the pool's module is imported with the first fused block (c
 FUSED = "fused"
 # ``concat`` works on strings only; every other binary builtin may join a pipeline.
 FUSABLE = frozenset(op for op in BINARY if op != "concat") | UNARY
+# A full ``sum`` (one argument) or row sums (``sum(X, 0)``) may end a pipeline: then the
+# group's value is not materialised when the native kernel takes it (see ``_Native.sum``).
+TOTAL = "sum"
 # Ops that can raise on values (a domain error; integer division by zero): a pipeline with
 # one of them never writes into an input's buffer, so the unfused re-run reads intact inputs.
 _DOMAIN_ERRORS = frozenset(("sqrt", "ln", "asin", "acos"))
@@ -51,6 +62,9 @@ _INT_ERRORS = frozenset(("/", "%", "mod", "^", "pow"))
 BLOCK_CELLS = 1 << 17
 MIN_CELLS = 1 << 17
 _pool: ThreadPoolExecutor | None = None
+_WORKERS = os.cpu_count() or 1
+# Longer pipelines keep walking their nodes unfused (compiling their text would not pay).
+GENERATED_NODES = 64
 
 # Operand references inside a pipeline: (_IN, k) the k-th input, (_NODE, j) node j's value,
 # (_CONST, v) a literal.
@@ -62,7 +76,7 @@ def _threads() -> ThreadPoolExecutor:
     if _pool is None:
         from concurrent.futures import ThreadPoolExecutor
 
-        _pool = ThreadPoolExecutor(max_workers=os.cpu_count() or 1,
+        _pool = ThreadPoolExecutor(max_workers=_WORKERS,
                                    thread_name_prefix="daphnelib-block")
     return _pool
 
@@ -90,13 +104,20 @@ class Pipeline:
 
     Called with the group's inputs (matrices or scalars) in order, it returns the value of
     the group's last op. ``donors`` are positions of inputs that die at this step and that
-    nothing else refers to: the result may be written into such a buffer.
+    nothing else refers to: the result may be written into such a buffer. The last op may
+    be a ``sum`` of the elementwise ops' value (:attr:`total`): over all cells, or per row
+    (:attr:`rows`).
     """
 
-    __slots__ = ("nodes",)
+    __slots__ = ("_walk", "nodes", "rows", "total")
 
     def __init__(self, nodes: Sequence[_Node]) -> None:
         self.nodes = tuple(nodes)
+        self.total = self.nodes[-1].op == TOTAL
+        self.rows = self.total and len(self.nodes[-1].args) == 2
+        # The unfused walk as generated code, made at the second unfused run (see unfused);
+        # False after the first.
+        self._walk: Callable[[Sequence[Any]], Any] | bool | None = None
         last: dict[int, int] = {}
         for i, node in enumerate(self.nodes):
             for kind, ref in node.args:
@@ -121,37 +142,113 @@ class Pipeline:
                 break
         else:  # small or scalar inputs (a loop body's scalar ops): blocks do not pay
             return self.unfused(inputs)
-        plan = _plan(self.nodes, inputs)
+        nodes = self.nodes[:-1] if self.total else self.nodes
+        plan = _plan(nodes, inputs)
         if plan is None:
             return self.unfused(inputs)
+        program = _Native.of(nodes, plan, inputs)
         try:
-            return _blocked(self, inputs, plan, donors)
+            if program is not None and self.total:
+                return program.row_sums() if self.rows else program.sum()
+            value = (program.values(plan, inputs, donors) if program is not None
+                     else _blocked(nodes, inputs, plan, donors))
         except Exception:  # re-raised by the unfused ops, as their own error
             return self.unfused(inputs)
+        if not self.total:
+            return value
+        last = self.nodes[-1]
+        return _call(last, [value if k == _NODE else r for k, r in last.args])
 
     def unfused(self, inputs: Sequence[Any]) -> Any:
-        """Run the ops one by one through their registered kernels (the reference path)."""
+        """Run the ops one by one through their registered kernels (the reference path).
+
+        A pipeline run unfused again (small inputs: a graph rebuilt in a loop, a compiled
+        program kept by structure) runs the same calls as a generated function instead
+        (:func:`_generated_walk`); the first run walks the nodes, so a program run once does
+        not pay for generating code.
+        """
+        walk = self._walk
+        if callable(walk):
+            return walk(inputs)
+        if walk is None or len(self.nodes) > GENERATED_NODES:  # the first unfused run
+            self._walk = False
+            return self.walk_nodes(inputs)
+        generated = self._walk = _generated_walk(self.nodes)
+        return generated(inputs)
+
+    def walk_nodes(self, inputs: Sequence[Any]) -> Any:
+        """The unfused run as a walk over the nodes (what the generated function does)."""
         vals: list[Any] = [None] * len(self.nodes)
         for i, node in enumerate(self.nodes):
-            try:
-                vals[i] = node.kernel(*[inputs[r] if k == _IN else vals[r] if k == _NODE else r
-                                        for k, r in node.args])
-            except Exception as exc:
-                exc.add_note(f"(in DaphneDSL builtin {node.op!r}, V{node.out})")
-                raise
+            vals[i] = _call(node, [inputs[r] if k == _IN else vals[r] if k == _NODE else r
+                                   for k, r in node.args])
             for j in node.frees:
                 vals[j] = None
         return vals[-1]
 
 
+def _call(node: _Node, args: Sequence[Any]) -> Any:
+    """The node's registered kernel over ``args``; an error names the op."""
+    try:
+        return node.kernel(*args)
+    except Exception as exc:
+        exc.add_note(f"(in DaphneDSL builtin {node.op!r}, V{node.out})")
+        raise
+
+
+def _generated_walk(nodes: Sequence[_Node]) -> Callable[[Sequence[Any]], Any]:
+    """A function making exactly the kernel calls of :meth:`Pipeline.walk_nodes`, in the same
+    order on the same values, with local variables for the node values (freed where the walk
+    frees them) and the same note on an error. For a pipeline ``x * 2 + y``:
+
+        def walk(inputs):
+            at = 0
+            try:
+                at = 0; t0 = k0(inputs[0], c0_1)
+                at = 1; t1 = k1(t0, inputs[1])
+                t0 = None
+            except Exception as exc:
+                exc.add_note(NOTES[at])
+                raise
+            return t1
+
+    Kernels and constants are bound by name in the function's namespace, never spliced into
+    its text.
+    """
+    namespace: dict[str, Any] = {
+        "NOTES": tuple(f"(in DaphneDSL builtin {n.op!r}, V{n.out})" for n in nodes)}
+    lines = []
+    for j, node in enumerate(nodes):
+        operands = []
+        for i, (kind, ref) in enumerate(node.args):
+            if kind == _IN:
+                operands.append(f"inputs[{int(ref)}]")
+            elif kind == _NODE:
+                operands.append(f"t{int(ref)}")
+            else:
+                namespace[f"c{j}_{i}"] = ref
+                operands.append(f"c{j}_{i}")
+        namespace[f"k{j}"] = node.kernel
+        lines.append(f"        at = {j}; t{j} = k{j}({', '.join(operands)})")
+        lines += [f"        t{int(f)} = None" for f in node.frees]
+    source = ("def walk(inputs):\n    at = 0\n    try:\n" + "\n".join(lines)
+              + "\n    except Exception as exc:\n        exc.add_note(NOTES[at])\n        raise\n"
+              f"    return t{len(nodes) - 1}\n")
+    exec(compile(source, "<daphnelib pipeline>", "exec"), namespace)
+    # Taken out of its own globals: no reference cycle, so the constants it holds go with
+    # the program, not at the next garbage collection.
+    return namespace.pop("walk")
+
+
 class _Plan:
     """The types and shapes of one run: per node (vt, result vt, operands); result shape."""
 
-    __slots__ = ("dtype", "may_raise", "operands", "shape", "vts")
+    __slots__ = ("dtype", "may_raise", "operands", "shape", "shapes", "vts")
 
     def __init__(self) -> None:
         self.operands: list[list[tuple[int, Any]]] = []
         self.vts: list[tuple[str, str]] = []
+        self.shapes: list[tuple[int, int] | None] = []  # per node; None for a scalar
         self.may_raise = False
         self.shape: tuple[int, int] = (0, 0)
         self.dtype: np.dtype = np.dtype(np.float64)
@@ -178,7 +275,7 @@ def _plan(nodes: Sequence[_Node], inputs: Sequence[Any]) -> _Plan | None:
     """Resolve types and shapes once; None when the group should run unfused."""
     infos = [_describe(v) for v in inputs]
     plan = _Plan()
-    shapes: list[tuple[int, int] | None] = []
+    shapes = plan.shapes
     for node in nodes:
         described = []
         for kind, ref in node.args:
@@ -238,7 +335,7 @@ def _donor(inputs: tuple, donors: tuple[int, ...], plan: _Plan) -> np.ndarray | 
     return None
 
 
-def _blocked(pipe: Pipeline, inputs: tuple, plan: _Plan, donors: tuple[int, ...]
+def _blocked(nodes: Sequence[_Node], inputs: tuple, plan: _Plan, donors: tuple[int, ...]
              ) -> np.ndarray:
     n, m = plan.shape
     out = _donor(inputs, donors, plan)
@@ -246,7 +343,7 @@ def _blocked(pipe: Pipeline, inputs: tuple, plan: _Plan, donors: tuple[int, ...]
         out = np.empty(plan.shape, plan.dtype)
     step = max(1, BLOCK_CELLS // max(m, 1))
     starts = range(0, n, step)
-    nodes, operands, vts = pipe.nodes, plan.operands, plan.vts
+    operands, vts = plan.operands, plan.vts
     # An operand is sliced with the rows when it has the result's row count; a 1 x m row or
     # a 1 x 1 matrix is read whole by every block.
     sliced = [isinstance(v, np.ndarray) and v.shape[0] == n for v in inputs]
@@ -276,12 +373,128 @@ def _blocked(pipe: Pipeline, inputs: tuple, plan: _Plan, donors: tuple[int, ...]
                 vals[j] = None
         np.copyto(out[lo:hi], vals[-1], casting="no")
 
-    if len(starts) == 1:
-        block(0)
-    else:
-        for f in [_threads().submit(block, lo) for lo in starts]:
-            f.result()
+    _each(block, starts)
     return out
+
+
+def _each(task: Callable[[int], None], starts: Sequence[int]) -> None:
+    """``task(start)`` for every start, on the pool when there are several."""
+    if len(starts) == 1:
+        task(starts[0])
+    else:
+        for f in [_threads().submit(task, lo) for lo in starts]:
+            f.result()
+
+
+class _Native:
+    """A pipeline of f64 ops over equal-shaped C-contiguous matrices, as a register program
+    for ``_native/fused.pyx``: one pass over memory, L1-sized strips, the GIL released.
+
+    Only where it computes what the ufuncs compute, bit for bit: every op is one the kernel
+    has, in f64 with an f64 result (comparisons give 0.0/1.0), on inputs of the result's
+    shape (no broadcast row or column) or scalars; anything else takes ``_blocked``.
+    """
+
+    __slots__ = ("cells", "code", "consts", "flat", "nregs", "shape")
+
+    def __init__(self, code: np.ndarray, flat: tuple[np.ndarray, ...], consts: np.ndarray,
+                 nregs: int, shape: tuple[int, int]) -> None:
+        self.code, self.flat, self.consts, self.nregs = code, flat, consts, nregs
+        self.shape, self.cells = shape, shape[0] * shape[1]
+
+    @classmethod
+    def of(cls, nodes: Sequence[_Node], plan: _Plan, inputs: Sequence[Any]) -> _Native | None:
+        """The program of the pipeline for these inputs, or None when it does not apply."""
+        f64 = DTYPE_OF_VT["f64"]
+        if plan.dtype != f64 or None in plan.shapes:
+            return None
+        slots: dict[int, int] = {}  # input position -> input slot
+        consts: list[float] = []
+        refs: list[list[tuple[int, int]]] = []  # per node: (_IN/_CONST/_NODE, index)
+        for node, operands, vts in zip(nodes, plan.operands, plan.vts, strict=True):
+            if vts != ("f64", "f64") or node.op not in native.OPCODES:
+                return None
+            row = []
+            for kind, ref in operands:
+                if kind == _IN:
+                    x = inputs[ref]
+                    if x.shape != plan.shape or x.dtype != f64 or not x.flags.c_contiguous:
+                        return None
+                    row.append((_IN, slots.setdefault(ref, len(slots))))
+                elif kind == _CONST:  # a 1 x 1 array of the scalar's VT, cast as _cast does
+                    consts.append(float(ref.astype(f64)[0, 0]))
+                    row.append((_CONST, len(consts) - 1))
+                else:
+                    row.append((_NODE, ref))
+            refs.append(row)
+        base = len(slots) + len(consts)
+        # A value's register is freed after its last reader took its own, so no op writes
+        # over an operand (the loops then vectorise without an overlap check failing).
+        reg: dict[int, int] = {}
+        free: list[int] = []
+        nregs = 0
+        code = np.zeros((len(nodes), 4), np.longlong)
+        for i, (node, row) in enumerate(zip(nodes, refs, strict=True)):
+            operand = [slot if kind == _IN else len(slots) + slot if kind == _CONST
+                       else base + reg[slot] for kind, slot in row]
+            if free:
+                reg[i] = free.pop()
+            else:
+                reg[i], nregs = nregs, nregs + 1
+            code[i] = (native.OPCODES[node.op], operand[0], operand[-1], base + reg[i])
+            free += [reg[j] for j in node.frees]
+        flat = [None] * len(slots)
+        for k, s in slots.items():
+            flat[s] = inputs[k].reshape(-1)
+        return cls(code, tuple(flat), np.array(consts, f64), nregs, plan.shape)
+
+    def _task_cells(self) -> int:
+        # A few tasks per thread: the pool balances them when another process takes a core.
+        return max(BLOCK_CELLS, -(-self.cells // (4 * _WORKERS)))
+
+    def values(self, plan: _Plan, inputs: Sequence[Any], donors: tuple[int, ...]
+               ) -> np.ndarray:
+        """The pipeline's value, a new matrix or a donor input's buffer."""
+        out = _donor(tuple(inputs), donors, plan)
+        if out is None:
+            out = np.empty(plan.shape, plan.dtype)
+        flat, step = out.reshape(-1), self._task_cells()
+
+        def task(lo: int) -> None:
+            native.run_into(self.code, self.flat, self.consts, self.nregs, flat, lo,
+                            min(lo + step, self.cells))
+
+        _each(task, range(0, self.cells, step))
+        return out
+
+    def sum(self) -> np.float64:
+        """``sum`` of the pipeline's value, as the ``sum`` kernel computes it over the
+        materialised matrix (np.add.reduce, pairwise), bit for bit, without materialising
+        it: each node of numpy's summation tree small enough for one task is a task."""
+        size = self._task_cells()
+        nodes = native.tree_nodes(self.cells, size)
+        partials = np.empty(len(nodes))
+
+        def task(k: int) -> None:
+            native.sum_nodes(self.code, self.flat, self.consts, self.nregs, self.cells,
+                             nodes[k:k + 1], partials[k:k + 1])
+
+        _each(task, range(len(nodes)))
+        return np.float64(native.tree_sum(self.cells, size, partials))
+
+    def row_sums(self) -> np.ndarray:
+        """``sum(value, 0)``: the n x 1 row sums, as the ``sum`` kernel computes them over
+        the materialised matrix (each contiguous row pairwise), without materialising it."""
+        n, m = self.shape
+        out = np.empty((n, 1))
+        flat, step = out.reshape(-1), max(1, self._task_cells() // m)
+
+        def task(lo: int) -> None:
+            native.row_sums(self.code, self.flat, self.consts, self.nregs, m, flat, lo,
+                            min(lo + step, n))
+
+        _each(task, range(0, n, step))
+        return out
 
 
 # -- the compile-time pass ----------------------------------------------------------------------
@@ -303,11 +516,11 @@ def fuse(program: Program) -> Program:
     group = [-1] * len(instrs)
     roots = []
     for i in range(len(instrs) - 1, -1, -1):
-        if group[i] >= 0 or not _fusable(instrs[i]):
+        if group[i] >= 0 or not (_fusable(instrs[i]) or _total(instrs[i])):
             continue
         group[i] = i
-        roots.append(i)
         stack = [i]
+        size = 1
         while stack:
             for v in read_ids(instrs[stack.pop()].args):
                 j = at.get(v)
@@ -315,6 +528,11 @@ def fuse(program: Program) -> Program:
                         and all(group[u] == i for u in users[v])):
                     group[j] = i
                     stack.append(j)
+                    size += 1
+        if size == 1 and _total(instrs[i]):
+            group[i] = -1  # a sum ends a group, it is none on its own
+        else:
+            roots.append(i)
     if not roots:
         return program
     members: dict[int, list[int]] = {r: [] for r in roots}
@@ -332,6 +550,14 @@ def fuse(program: Program) -> Program:
 
 def _fusable(ins: Instr) -> bool:
     return ins.op in FUSABLE and len(ins.args) == (2 if ins.op in BINARY else 1)
+
+
+def _total(ins: Instr) -> bool:
+    """A sum over all cells, or per row (DAPHNE's axis 0, a literal)."""
+    if ins.op != TOTAL:
+        return False
+    return len(ins.args) == 1 or (len(ins.args) == 2 and type(ins.args[1]) is int
+                                  and ins.args[1] == 0)
 
 
 def _fused(instrs: Sequence[Instr], member_ids: list[int]) -> Instr:

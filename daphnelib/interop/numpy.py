@@ -10,6 +10,8 @@ Egress (:func:`matrix_view`, :func:`to_numpy`): the native result reader
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -37,8 +39,6 @@ def to_engine(arr: np.ndarray, *, verbose: bool = False, what: str = "array") ->
     The caller's array is never modified; a conversion (dtype, byte order, layout) makes one
     aligned copy.
     """
-    from daphnelib._native.buffers import aligned_allocation
-
     ma = sys.modules.get("numpy.ma")  # not imported: arr cannot be masked (np.ma costs 8 ms)
     if ma is not None and isinstance(arr, ma.MaskedArray):
         # The mask would be dropped silently: a masked cell would come back as its raw value.
@@ -63,6 +63,8 @@ def to_engine(arr: np.ndarray, *, verbose: bool = False, what: str = "array") ->
         note_copy(verbose, what, ", ".join(reasons))
         if arr.dtype.kind == "U" and not arr.dtype.isnative:
             arr = arr.astype(arr.dtype.newbyteorder("="))  # numpy cannot cast it to strings
+        from daphnelib._native.buffers import aligned_allocation  # only copies need it
+
         with aligned_allocation():
             view = np.array(arr, dtype=target, order="C", copy=True)
     # Aliases of caller memory are read-only, so a write through a result cannot change it.
@@ -115,8 +117,8 @@ def engine_matrix(arr: np.ndarray, *, logical: str | None = None, verbose: bool 
     says that ``arr`` holds bfloat16 bit patterns as uint16 (numpy has no bfloat16).
     Rank 0 becomes 1x1, rank 1 n x 1, higher ranks ``(shape[0], -1)``.
     """
-    if logical is None and arr.dtype.kind in "iuf":
-        logical = WIDENED_NAME.get(arr.dtype.newbyteorder("="))
+    if logical is None and arr.dtype.itemsize == 2 and arr.dtype.kind in "iuf":
+        logical = WIDENED_NAME.get(arr.dtype.newbyteorder("="))  # the 2-byte ones
     if logical is not None:
         from daphnelib._native.buffers import aligned_allocation
 
@@ -135,9 +137,19 @@ def engine_matrix(arr: np.ndarray, *, logical: str | None = None, verbose: bool 
 def matrix_view(value: np.ndarray) -> np.ndarray:
     """The caller's 2-D array over a matrix result, through the native result reader (no copy;
     read-only when it aliases caller memory). torch/TensorFlow egress starts from it too."""
+    return (_matrix_result or _reader())(value).matrix()
+
+
+_matrix_result: Callable[[np.ndarray], Any] | None = None
+
+
+def _reader() -> Callable[[np.ndarray], Any]:
+    """The native result reader, imported with the first result."""
+    global _matrix_result
     from daphnelib._native.buffers import matrix_result
 
-    return matrix_result(value).matrix()
+    _matrix_result = matrix_result
+    return matrix_result
 
 
 def to_numpy(arr: np.ndarray, shape: tuple[int, ...] | None = None, *,

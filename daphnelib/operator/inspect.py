@@ -3,9 +3,9 @@
 - :func:`infer` gives a node's ``(rows, cols, value type)`` where they follow from its inputs
   without running anything (each part None when unknown), and raises for shapes that can
   never combine, so ``A @ B`` with 3x4 and 5x2 fails where it is written.
-- :func:`user_origin` records the user's ``file:line`` that built a node (a walk of a few
-  frames, no source read); :func:`point_at_origin` names it in a run-time error instead of
-  the internal SSA name.
+- A node records the user's ``file:line`` that built it (``OperationNode.__init__``: a walk
+  of a few frames, no source read); :func:`point_at_origin` names it in a run-time error
+  instead of the internal SSA name.
 - :func:`node_repr` and :func:`plan_html` are ``repr(node)`` and Jupyter's view.
 """
 
@@ -17,10 +17,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from daphnelib._diagnostics import user_frame
 from daphnelib.engine.program import Kind
 from daphnelib.engine.values import CSRMatrix
-from daphnelib.engine.valuetypes import most_general
+from daphnelib.engine.valuetypes import most_general, vt_of_dtype
 
 if TYPE_CHECKING:
     from daphnelib.operator.operation_node import OperationNode
@@ -46,11 +45,6 @@ _NOTE = re.compile(r"^\(in DaphneDSL builtin '(?P<op>[^']*)', V(?P<slot>\d+)\)$"
 
 
 # -- where a node was built ----------------------------------------------------------------
-
-def user_origin(op: str) -> Origin:
-    frame = user_frame(3)
-    return None if frame is None else (op, frame.f_code.co_filename, frame.f_lineno)
-
 
 def origin_text(origin: Origin) -> str:
     if origin is None:
@@ -111,8 +105,6 @@ def _common_vt(a: Any, b: Any) -> str | None:
 
 
 def _array_type(buf: Any) -> NodeType:
-    from daphnelib.engine.valuetypes import vt_of_dtype
-
     try:
         vt: str | None = vt_of_dtype(buf.dtype)
     except TypeError:
@@ -161,6 +153,18 @@ def infer(op: str, args: tuple[Any, ...], local_data: Any = None) -> NodeType:
 
     Raises ValueError for operand shapes the op rejects whatever the values.
     """
+    if op in _ELEMENTWISE and len(args) == 2:  # the most common node first
+        x, y = args
+        a, b = _type_of(x), _type_of(y)
+        if getattr(x, "_kind", None) is _MATRIX and getattr(y, "_kind", None) is _MATRIX:
+            n, m = a[0], a[1]
+            r, c = b[0], b[1]
+            if None not in (n, m, r, c) and (r, c) not in ((n, m), (1, m), (n, 1)):
+                raise _shape_error(op, "lhs and rhs must have the same dimensions, or rhs "
+                                   "must be a row (1 x m) or a column (n x 1) vector matching "
+                                   "lhs", a, b)
+        shaped = a if hasattr(x, "_type") and a[:2] != (None, None) else b
+        return shaped[0], shaped[1], _common_vt(x, y)
     if op == "receiveFromNumpy" and args and isinstance(args[0], (np.ndarray, CSRMatrix)):
         return _array_type(args[0])
     if op == "fill" and len(args) == 3:
@@ -171,17 +175,6 @@ def infer(op: str, args: tuple[Any, ...], local_data: Any = None) -> NodeType:
     if not args:
         return _UNKNOWN
     a = _type_of(args[0])
-    if op in _ELEMENTWISE and len(args) == 2:
-        b = _type_of(args[1])
-        if _matrix_args(args):
-            n, m = a[0], a[1]
-            r, c = b[0], b[1]
-            if None not in (n, m, r, c) and (r, c) not in ((n, m), (1, m), (n, 1)):
-                raise _shape_error(op, "lhs and rhs must have the same dimensions, or rhs "
-                                   "must be a row (1 x m) or a column (n x 1) vector matching "
-                                   "lhs", a, b)
-        shaped = a if hasattr(args[0], "_type") and a[:2] != (None, None) else b
-        return shaped[0], shaped[1], _common_vt(args[0], args[1])
     if op == "@" and len(args) == 2:
         b = _type_of(args[1])
         if a[1] is not None and b[0] is not None and a[1] != b[0]:

@@ -9,8 +9,11 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 import numpy as np
 
 from daphnelib import progress
+from daphnelib._diagnostics import user_frame
+from daphnelib.backends.embedded import EmbeddedBackend
 from daphnelib.engine.program import RESULTS_OP, Instr, Kind, Program, Var
 from daphnelib.operator import inspect as _inspect
+from daphnelib.operator.structure_key import Tree, tree_of
 
 if TYPE_CHECKING:
     from daphnelib.context.daphne_context import DaphneContext
@@ -40,6 +43,8 @@ class OperationNode:
         "_origin",
         "_origins",
         "_program",
+        "_tensor_shape",
+        "_tree",
         "_type",
         "daphne_context",
     )
@@ -57,9 +62,19 @@ class OperationNode:
         if named_input_nodes:
             # DaphneLib emits named inputs positionally, in insertion order.
             args += tuple(named_input_nodes.values())
-        for a in _input_nodes(args):
-            a._check_alive()
-            a._add_consumer(self)
+        for a in args:  # the nodes this one reads: node arguments and node range bounds
+            if isinstance(a, OperationNode):
+                if a._deleted:
+                    a._check_alive()
+                if a._consumers is None:  # the common case of _add_consumer, inline
+                    a._consumers = [weakref.ref(self)]
+                else:
+                    a._add_consumer(self)
+            elif type(a) is slice:
+                for b in (a.start, a.stop):
+                    if isinstance(b, OperationNode):
+                        b._check_alive()
+                        b._add_consumer(self)
         self.daphne_context = daphne_context
         self._op = operation
         self._args = args
@@ -67,11 +82,17 @@ class OperationNode:
         self._program: Program | None = None  # lowered once; the backend caches its compilation
         self._consumers: list[weakref.ref[OperationNode]] | None = None
         self._deleted = False
+        self._tensor_shape: tuple[int, ...] | None = None  # see Matrix.tensor_shape
         self._origins: tuple[_inspect.Origin, ...] = ()
-        self._origin = _inspect.user_origin(operation)
+        # The user's line that built the node (the first frame outside daphnelib).
+        frame = user_frame(2)
+        self._origin = None if frame is None else (operation, frame.f_code.co_filename,
+                                                   frame.f_lineno)
         # (rows, cols, value type), each None when not known before running; raises on
         # shapes that cannot combine (A @ B with 3x4 and 5x2), as the op would at run time.
         self._type = _inspect.infer(operation, args, local_data)
+        # The structural key compute() finds the compiled program by (operator/structure_key).
+        self._tree: Tree | None = tree_of(operation, self._kind, args)
 
     def _add_consumer(self, node: OperationNode) -> None:
         """Record ``node`` as reading this one (weakly: consumers may die first)."""
@@ -112,6 +133,7 @@ class OperationNode:
         self._local_data = None
         self._args = ()
         self._deleted = True
+        self._tree = None
         # Programs compiled before hold this node's data: drop them downstream too, so the
         # data is released and computing a consumer re-lowers and raises.
         stack: list[OperationNode] = [self]
@@ -119,6 +141,7 @@ class OperationNode:
         while stack:
             node = stack.pop()
             node._program = None
+            node._tree = None  # computing it must lower it, and find the deleted node
             fresh = [c for c in node._live_consumers() if id(c) not in seen]
             seen.update(map(id, fresh))
             stack.extend(fresh)
@@ -158,8 +181,15 @@ class OperationNode:
         self._check_alive()
         watched = progress.start("compute()")
         try:
-            return self.daphne_context.backend.execute(self._lowered(), verbose=verbose)
+            backend = self.daphne_context.backend
+            tree = self._tree
+            if tree is not None and type(backend) is EmbeddedBackend and not verbose:
+                # The program compiled for this structure, found without lowering.
+                return backend.execute_keyed(tree[0], tree[1], self._lowered)
+            return backend.execute(self._lowered(), verbose=verbose)
         except Exception as exc:
+            if not self._origins and self._tree is not None:
+                self._lower()  # run by its key, not lowered: lowered now for the user's lines
             _inspect.point_at_origin(exc, self._origins)
             raise
         finally:

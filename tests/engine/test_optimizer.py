@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import tracemalloc
 import weakref
 from collections.abc import Iterator
 from typing import Any
@@ -17,8 +18,11 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
-from daphnelib.engine import fusion
+from daphnelib import DaphneContext
+from daphnelib._native import fused as native
+from daphnelib.engine import executor, fusion
 from daphnelib.engine.executor import compile_program, run
 from daphnelib.engine.program import Instr, Kind, Program, Var, read_ids
 from daphnelib.engine.registry import _RESOLVED, KERNELS
@@ -167,6 +171,65 @@ def test_fused_pipelines_equal_unfused_ops(case: tuple[Program, list[np.ndarray]
         assert a.tobytes() == b.tobytes()  # the caller's buffers are never written
 
 
+@SETTINGS
+@given(elementwise_programs())
+@example(two_failing_ops())
+def test_generated_code_makes_the_loops_calls(case: tuple[Program, list[np.ndarray]]) -> None:
+    """A program run a second time runs generated code for its steps, and its pipelines run
+    unfused (small inputs) generated code for their ops: the same value, or the same error
+    with the same notes, as the executor's loop and the walk over the nodes."""
+    compiled = compile_program(case[0])
+    pipes = [step[0] for step in compiled.steps if type(step[0]) is fusion.Pipeline]
+    results = []
+    # The walk and the loop, then the generated functions of both (made, then kept).
+    for _ in range(3):
+        try:
+            value = run(compiled)
+            results.append((value.dtype.str, value.shape, value.tobytes()))
+        except Exception as exc:  # the same error each time, with the same notes
+            results.append(("error", type(exc).__name__, str(exc), tuple(exc.__notes__)))
+    assert results[0] == results[1] == results[2]
+    assert compiled.runner.__code__.co_filename == executor.STEPS_FILE
+    if results[0][0] != "error":
+        assert all(callable(p._walk) for p in pipes)
+
+
+def test_generated_code_frees_a_programs_data_with_it() -> None:
+    """No reference cycle in generated code: data a program holds as constants is freed
+    when the program goes, without waiting for the garbage collector."""
+    import gc
+
+    x = np.ones((3, 3))
+    program = Program((Instr(0, "receiveFromNumpy", (x,), M), Instr(1, "*", (Var(0), 2.0), M),
+                       Instr(2, "sum", (Var(1), 0), M)))
+    assert [float(v[0, 0]) for v in each_run(program)] == [6.0] * 3
+    alive = weakref.ref(x)
+    del x, program
+    gc.disable()
+    try:
+        assert alive() is None
+    finally:
+        gc.enable()
+
+
+def test_progress_finds_the_position_in_generated_steps() -> None:
+    import sys
+
+    from daphnelib import progress
+
+    seen: list[tuple[int, int] | None] = []
+
+    def where() -> int:
+        seen.append(progress._position(sys._getframe()))
+        return 1
+
+    program = Program((Instr(0, "testWhere", (), S), Instr(1, "testWhere", (), S),
+                       Instr(2, "+", (Var(0), Var(1)), S)))
+    with extra_kernels(testWhere=where):
+        assert list(each_run(program)) == [2, 2, 2]
+    assert seen == [(1, 3), (2, 3)] * 3
+
+
 def test_pipeline_errors_are_the_unfused_ops_own() -> None:
     x = np.array([[4.0, -2.0], [9.0, 16.0]])
     program = Program((receive(0, x), Instr(1, "+", (Var(0), 1.0), M),
@@ -210,6 +273,15 @@ def test_large_chain_runs_blocked_on_the_thread_pool() -> None:
 
 # -- lifetimes and buffer reuse -----------------------------------------------------------------
 
+def each_run(program: Program) -> Iterator[Any]:
+    """The values of three runs of one compilation: the executor's loop, then the generated
+    function of the program's steps (made at the second run, kept for the third)."""
+    compiled = compile_program(program)
+    for _ in range(3):
+        yield run(compiled)
+    assert compiled.runner.__code__.co_filename == executor.STEPS_FILE
+
+
 def test_values_die_after_their_last_use() -> None:
     remembered: list[weakref.ref] = []
 
@@ -225,9 +297,9 @@ def test_values_die_after_their_last_use() -> None:
         Instr(2, "testRemember", (Var(1),), M), Instr(3, "testRemember", (Var(2),), M),
         Instr(4, "testAlive", (), S), Instr(5, "+", (Var(3), Var(4)), M)))
     with extra_kernels(testRemember=remember, testAlive=alive):
-        out = run(compile_program(program))
-    # At V4, V1 (last read by V2) and V2 (last read by V3) are gone.
-    assert out.tolist() == [[2.0] * 3] * 3
+        for out in each_run(program):
+            # At V4, V1 (last read by V2) and V2 (last read by V3) are gone.
+            assert out.tolist() == [[2.0] * 3] * 3
 
 
 def test_a_dying_engine_buffer_takes_the_result() -> None:
@@ -242,9 +314,9 @@ def test_a_dying_engine_buffer_takes_the_result() -> None:
     program = Program((Instr(0, "testMake", (), M), Instr(1, "*", (Var(0), 2.0), M),
                        Instr(2, "+", (Var(1), 1.0), M)))
     with extra_kernels(testMake=make), tiny_blocks():
-        out = run(compile_program(program))
-    assert out.ctypes.data == made[0]
-    assert out.tolist() == (np.arange(12.0).reshape(4, 3) * 2 + 1).tolist()
+        for out in each_run(program):
+            assert out.ctypes.data == made[-1]
+            assert out.tolist() == (np.arange(12.0).reshape(4, 3) * 2 + 1).tolist()
 
 
 def test_a_buffer_still_viewed_is_not_reused() -> None:
@@ -256,8 +328,8 @@ def test_a_buffer_still_viewed_is_not_reused() -> None:
                        Instr(2, "*", (Var(0), 2.0), M), Instr(3, "sum", (Var(1),), S),
                        Instr(4, "+", (Var(2), Var(3)), M)))
     with extra_kernels(testMake=make), tiny_blocks():
-        out = run(compile_program(program))
-    assert out.tolist() == (np.arange(12.0).reshape(4, 3) * 2 + 66).tolist()
+        for out in each_run(program):
+            assert out.tolist() == (np.arange(12.0).reshape(4, 3) * 2 + 66).tolist()
 
 
 def test_a_callers_buffer_is_never_reused() -> None:
@@ -265,8 +337,8 @@ def test_a_callers_buffer_is_never_reused() -> None:
     program = Program((Instr(0, "receiveFromNumpy", (x,), M),
                        Instr(1, "*", (Var(0), 2.0), M)))
     with tiny_blocks():
-        out = run(compile_program(program))
-    assert not np.shares_memory(out, x)
+        for out in each_run(program):
+            assert not np.shares_memory(out, x)
     assert x.tolist() == np.arange(12.0).reshape(4, 3).tolist()
 
 
@@ -380,7 +452,7 @@ def test_a_forked_child_runs_pipelines_on_its_own_pool() -> None:
     code = """
 import multiprocessing as mp
 import numpy as np
-from daphnelib.engine import fusion
+from daphnelib.engine import executor, fusion
 from daphnelib.engine.executor import compile_program, run
 from daphnelib.engine.program import Instr, Kind, Program, Var, read_ids
 
@@ -404,3 +476,198 @@ p.join(60)
                          timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == str(2.0 * sum(range(64)))
+
+
+# -- native f64 pipelines and fused full sums ---------------------------------------------------
+# The native kernel (``_native/fused.pyx``) and the fused ``sum`` give the unfused ops' results
+# bit for bit, and a summed chain is never materialised. numpy sums a contiguous f64 buffer
+# pairwise; the streamed sum rebuilds that summation tree from node sums, so the sizes here
+# straddle the tree's leaves (128 cells), the kernel's strips (256 cells) and the pool's tasks
+# (``fusion.BLOCK_CELLS``, shrunk).
+
+NATIVE_BINARY = ["+", "-", "*", "/", "min", "max", "==", "!=", "<", "<=", ">", ">="]
+SIZES = [1, 7, 8, 127, 128, 129, 255, 256, 257, 1023, 1025, 2049, 5000]
+FLOATS = (st.floats(-1e6, 1e6) | st.floats(-1e-300, 1e-300)
+          | st.sampled_from([0.0, -0.0, np.nan, np.inf, -np.inf, 0.5, 1.0]))
+
+
+def cells(draw: st.DrawFn, shape: tuple[int, int], dtype: type = np.float64) -> np.ndarray:
+    """Random cells with special values sprinkled in (hypothesis' own arrays are slow)."""
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    if dtype is np.int64:
+        return rng.integers(-5, 6, shape)
+    x = rng.standard_normal(shape) * 10.0 ** rng.integers(-5, 6, shape)
+    special = np.array([0.0, -0.0, np.nan, np.inf, -np.inf, 0.5, 1.0])
+    mask = rng.random(shape) < draw(st.sampled_from([0.0, 0.05, 0.5]))
+    x[mask] = rng.choice(special, int(mask.sum()))
+    return x.astype(dtype)
+
+
+@st.composite
+def f64_chains(draw: st.DrawFn) -> tuple[Program, list[np.ndarray]]:
+    """A chain of f64 ops over one or two full-shape matrices, often ending in a sum;
+    sometimes an op or input the native kernel does not take (it falls back)."""
+    n = draw(st.sampled_from(SIZES))
+    m = draw(st.integers(1, 3) | st.sampled_from([255, 257, 600]))
+    other = draw(st.sampled_from([np.float64, np.float64, np.float32, np.int64]))
+    inputs = [cells(draw, (n, m)), cells(draw, (n, m), other)]
+    instrs = [receive(0, inputs[0]), receive(1, inputs[1])]
+    values = [0, 1]  # an f32 or si64 input makes the chain take the numpy blocks
+    for _ in range(draw(st.integers(1, 6))):
+        out = len(instrs)
+        kind = draw(st.integers(0, 9))
+        if kind == 0:
+            op = draw(st.sampled_from(["minus", "abs", "sqrt"]))
+            instrs.append(Instr(out, op, (Var(values[-1]),), M))
+        else:
+            op = draw(st.sampled_from(NATIVE_BINARY + (["%"] if kind == 1 else [])))
+            lhs = Var(values[-1])
+            rhs = (Var(draw(st.sampled_from(values))) if draw(st.booleans())
+                   else draw(st.sampled_from([2, -3, 0, 1.5, 0.5, 1e300, True])))
+            instrs.append(Instr(out, op, (lhs, rhs) if draw(st.booleans()) else (rhs, lhs), M))
+        values.append(out)
+    # A full sum, row sums (DAPHNE's axis 0, fused too), column sums (not fused), or none.
+    axis = draw(st.sampled_from([None, None, 0, 1, "none"]))
+    if axis is None:
+        instrs.append(Instr(len(instrs), "sum", (Var(values[-1]),), S))
+    elif axis != "none":
+        instrs.append(Instr(len(instrs), "sum", (Var(values[-1]), axis), M))
+    return Program(tuple(instrs)), inputs
+
+
+@SETTINGS
+@given(f64_chains(), st.sampled_from([1, 100, 700, 4096]))
+def test_native_pipelines_and_sums_equal_the_unfused_ops(
+        case: tuple[Program, list[np.ndarray]], block: int) -> None:
+    program, inputs = case
+    before = [a.copy() for a in inputs]
+    expected = outcome(program, optimize=False)
+    with tiny_blocks(block):
+        got = outcome(program, optimize=True)
+    if program.result.op == "sum":
+        # Which of two NaNs a sum propagates is the compiler's choice (numpy's pairwise sum
+        # and the kernel's may commute an addition): NaN sign bits aside, bit for bit.
+        got, expected = nan_blind(got), nan_blind(expected)
+    assert got == expected
+    for a, b in zip(inputs, before, strict=True):
+        assert a.tobytes() == b.tobytes()
+
+
+def nan_blind(result: tuple) -> tuple:
+    """An :func:`outcome` with every NaN of a float matrix made the same NaN."""
+    if result[0] in ("error", "scalar") or np.dtype(result[0]).kind != "f":
+        return result
+    values = np.frombuffer(result[2], result[0]).copy()
+    values[np.isnan(values)] = np.nan
+    return (result[0], result[1], values.tobytes())
+
+
+def test_a_sum_joins_the_pipeline_it_consumes() -> None:
+    x = np.ones((4, 4))
+    program = Program((receive(0, x), Instr(1, "*", (Var(0), 2.0), M),
+                       Instr(2, "+", (Var(1), 1.0), M), Instr(3, "sum", (Var(2),), S),
+                       Instr(4, "-", (Var(0), 1.0), M), Instr(5, "sum", (Var(4), 0), M),
+                       Instr(6, "-", (Var(0), 2.0), M), Instr(7, "sum", (Var(6), 1), M),
+                       Instr(8, "sum", (Var(0),), S)))
+    fused = fusion.fuse(program).instrs
+    # A full sum and row sums join; column sums and a sum of no elementwise op do not.
+    assert [(ins.op, ins.args[0].ops if ins.op == fusion.FUSED else None)
+            for ins in fused] == [("receiveFromNumpy", None),
+                                  (fusion.FUSED, ("*", "+", "sum")),
+                                  (fusion.FUSED, ("-", "sum")), (fusion.FUSED, ("-",)),
+                                  ("sum", None), ("sum", None)]
+    assert [ins.out for ins in fused[1:3]] == [3, 5] and fused[1].kind is S
+
+
+def test_the_native_program_reads_inputs_and_constants_and_reuses_registers() -> None:
+    x = np.zeros((fusion.MIN_CELLS, 1))
+    program = Program((receive(0, x), Instr(1, "*", (Var(0), 2), M),
+                       Instr(2, "+", (Var(1), 1.0), M), Instr(3, "/", (Var(2), 3.0), M),
+                       Instr(4, ">", (Var(3), 0.5), M), Instr(5, "*", (Var(4), Var(0)), M),
+                       Instr(6, "sum", (Var(5),), S)))
+    (_, fused) = fusion.fuse(program).instrs
+    pipe, *_ = fused.args
+    plan = fusion._plan(pipe.nodes[:-1], (x,))
+    assert plan is not None
+    prog = fusion._Native.of(pipe.nodes[:-1], plan, (x,))
+    assert prog is not None
+    assert prog.consts.tolist() == [2.0, 1.0, 3.0, 0.5]  # the int 2 cast to f64
+    # Slots: 0 = X, 1-4 the constants, then registers; no op writes over its own operand.
+    assert prog.code.tolist() == [[2, 0, 1, 5], [0, 5, 2, 6], [3, 6, 3, 5], [8, 5, 4, 6],
+                                  [2, 6, 0, 5]]
+    assert prog.nregs == 2
+
+
+@SETTINGS
+@given(st.integers(0, 3000).flatmap(lambda n: hnp.arrays(np.float64, n, elements=FLOATS)))
+@example(np.full(9, -0.0))
+def test_the_kernels_pairwise_sum_is_numpys(a: np.ndarray) -> None:
+    with np.errstate(invalid="ignore"):  # inf - inf
+        expected = np.add.reduce(a)
+    got = np.float64(native.pairwise_sum(a))
+    assert np.array_equal(got, expected, equal_nan=True)
+    assert np.isnan(got) or np.signbit(got) == np.signbit(expected)  # -0.0 stays -0.0
+
+
+@SETTINGS
+@given(st.integers(1, 300_000), st.integers(1, 70_000), st.integers(0, 2**32 - 1))
+def test_node_sums_added_up_the_tree_are_numpys_sum(n: int, size: int, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    a = rng.standard_normal(n) * 10.0 ** rng.integers(-8, 9, n)
+    nodes = native.tree_nodes(n, size)
+    assert nodes[0, 0] == 0 and nodes[:, 1].sum() == n
+    assert (nodes[1:, 0] == nodes[:-1, 0] + nodes[:-1, 1]).all()  # in order, no gaps
+    partials = np.array([np.add.reduce(a[s:s + k]) for s, k in nodes])
+    assert native.tree_sum(n, size, partials) == np.add.reduce(a)
+
+
+def test_the_kernel_refuses_malformed_programs() -> None:
+    x, out, consts = np.zeros(10), np.empty(10), np.array([2.0])
+    good = np.array([[0, 0, 1, 2]], np.longlong)  # out := x + 2.0
+    native.run_into(good, (x,), consts, 1, out, 0, 10)
+    assert out.tolist() == [2.0] * 10
+    for code, inputs, message in [
+            (np.array([[99, 0, 1, 2]], np.longlong), (x,), "unknown opcode 99"),
+            (np.array([[0, 0, 7, 2]], np.longlong), (x,), "operand slot 7 out of range"),
+            (np.array([[0, 0, 1, 0], [0, 0, 1, 2]], np.longlong), (x,), "is not a register"),
+            (good, (np.zeros(3),), "input 0 has 3 cells, expected 10"),
+            (np.zeros((1, 3), np.longlong), (x,), "table of")]:
+        with pytest.raises(ValueError, match=message):
+            native.run_into(code, inputs, consts, 1, out, 0, 10)
+    with pytest.raises(ValueError, match="outside"):
+        native.run_into(good, (x,), consts, 1, out, 5, 11)
+    with pytest.raises(ValueError, match="outside"):
+        native.sum_nodes(good, (x,), consts, 1, 10, np.array([[4, 7]], np.intp), np.empty(1))
+
+
+def _traced_peak(program: Program, *, optimize: bool) -> tuple[int, object]:
+    compiled = compile_program(program, optimize=optimize)
+    run(compiled)  # warm: the pool's threads, imports
+    tracemalloc.start()
+    try:
+        value = run(compiled)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return peak, value
+
+
+def test_a_summed_chain_is_not_materialised() -> None:
+    x = np.random.default_rng(2).random((1 << 20, 1))  # 8 MiB
+    program = Program((receive(0, x), Instr(1, "*", (Var(0), 2.0), M),
+                       Instr(2, "+", (Var(1), 1.0), M), Instr(3, ">", (Var(2), 2.0), M),
+                       Instr(4, "*", (Var(3), Var(0)), M), Instr(5, "sum", (Var(4),), S)))
+    fused_peak, fused = _traced_peak(program, optimize=True)
+    plain_peak, plain = _traced_peak(program, optimize=False)
+    assert fused == plain and type(fused) is np.float64
+    assert plain_peak >= x.nbytes  # numpy's buffers are traced: the product shows
+    assert fused_peak < x.nbytes // 16
+
+
+def test_the_benchmark_chain_through_the_python_api() -> None:
+    X = np.random.default_rng(4).random((300_001, 1))
+    Xn = DaphneContext().from_numpy(X)
+    got = ((((Xn * 2.0 + 1.0) / 3.0) > 0.5) * Xn).sum().compute()
+    assert got == (((X * 2 + 1) / 3 > 0.5) * X).sum()
+    values = ((((Xn * 2.0 + 1.0) / 3.0) > 0.5) * Xn).compute()
+    assert values.tobytes() == (((X * 2 + 1) / 3 > 0.5) * X).tobytes()

@@ -55,18 +55,30 @@ def _node_classes() -> tuple[type[Matrix], type[Scalar]]:
 
 def elementwise(op: str, lhs: Any, rhs: Any) -> Any:
     """A node for ``lhs op rhs`` whose class follows DAPHNE's typing (Matrix wins)."""
-    Matrix, Scalar = _node_classes()
-    check_operand(op, lhs)
-    check_operand(op, rhs)
-    if type(lhs) not in _AS_IS and not isinstance(lhs, OperationNode):
-        lhs = literal(f"the left operand of {op!r}", lhs)
-    if type(rhs) not in _AS_IS and not isinstance(rhs, OperationNode):
-        rhs = literal(f"the right operand of {op!r}", rhs)
+    Matrix, Scalar = _classes or _node_classes()
+    # Matrix, Scalar and the operands literal() keeps as they are need no check.
+    tl, tr = type(lhs), type(rhs)
+    if tl is not Matrix and tl is not Scalar and tl not in _AS_IS:
+        check_operand(op, lhs)
+        if not isinstance(lhs, OperationNode):
+            lhs = literal(f"the left operand of {op!r}", lhs)
+    if tr is not Matrix and tr is not Scalar and tr not in _AS_IS:
+        check_operand(op, rhs)
+        if not isinstance(rhs, OperationNode):
+            rhs = literal(f"the right operand of {op!r}", rhs)
     node = lhs if isinstance(lhs, OperationNode) else rhs
-    if isinstance(lhs, Matrix) or isinstance(rhs, Matrix):
-        return new_node(Matrix, node.daphne_context, op, lhs, rhs)._with_tensor_shape(
-            kept_tensor_shape(lhs, rhs))
-    return new_node(Scalar, node.daphne_context, op, lhs, rhs)
+    if isinstance(lhs, Matrix):
+        result = Matrix(node.daphne_context, op, (lhs, rhs))
+        # The kept tensor shape (see kept_tensor_shape), for two operands.
+        shape = lhs._tensor_shape
+        if shape is not None and (not isinstance(rhs, Matrix) or rhs._tensor_shape == shape):
+            result._tensor_shape = shape
+        return result
+    if isinstance(rhs, Matrix):
+        result = Matrix(node.daphne_context, op, (lhs, rhs))
+        result._tensor_shape = rhs._tensor_shape
+        return result
+    return Scalar(node.daphne_context, op, (lhs, rhs))
 
 
 def kept_tensor_shape(*operands: object) -> tuple[int, ...] | None:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from types import ModuleType
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias, overload
 
 import numpy as np
 
 from daphnelib.engine.program import Kind
+from daphnelib.engine.values import CSRMatrix
 from daphnelib.engine.valuetypes import DTYPE_OF_VT
 from daphnelib.operator.nodes.elementwise import ElementwiseOps, Value, check_operand
 from daphnelib.operator.operation_node import OperationNode, ShapedNode, new_node
@@ -77,13 +79,13 @@ class Matrix(ElementwiseOps, ShapedNode):
     view ``(shape[0], -1)`` (rank 1: n x 1, rank 0: 1 x 1) and its result is 2-D.
     """
 
-    __slots__ = ("_tensor_shape",)
+    __slots__ = ()
     _kind = Kind.MATRIX
 
     @property
     def tensor_shape(self) -> tuple[int, ...] | None:
         """The n-d shape tensor exports give this matrix, or None for a plain 2-D matrix."""
-        return getattr(self, "_tensor_shape", None)
+        return self._tensor_shape
 
     def _with_tensor_shape(self, shape: tuple[int, ...] | None) -> Matrix:
         if shape is not None and len(shape) != 2:
@@ -91,7 +93,7 @@ class Matrix(ElementwiseOps, ShapedNode):
         return self
 
     def _new(self, op: str, *args: Any) -> Matrix:
-        return new_node(Matrix, self.daphne_context, op, self, *args)
+        return Matrix(self.daphne_context, op, (self, *args))
 
     # -- matrix product -----------------------------------------------------------------
     def __matmul__(self, other: Matrix) -> Matrix:
@@ -1281,12 +1283,17 @@ class Matrix(ElementwiseOps, ShapedNode):
             raise TypeError(f"assign a Matrix into a matrix range, got {type(value).__name__}")
         old = Matrix(self.daphne_context, self._op, self._args, local_data=self._local_data)
         old._with_tensor_shape(self.tensor_shape)
+        # ``old`` is what this node was: the consumers re-pointed to it keep their structural
+        # keys, whose leaf tokens must stay those of ``old`` (see operator/structure_key.py).
+        old._tree = self._tree
         consumers = self._live_consumers()
         for consumer in consumers:
             consumer._args = tuple(old if a is self else a for a in consumer._args)
             old._add_consumer(consumer)
         self._consumers = None
+        shape = self._tensor_shape
         OperationNode.__init__(self, self.daphne_context, "insert", (old, rows, cols, value))
+        self._tensor_shape = shape
 
     # -- I/O ----------------------------------------------------------------------------
     def _dask_result(self, verbose: bool) -> Any:
@@ -1433,9 +1440,8 @@ class Matrix(ElementwiseOps, ShapedNode):
                                f"{value.__class__.__name__}")
         if type == "files":
             value = self.daphne_context._through_files(value)
-        from daphnelib.interop.numpy import matrix_view, to_numpy
-
-        arr = matrix_view(value)
+        interop = _numpy_interop or _interop()
+        arr = interop.matrix_view(value)
         if asArrow:
             from daphnelib.interop.arrow import matrix_array
 
@@ -1450,7 +1456,7 @@ class Matrix(ElementwiseOps, ShapedNode):
             from daphnelib.interop.tensorflow import to_tensorflow
 
             return to_tensorflow(arr, shape, verbose=verbose)
-        return to_numpy(arr, shape, verbose=verbose)
+        return interop.to_numpy(arr, shape, verbose=verbose)
 
     # -- exchange protocols (each computes the node on demand) ---------------------------
     def __dlpack__(self, *, stream: Any = None, max_version: tuple[int, int] | None = None,
@@ -1482,9 +1488,19 @@ class Matrix(ElementwiseOps, ShapedNode):
 
 def _dense(value: Any) -> Any:
     """A CSR result as a dense matrix (a copy); any other value as it is."""
-    from daphnelib.engine.values import CSRMatrix
-
     return value.to_dense() if isinstance(value, CSRMatrix) else value
+
+
+_numpy_interop: ModuleType | None = None
+
+
+def _interop() -> ModuleType:
+    """``interop.numpy``, imported at the first compute() (every compute() converts)."""
+    global _numpy_interop
+    from daphnelib.interop import numpy as module
+
+    _numpy_interop = module
+    return module
 
 
 def cast_node(node: OperationNode, dtype: str | None, vtype: str | None) -> Any:

@@ -1,0 +1,238 @@
+# cython: boundscheck=False, wraparound=False, cdivision=True
+"""A fused chain of f64 elementwise ops run as a register program over L1-sized strips.
+
+A program is a table of instructions ``(opcode, a, b, dst)``; ``a`` and ``b`` are operand
+slots: the program's inputs (flat C-contiguous f64 arrays, read at the strip's position),
+then its constants, then its registers (one strip of cells each). Every instruction is one
+tight loop over a strip (``fused_loops.h``, also built for AVX2 where the CPU has it); every
+op rounds exactly as numpy's ufunc does (IEEE-754 operations in double, built with
+``-ffp-contract=off`` so no multiply and add are contracted into an FMA). The GIL is
+released for the whole range, so the engine's thread pool runs ranges on all cores.
+
+``sum_nodes`` streams ``np.add.reduce`` over the chain's values without materialising them:
+numpy sums a contiguous f64 buffer pairwise (a node of more than 128 cells is split at
+``n // 2`` rounded down to a multiple of 8, a leaf sums with 8 accumulators), so each node
+of that recursion tree is computed from its cells alone. Nodes of at most ``STRIP`` cells
+are evaluated into a strip and summed with numpy's own leaf algorithm; larger nodes add their
+halves' sums, as numpy does: the total is bit for bit numpy's sum of the materialised values.
+"""
+
+from libc.stdlib cimport free, malloc
+
+import numpy as np
+
+
+cdef extern from "fused_loops.h" nogil:
+    enum:
+        DL_ADD, DL_SUB, DL_MUL, DL_DIV, DL_EQ, DL_NE, DL_LT, DL_LE, DL_GT, DL_GE, DL_MIN,
+        DL_MAX, DL_NEG, DL_ABS, DL_NOPS, DL_PW_BLOCK
+    void dl_fused_apply(long long op, const double *a, const double *b, double *o,
+                        Py_ssize_t n)
+    double dl_pairwise_sum(const double *a, Py_ssize_t n)
+
+
+# Opcodes (fusion.py maps the DaphneDSL ops onto these).
+OPCODES = {"+": DL_ADD, "-": DL_SUB, "*": DL_MUL, "/": DL_DIV, "==": DL_EQ, "!=": DL_NE,
+           "<": DL_LT, "<=": DL_LE, ">": DL_GT, ">=": DL_GE, "min": DL_MIN, "max": DL_MAX,
+           "minus": DL_NEG, "abs": DL_ABS}
+
+cdef enum:
+    STRIP = 256  # cells per strip: registers and constants of 2 KiB each stay in L1
+
+STRIP_CELLS = STRIP
+
+
+cdef struct Machine:
+    const long long *code      # ninstr x 4: opcode, a, b, dst
+    Py_ssize_t ninstr
+    Py_ssize_t ninputs
+    const double **inputs     # flat input buffers
+    double *fixed             # (nconst + nregs) strips: constants, then registers
+
+
+cdef inline const double *_slot(Machine *m, long long s, Py_ssize_t pos) noexcept nogil:
+    if s < m.ninputs:
+        return m.inputs[s] + pos
+    return m.fixed + (s - m.ninputs) * STRIP
+
+
+cdef void _strip(Machine *m, Py_ssize_t pos, Py_ssize_t n, double *last) noexcept nogil:
+    """The chain over cells [pos, pos + n), n <= STRIP; the last value goes to ``last``."""
+    cdef Py_ssize_t k
+    cdef const long long *ins
+    cdef double *o
+    for k in range(m.ninstr):
+        ins = m.code + 4 * k
+        o = last if k == m.ninstr - 1 else <double *>_slot(m, ins[3], 0)
+        dl_fused_apply(ins[0], _slot(m, ins[1], pos), _slot(m, ins[2], pos), o, n)
+
+
+cdef double _fused_pairwise(Machine *m, Py_ssize_t pos, Py_ssize_t n,
+                            double *strip) noexcept nogil:
+    """numpy's pairwise sum of the chain's values at cells [pos, pos + n)."""
+    cdef Py_ssize_t n2
+    if n <= STRIP:
+        _strip(m, pos, n, strip)
+        return dl_pairwise_sum(strip, n)
+    n2 = n // 2
+    n2 -= n2 % 8
+    return _fused_pairwise(m, pos, n2, strip) + _fused_pairwise(m, pos + n2, n - n2, strip)
+
+
+cdef class _Run:
+    """A machine for one call: input pointers, constants and registers (per thread)."""
+
+    cdef Machine m
+    cdef object keep
+
+    def __cinit__(self, const long long[:, ::1] code, tuple inputs, const double[::1] consts,
+                  Py_ssize_t nregs, Py_ssize_t ncells):
+        cdef Py_ssize_t k, i, nin = len(inputs)
+        cdef const double[::1] view
+        self.m.inputs = NULL
+        self.m.fixed = NULL
+        if code.shape[1] != 4 or code.shape[0] == 0 or nregs < 0:
+            raise ValueError("a fused program is a non-empty table of (op, a, b, dst) rows "
+                             "and a number of registers")
+        nslots = nin + consts.shape[0] + nregs
+        for k in range(code.shape[0]):
+            if not 0 <= code[k, 0] < DL_NOPS:
+                raise ValueError(f"unknown opcode {code[k, 0]}")
+            for i in range(1, 3):
+                if not 0 <= code[k, i] < nslots:
+                    raise ValueError(f"operand slot {code[k, i]} out of range")
+            if k < code.shape[0] - 1 and not nin + consts.shape[0] <= code[k, 3] < nslots:
+                raise ValueError(f"destination slot {code[k, 3]} is not a register")
+        self.keep = (code, inputs)
+        self.m.code = &code[0, 0]
+        self.m.ninstr = code.shape[0]
+        self.m.ninputs = nin
+        self.m.inputs = <const double **>malloc(max(nin, 1) * sizeof(double *))
+        self.m.fixed = <double *>malloc(max(nslots - nin, 1) * STRIP * sizeof(double))
+        if self.m.inputs == NULL or self.m.fixed == NULL:
+            raise MemoryError()
+        for k in range(nin):
+            view = inputs[k]
+            if view.shape[0] != ncells:
+                raise ValueError(f"input {k} has {view.shape[0]} cells, expected {ncells}")
+            self.m.inputs[k] = &view[0] if ncells else NULL
+        for k in range(consts.shape[0]):
+            for i in range(STRIP):
+                self.m.fixed[k * STRIP + i] = consts[k]
+
+    def __dealloc__(self):
+        free(self.m.inputs)
+        free(self.m.fixed)
+
+
+def run_into(const long long[:, ::1] code, tuple inputs, const double[::1] consts,
+             Py_ssize_t nregs, double[::1] out, Py_ssize_t lo, Py_ssize_t hi) -> None:
+    """Write the chain's values at cells [lo, hi) into ``out[lo:hi]`` (GIL released)."""
+    if not 0 <= lo <= hi <= out.shape[0]:
+        raise ValueError(f"cells [{lo}, {hi}) are outside the result's {out.shape[0]}")
+    run = _Run(code, inputs, consts, nregs, out.shape[0])
+    cdef Machine *m = &run.m
+    cdef Py_ssize_t pos
+    cdef double *dst = &out[0] if hi > lo else NULL
+    with nogil:
+        pos = lo
+        while pos < hi:
+            _strip(m, pos, min(STRIP, hi - pos), dst + pos)
+            pos += STRIP
+
+
+def sum_nodes(const long long[:, ::1] code, tuple inputs, const double[::1] consts,
+              Py_ssize_t nregs, Py_ssize_t ncells, const Py_ssize_t[:, ::1] nodes,
+              double[::1] partials) -> None:
+    """``partials[i]`` := numpy's pairwise sum of the chain's values over the cells of tree
+    node ``nodes[i] = (start, length)`` (GIL released)."""
+    cdef Py_ssize_t i
+    if nodes.shape[1] != 2 or partials.shape[0] != nodes.shape[0]:
+        raise ValueError("nodes must be (start, length) rows, one partial sum each")
+    for i in range(nodes.shape[0]):
+        if not (0 <= nodes[i, 0] and 0 <= nodes[i, 1] <= ncells - nodes[i, 0]):
+            raise ValueError(f"node {i} is outside the {ncells} cells")
+    run = _Run(code, inputs, consts, nregs, ncells)
+    cdef Machine *m = &run.m
+    cdef double *strip = <double *>malloc(STRIP * sizeof(double))
+    if strip == NULL:
+        raise MemoryError()
+    with nogil:
+        for i in range(nodes.shape[0]):
+            partials[i] = _fused_pairwise(m, nodes[i, 0], nodes[i, 1], strip)
+    free(strip)
+
+
+def row_sums(const long long[:, ::1] code, tuple inputs, const double[::1] consts,
+             Py_ssize_t nregs, Py_ssize_t ncols, double[::1] out, Py_ssize_t lo,
+             Py_ssize_t hi) -> None:
+    """``out[r]`` := ``np.add.reduce`` of row r of the chain's values (n x ``ncols``, C
+    order) for rows [lo, hi): numpy sums each contiguous row pairwise from 0.0 (GIL
+    released). Rows of at most a strip are evaluated a strip of whole rows at a time."""
+    if ncols <= 0 or not 0 <= lo <= hi <= out.shape[0]:
+        raise ValueError(f"rows [{lo}, {hi}) of {ncols} cells are outside the result")
+    run = _Run(code, inputs, consts, nregs, out.shape[0] * ncols)
+    cdef Machine *m = &run.m
+    cdef Py_ssize_t r, j, k, per = max(STRIP // ncols, 1)
+    cdef double *strip = <double *>malloc(STRIP * sizeof(double))
+    if strip == NULL:
+        raise MemoryError()
+    with nogil:
+        r = lo
+        while r < hi:
+            if ncols > STRIP:
+                out[r] = 0.0 + _fused_pairwise(m, r * ncols, ncols, strip)
+                r += 1
+                continue
+            k = min(per, hi - r)
+            _strip(m, r * ncols, k * ncols, strip)
+            for j in range(k):
+                out[r + j] = 0.0 + dl_pairwise_sum(strip + j * ncols, ncols)
+            r += k
+    free(strip)
+
+
+cdef void _collect(Py_ssize_t pos, Py_ssize_t n, Py_ssize_t size, list out):
+    cdef Py_ssize_t n2
+    if n <= size or n <= DL_PW_BLOCK:
+        out.append((pos, n))
+        return
+    n2 = n // 2
+    n2 -= n2 % 8
+    _collect(pos, n2, size, out)
+    _collect(pos + n2, n - n2, size, out)
+
+
+def tree_nodes(Py_ssize_t ncells, Py_ssize_t size):
+    """The nodes of numpy's pairwise tree over ``ncells`` cells that are the first of at most
+    ``size`` cells on their path from the root, in order: (start, length) rows."""
+    out = []
+    _collect(0, ncells, max(size, 1), out)
+    return np.array(out, dtype=np.intp).reshape(-1, 2)
+
+
+cdef double _combine(Py_ssize_t n, Py_ssize_t size, const double *partials,
+                     Py_ssize_t *at) noexcept:
+    cdef Py_ssize_t n2
+    cdef double lhs
+    if n <= size or n <= DL_PW_BLOCK:
+        at[0] += 1
+        return partials[at[0] - 1]
+    n2 = n // 2
+    n2 -= n2 % 8
+    lhs = _combine(n2, size, partials, at)
+    return lhs + _combine(n - n2, size, partials, at)
+
+
+def tree_sum(Py_ssize_t ncells, Py_ssize_t size, const double[::1] partials) -> float:
+    """``np.add.reduce`` of the cells whose :func:`tree_nodes` sums are ``partials``: the
+    nodes' sums added up the tree, then to the reduction's initial value 0.0, as numpy does."""
+    cdef Py_ssize_t at = 0
+    if partials.shape[0] != tree_nodes(ncells, size).shape[0]:
+        raise ValueError("one partial sum per tree node expected")
+    return 0.0 + _combine(ncells, max(size, 1), &partials[0], &at)
+
+
+def pairwise_sum(const double[::1] a) -> float:
+    """``np.add.reduce`` of a contiguous f64 buffer, computed as numpy does (for tests)."""
+    return 0.0 + dl_pairwise_sum(&a[0] if a.shape[0] else NULL, a.shape[0])
