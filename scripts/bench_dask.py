@@ -19,7 +19,6 @@ import argparse
 import statistics
 import subprocess
 import sys
-import textwrap
 import time
 from collections.abc import Callable
 from typing import Any
@@ -86,26 +85,31 @@ def larger_than_memory(cap_mb: int) -> None:
             out = backend.execute(node._lower())
             shape = f"{out.nrow} groups" if hasattr(out, "nrow") else f"{int(out)} rows"
             print(f"{name:24s} {time.perf_counter() - t0:6.1f} s   result {shape}")
-    code = textwrap.dedent(f"""
-        import resource, numpy as np
-        from daphnelib import DaphneContext
-        from daphnelib.engine.executor import compile_program, run
-        def vm():
-            with open("/proc/self/status") as f:
-                return next(int(l.split()[1]) * 1024 for l in f if l.startswith("VmSize"))
-        cap = vm() + {cap_mb} * 2**20
-        resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
-        dc = DaphneContext()
-        x = dc.rand({rows}, {COLS}, seed=1)
-        try:
-            run(compile_program((x.t() @ x)._lower()))
-            print("embedded engine: finished")
-        except MemoryError as exc:
-            print(f"embedded engine capped at {cap_mb} MiB: MemoryError ({{exc}})")
-    """)
+    print(embedded_capped(cap_mb, f"x = dc.rand({rows}, {COLS}, seed=1)", "x.t() @ x"))
+
+
+def embedded_capped(cap_mb: int, setup: str, node: str, imports: str = "") -> str:
+    """The last line a fresh interpreter prints running ``node`` on the embedded engine with
+    its address space capped ``cap_mb`` MiB above its start (RLIMIT_AS): "finished" or the
+    MemoryError. ``imports`` run before the cap (libraries are not the data), ``setup``
+    after it with ``dc`` a DaphneContext."""
+    code = "\n".join([
+        "import resource", "from daphnelib import DaphneContext",
+        "from daphnelib.engine.executor import compile_program, run", imports,
+        "def vm():",
+        "    with open('/proc/self/status') as f:",
+        "        return next(int(l.split()[1]) * 1024 for l in f if l.startswith('VmSize'))",
+        f"cap = vm() + {cap_mb} * 2**20",
+        "resource.setrlimit(resource.RLIMIT_AS, (cap, cap))",
+        "dc = DaphneContext()", setup,
+        "try:",
+        f"    run(compile_program(({node})._lower()))",
+        "    print('embedded engine: finished')",
+        "except MemoryError as exc:",
+        f"    print(f'embedded engine capped at {cap_mb} MiB: MemoryError ({{exc}})')"])
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=300)
-    print((proc.stdout + proc.stderr).strip().splitlines()[-1])
+                          timeout=600)
+    return (proc.stdout + proc.stderr).strip().splitlines()[-1]
 
 
 def _input(dc: DaphneContext, x: Any) -> Any:

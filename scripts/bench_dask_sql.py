@@ -25,9 +25,6 @@ MemoryError. Every number comes from this run.
 from __future__ import annotations
 
 import argparse
-import subprocess
-import sys
-import textwrap
 import time
 from typing import Any
 
@@ -79,34 +76,6 @@ def run_query(client: Any, backend: Any, dc: Any, query: str) -> tuple[str, Any]
     return f"{rows} joined rows in {len(parts)} partitions (sum of w {total:.0f})", (rows, total)
 
 
-def embedded_capped(cap_mb: int, rows: int) -> str:
-    """The last line the embedded engine prints running query 3 under RLIMIT_AS = cap."""
-    code = textwrap.dedent(f"""
-        import resource
-        from daphnelib import DaphneContext
-        from daphnelib.engine.executor import compile_program, run
-        import sys; sys.path.insert(0, {str(__file__.rsplit('/', 1)[0])!r})
-        from bench_dask_sql import QUERIES, register_views
-        def vm():
-            with open("/proc/self/status") as f:
-                return next(int(l.split()[1]) * 1024 for l in f if l.startswith("VmSize"))
-        import duckdb, pyarrow  # loaded before the cap: the cap is for the data
-        cap = vm() + {cap_mb} * 2**20
-        resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
-        dc = DaphneContext()
-        register_views(dc, dc.rand({rows}, 1, 0, {KEYS - 1}, seed=3),
-                       dc.rand({rows}, 1, -1.0, 1.0, seed=4))
-        try:
-            out = run(compile_program(dc.sql(QUERIES["JOIN on si64 key"])._lower()))
-            print(f"embedded engine: finished ({{out.nrow}} rows)")
-        except MemoryError as exc:
-            print(f"embedded engine capped at {cap_mb} MiB: MemoryError ({{exc}})")
-    """)
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=600)
-    return (proc.stdout + proc.stderr).strip().splitlines()[-1]
-
-
 def main() -> None:
     from distributed import Client, LocalCluster, wait
 
@@ -151,7 +120,14 @@ def main() -> None:
         spilled = client.run(lambda dask_worker: len(getattr(dask_worker.data, "slow", ())))
         print(f"blocks spilled to disk at the end: {sum(spilled.values())} of "
               f"{sum(c.numblocks[0] for c in cols)} input blocks")
-    print(embedded_capped(args.cap_mb, rows))
+    from bench_dask import embedded_capped  # a sibling script: scripts/ is sys.path[0]
+
+    here = str(__file__.rsplit("/", 1)[0])
+    print(embedded_capped(
+        args.cap_mb, f"register_views(dc, dc.rand({rows}, 1, 0, {KEYS - 1}, seed=3), "
+        f"dc.rand({rows}, 1, -1.0, 1.0, seed=4))", "dc.sql(QUERIES['JOIN on si64 key'])",
+        imports=f"import sys; sys.path.insert(0, {here!r})\n"
+                "from bench_dask_sql import QUERIES, register_views\nimport duckdb, pyarrow"))
 
 
 if __name__ == "__main__":

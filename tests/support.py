@@ -9,8 +9,10 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+from typing import Any
 
 import numpy as np
+import pytest
 
 # pandas.testing.assert_frame_equal options for an exact comparison: values bit for bit,
 # index and column index types included.
@@ -31,3 +33,32 @@ def run_child(prelude: str, code: str) -> str:
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     return proc.stdout
+
+
+def verbose_log_on(backend: Any, script: str, capsys: pytest.CaptureFixture[str]) -> str:
+    """Assert a DaphneDSL script prints the same (something, and nothing on stderr) embedded
+    and on ``backend``; the verbose log of one more run of it on ``backend``."""
+    from daphnelib.dsl.runner import compile_script, execute
+
+    execute(compile_script(script))
+    local = capsys.readouterr()
+    execute(compile_script(script), backend)
+    distributed = capsys.readouterr()
+    assert distributed.out == local.out and local.out
+    assert distributed.err == local.err == ""
+    backend.execute(compile_script(script).program, verbose=True)
+    return capsys.readouterr().out
+
+
+def sql_answer(query: str, views: dict[str, Any]) -> Any:
+    """``dc.sql(query).compute()`` over pandas frames registered under their names in a new
+    context, or the message of the SQLError it raises."""
+    from daphnelib import DaphneContext, SQLError
+
+    dc = DaphneContext()
+    for name, df in views.items():
+        dc.from_pandas(df).registerView(name)
+    try:
+        return dc.sql(query).compute()
+    except SQLError as exc:
+        return f"SQLError: {exc}"

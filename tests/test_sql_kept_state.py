@@ -21,10 +21,11 @@ from hypothesis import strategies as st
 pytest.importorskip("sqlglot")
 pytest.importorskip("duckdb")
 
-from daphnelib import DaphneContext, SQLError
+from daphnelib import DaphneContext
 from daphnelib.engine.values import FrameValue
 from daphnelib.sql import duckdb as engine
 from daphnelib.sql import planning
+from support import sql_answer
 
 QUERY = "SELECT t.k, sum(t.v) FROM t WHERE t.v > 0.5 GROUP BY t.k ORDER BY t.k"
 
@@ -42,16 +43,6 @@ def _cold() -> Iterator[None]:
         planning._PLANS, engine._small = kept, small
 
 
-def _answer(query: str, views: dict[str, pd.DataFrame]) -> pd.DataFrame | str:
-    """The query's result, or the message of the SQLError it raises."""
-    dc = DaphneContext()
-    for name, df in views.items():
-        dc.from_pandas(df).registerView(name)
-    try:
-        return dc.sql(query).compute()
-    except SQLError as exc:
-        return f"SQLError: {exc}"
-
 
 def _same(got: pd.DataFrame | str, want: pd.DataFrame | str) -> None:
     if isinstance(want, str):
@@ -65,7 +56,7 @@ def _same(got: pd.DataFrame | str, want: pd.DataFrame | str) -> None:
 
 def _cold_answer(query: str, views: dict[str, pd.DataFrame]) -> pd.DataFrame | str:
     with _cold():
-        return _answer(query, views)
+        return sql_answer(query, views)
 
 
 def _shared_frame(k: np.ndarray, v: np.ndarray) -> pd.DataFrame:
@@ -134,7 +125,7 @@ def test_large_views_are_not_kept() -> None:
     v = np.ones(n)
     ref = weakref.ref(v)
     df = _shared_frame(np.zeros(n, dtype=np.int64), v)
-    got = _answer(QUERY, {"t": df})
+    got = sql_answer(QUERY, {"t": df})
     assert isinstance(got, pd.DataFrame) and got["sum(t.v)"].tolist() == [float(n)]
     del v, df, got
     gc.collect()
@@ -145,11 +136,12 @@ def test_only_the_last_querys_views_are_kept() -> None:
     v = np.array([1.0, 2.0])
     ref = weakref.ref(v)
     two = "SELECT t.k FROM t WHERE t.k IN (SELECT u.k FROM u)"  # u: the second registration
-    got = _answer(two, {"t": pd.DataFrame({"k": [1, 3]}), "u": _shared_frame(np.array([1, 2]), v)})
+    got = sql_answer(two, {"t": pd.DataFrame({"k": [1, 3]}),
+                           "u": _shared_frame(np.array([1, 2]), v)})
     assert isinstance(got, pd.DataFrame) and got["t.k"].tolist() == [1]
     assert sorted(engine._session().kept) == ["__daphnelib_view_0", "__daphnelib_view_1"]
     del v
-    _answer("SELECT u.a FROM u", {"u": pd.DataFrame({"a": [1]})})
+    sql_answer("SELECT u.a FROM u", {"u": pd.DataFrame({"a": [1]})})
     gc.collect()
     assert ref() is None
     assert list(engine._session().kept) == ["__daphnelib_view_0"]
@@ -165,11 +157,11 @@ def test_errors_are_the_same_on_later_runs() -> None:
         want = _cold_answer(query, {"t": df})
         assert isinstance(want, str) and want.startswith("SQLError")
         for _ in range(3):
-            assert _answer(query, {"t": df}) == want
+            assert sql_answer(query, {"t": df}) == want
     ok = pd.DataFrame({"k": [1, 1], "v": np.array([1, 2], dtype=np.int64)})
     for _ in range(2):  # learnt the shape on good data, then overflows on the DB-API path
-        assert _answer("SELECT sum(t.v) AS s FROM t", {"t": ok})["s"].tolist() == [3]
-    assert _answer("SELECT sum(t.v) AS s FROM t", {"t": overflow}) == _cold_answer(
+        assert sql_answer("SELECT sum(t.v) AS s FROM t", {"t": ok})["s"].tolist() == [3]
+    assert sql_answer("SELECT sum(t.v) AS s FROM t", {"t": overflow}) == _cold_answer(
         "SELECT sum(t.v) AS s FROM t", {"t": overflow})
 
 
@@ -178,8 +170,8 @@ def test_a_seeded_connection_is_not_kept() -> None:
     df = pd.DataFrame({"a": [1]})
     draws = []
     for _ in range(2):
-        _answer("SELECT setseed(0.5) AS s FROM t", {"t": df})
-        draws.append(_answer("SELECT random() AS r FROM t", {"t": df})["r"].iloc[0])
+        sql_answer("SELECT setseed(0.5) AS s FROM t", {"t": df})
+        draws.append(sql_answer("SELECT random() AS r FROM t", {"t": df})["r"].iloc[0])
     assert draws[0] != draws[1]
 
 
@@ -191,7 +183,7 @@ def test_threads_see_their_own_views() -> None:
         try:
             for _ in range(20):
                 df = pd.DataFrame({"k": rng.integers(0, 3, 30), "v": rng.random(30)})
-                got = _answer(QUERY, {"t": df})
+                got = sql_answer(QUERY, {"t": df})
                 want = df[df.v > 0.5].groupby("k")["v"].sum()
                 assert got["t.k"].tolist() == want.index.tolist()
                 np.testing.assert_allclose(got["sum(t.v)"].to_numpy(), want.to_numpy())
@@ -258,7 +250,7 @@ def test_kept_state_gives_the_cold_answers(steps: list[tuple[object, ...]]) -> N
         if what == "dtype":
             frame = pd.DataFrame({"k": k, "v": data.draw(_VALUES[dtype])})
         views = {"t": frame, "u": frame.iloc[::-1].reset_index(drop=True)}
-        _same(_answer(_QUERIES[q], views), _cold_answer(_QUERIES[q], views))
+        _same(sql_answer(_QUERIES[q], views), _cold_answer(_QUERIES[q], views))
 
 
 def test_engine_frames_over_changed_columns() -> None:
@@ -275,7 +267,7 @@ def test_engine_frames_over_changed_columns() -> None:
 def test_an_interrupted_query_drops_the_kept_connection(monkeypatch: pytest.MonkeyPatch
                                                          ) -> None:
     df = pd.DataFrame({"k": [1, 2], "v": [1.0, 2.0]})
-    _answer(QUERY, {"t": df})
+    sql_answer(QUERY, {"t": df})
     before = engine._session()
 
     def interrupted(con: object, shape: object) -> None:
@@ -283,7 +275,7 @@ def test_an_interrupted_query_drops_the_kept_connection(monkeypatch: pytest.Monk
 
     monkeypatch.setattr(engine, "_fetch", interrupted)
     with pytest.raises(KeyboardInterrupt):
-        _answer(QUERY, {"t": df})
+        sql_answer(QUERY, {"t": df})
     monkeypatch.undo()
     assert engine._session() is not before
-    _same(_answer(QUERY, {"t": df}), _cold_answer(QUERY, {"t": df}))
+    _same(sql_answer(QUERY, {"t": df}), _cold_answer(QUERY, {"t": df}))

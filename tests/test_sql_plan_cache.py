@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 pytest.importorskip("sqlglot")
 pytest.importorskip("duckdb")
 
-from daphnelib import DaphneContext, SQLError
 from daphnelib.sql import dialect, planning
+from support import sql_answer
 
 
 @contextmanager
@@ -30,16 +30,6 @@ def _uncached() -> Iterator[None]:
         planning._PLANS = kept
 
 
-def _run(query: str, views: dict[str, pd.DataFrame]) -> pd.DataFrame | str:
-    """The query's result, or the message of the SQLError it raises."""
-    dc = DaphneContext()
-    for name, df in views.items():
-        dc.from_pandas(df).registerView(name)
-    try:
-        return dc.sql(query).compute()
-    except SQLError as exc:
-        return f"SQLError: {exc}"
-
 
 def test_a_repeated_query_is_planned_once(monkeypatch: pytest.MonkeyPatch) -> None:
     plans = []
@@ -49,12 +39,12 @@ def test_a_repeated_query_is_planned_once(monkeypatch: pytest.MonkeyPatch) -> No
     with _uncached():
         query = "SELECT t.k, sum(t.v) FROM t WHERE t.v > 0.5 GROUP BY t.k ORDER BY t.k"
         df = pd.DataFrame({"k": [1, 2, 1, 3], "v": [0.75, 0.25, 1.0, 2.0]})
-        first = _run(query, {"t": df})
-        again = _run(query, {"t": df * 2})  # other data, same schema: the same plan
+        first = sql_answer(query, {"t": df})
+        again = sql_answer(query, {"t": df * 2})  # other data, same schema: the same plan
         assert plans == [query]
         assert first["t.k"].tolist() == [1, 3] and first["sum(t.v)"].tolist() == [1.75, 2.0]
         assert again["t.k"].tolist() == [2, 6] and again["sum(t.v)"].tolist() == [3.5, 4.0]
-        _run(query, {"t": df.astype({"v": np.float32})})  # another dtype: planned again
+        sql_answer(query, {"t": df.astype({"v": np.float32})})  # another dtype: planned again
         assert plans == [query, query]
 
 
@@ -67,13 +57,13 @@ def test_a_query_text_is_parsed_once_per_process(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setattr(sqlglot, "parse", lambda *a, **k: calls.append(a[0]) or real(*a, **k))
     query = "SELECT f.a FROM f WHERE f.a > 2 ORDER BY f.a"
     for _ in range(3):
-        assert _run(query, {"f": pd.DataFrame({"a": [3, 1, 4]})})["f.a"].tolist() == [3, 4]
+        assert sql_answer(query, {"f": pd.DataFrame({"a": [3, 1, 4]})})["f.a"].tolist() == [3, 4]
     assert calls == [query]
 
 
 def test_the_cache_keeps_no_data_alive() -> None:
     with _uncached():
-        _run("SELECT * FROM t ORDER BY t.a", {"t": pd.DataFrame({"a": [2, 1]})})
+        sql_answer("SELECT * FROM t ORDER BY t.a", {"t": pd.DataFrame({"a": [2, 1]})})
         (template,) = planning._PLANS._items.values()
         assert template.origins == (("t", 0),) and template.rid_views == ("t",)
 
@@ -132,9 +122,9 @@ def test_cached_plans_give_the_uncached_answers(steps: list[tuple[str, str, str,
         query = _QUERIES[q].format(v=name)
         df = pd.DataFrame({f"{prefix}a": _COLUMNS[a], f"{prefix}b": _COLUMNS[b]})
         views = {name: df, "other": df.iloc[:, ::-1]}
-        cached = _run(query, views)
+        cached = sql_answer(query, views)
         with _uncached():
-            fresh = _run(query, views)
+            fresh = sql_answer(query, views)
         if isinstance(fresh, str):
             assert cached == fresh
         else:

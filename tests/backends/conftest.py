@@ -1,4 +1,5 @@
-"""Fixtures for the backends: the libdaphnelib test double, compiled once per session.
+"""Fixtures for the backends: the libdaphnelib test double, compiled once per session, and
+an in-process Dask cluster per test module (``client``).
 
 ``daphne_lib_dir`` is a directory laid out like DAPHNE's ``lib``: ``libdaphnelib.so`` (the
 double, ``libdaphnelib_double/libdaphnelib.cpp`` built with the system C++ compiler against
@@ -14,6 +15,8 @@ import pathlib
 import shutil
 import subprocess
 import sysconfig
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -43,3 +46,14 @@ def daphne_lib_dir(tmp_path_factory: pytest.TempPathFactory) -> str:
             pytest.fail(f"building the libdaphnelib test double failed:\n{' '.join(cmd)}\n"
                         f"{done.stderr}")
     return str(out)
+
+
+@pytest.fixture(scope="module")
+def client() -> Iterator[Any]:
+    """An in-process Dask cluster (one worker, two threads), one per test module."""
+    from distributed import Client, LocalCluster
+
+    with LocalCluster(processes=False, n_workers=1, threads_per_worker=2,
+                      dashboard_address=":0") as cluster, Client(cluster,
+                                                                 set_as_default=False) as c:
+        yield c

@@ -7,7 +7,7 @@ per-op dispatcher that raises: neither may be reached when every op fits the bud
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -44,16 +44,6 @@ class CountingClient:
     def __getattr__(self, name: str) -> Any:
         self.used.append(name)
         return getattr(self._client, name)
-
-
-@pytest.fixture(scope="module")
-def client() -> Iterator[Any]:
-    from distributed import Client, LocalCluster
-
-    with LocalCluster(processes=False, n_workers=1, threads_per_worker=2,
-                      dashboard_address=":0") as cluster, Client(cluster,
-                                                                 set_as_default=False) as c:
-        yield c
 
 
 def _frame(dc: DaphneContext) -> Any:

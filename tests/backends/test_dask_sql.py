@@ -10,7 +10,6 @@ and from the result staying partitioned (a gathered query comes back local).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -23,17 +22,6 @@ from hypothesis import strategies as st
 from daphnelib import DaphneContext
 from daphnelib.backends.dask import DaskBackend
 from daphnelib.engine.executor import compile_program, run
-
-
-@pytest.fixture(scope="module")
-def client() -> Iterator[Any]:
-    from distributed import Client, LocalCluster
-
-    with LocalCluster(processes=False, n_workers=1, threads_per_worker=2,
-                      dashboard_address=":0") as cluster, Client(cluster,
-                                                                 set_as_default=False) as c:
-        yield c
-
 
 LKEYS = ["b", None, "", "é", "a", "日本", "b", None, "", "only-left", "é"]
 RKEYS = ["", "é", "b", None, "only-right", "日本", "b", "a" * 17, ""]

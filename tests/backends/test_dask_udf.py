@@ -8,7 +8,6 @@ overload choice, casts and errors are the embedded engine's.
 from __future__ import annotations
 
 import pickle
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -19,19 +18,10 @@ pytest.importorskip("distributed")
 from daphnelib import DaphneContext
 from daphnelib.backends.dask import DaskBackend
 from daphnelib.engine.executor import compile_program, run
+from support import verbose_log_on
 
 _rng = np.random.default_rng(5)
 INTS = _rng.integers(-9, 10, size=(10, 4))
-
-
-@pytest.fixture(scope="module")
-def client() -> Iterator[Any]:
-    from distributed import Client, LocalCluster
-
-    with LocalCluster(processes=False, n_workers=1, threads_per_worker=2,
-                      dashboard_address=":0") as cluster, Client(cluster,
-                                                                 set_as_default=False) as c:
-        yield c
 
 
 @pytest.fixture(scope="module")
@@ -83,16 +73,7 @@ DSL_SCRIPTS = {
 @pytest.mark.parametrize("name", sorted(DSL_SCRIPTS))
 def test_dsl_functions_print_the_same_on_dask(backend: DaskBackend, name: str,
                                               capsys: pytest.CaptureFixture[str]) -> None:
-    from daphnelib.dsl.runner import compile_script, execute
-
-    execute(compile_script(DSL_SCRIPTS[name]))
-    local = capsys.readouterr()
-    execute(compile_script(DSL_SCRIPTS[name]), backend)
-    distributed = capsys.readouterr()
-    assert distributed.out == local.out and local.out
-    assert distributed.err == local.err == ""
-    backend.execute(compile_script(DSL_SCRIPTS[name]).program, verbose=True)
-    log = capsys.readouterr().out
+    log = verbose_log_on(backend, DSL_SCRIPTS[name], capsys)
     if name == "map_per_block":
         assert "map: cluster (4 blocks)" in log
     elif name == "no_lowering_gathers":  # the op without a lowering says what it gathered
