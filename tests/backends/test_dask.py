@@ -241,7 +241,7 @@ def test_import_daphnelib_imports_no_dask() -> None:
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
-def test_worker_processes_run_our_kernels() -> None:
+def test_worker_processes_run_our_kernels(capsys: pytest.CaptureFixture[str]) -> None:
     """One smoke test on worker processes: kernels travel by name, results come back exact."""
     import pandas as pd
     from distributed import Client, LocalCluster
@@ -263,6 +263,10 @@ def test_worker_processes_run_our_kernels() -> None:
             pd.testing.assert_frame_equal(_sorted_frame(to_pandas(backend.execute(node._lower()))),
                                           _sorted_frame(to_pandas(embedded(node))),
                                           check_exact=False, rtol=1e-12)
+        # A DSL function mapped per block travels without its compiled code.
+        log = verbose_log_on(backend, "def inc(v: f64) -> f64 { return v * 3 + 1; }\n"
+                             "X = rand(10, 3, 0.0, 1.0, 1.0, 8);\nprint(map(X, inc));\n", capsys)
+        assert "map: cluster (4 blocks)" in log
 
 
 def test_context_runs_on_the_dask_backend(client: Any) -> None:
