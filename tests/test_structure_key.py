@@ -207,10 +207,17 @@ def test_random_graphs_agree_with_a_fresh_compilation(first: Any, second: Any) -
 
 # -- the run's floating-point error state ---------------------------------------------------
 
-def test_runs_ignore_fp_errors_and_restore_the_callers_state(dc: DaphneContext) -> None:
-    """Each run enters numpy's ignore-all error state (set directly, not by np.errstate):
-    no warning or error inside, the caller's state (and its error callback) intact after."""
+@pytest.mark.parametrize("direct", [True, False])
+def test_runs_ignore_fp_errors_and_restore_the_callers_state(
+        dc: DaphneContext, direct: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each run enters numpy's ignore-all error state (set directly, or by np.errstate where
+    numpy's context variable is not found): no warning or error inside, the caller's state
+    (and its error callback) intact after."""
     import warnings
+
+    assert executor._extobj_contextvar is not None  # the pinned numpy has it
+    if not direct:
+        monkeypatch.setattr(executor, "_extobj_contextvar", None)
 
     calls: list[str] = []
     X = dc.from_numpy(np.array([[1.0, 0.0, -1.0]]))

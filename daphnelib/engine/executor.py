@@ -16,11 +16,9 @@ import itertools
 import sys
 import threading
 from collections.abc import Callable, Sequence
-from contextvars import Token
 from typing import Any
 
 import numpy as np
-from numpy._core.umath import _extobj_contextvar, _make_extobj
 
 from daphnelib._native.buffers import aligned_allocation
 from daphnelib.engine.fusion import FUSED, Pipeline, fuse
@@ -30,6 +28,11 @@ from daphnelib.engine.representation import builtin_of, select_representations, 
 from daphnelib.engine.rewrite import rewrite
 from daphnelib.engine.structure import DATA, data_key, literal_key
 from daphnelib.engine.values import CSRMatrix
+
+try:  # numpy >= 2.0 keeps its error state in a context variable, cheap to set directly
+    from numpy._core.umath import _extobj_contextvar, _make_extobj
+except ImportError:  # a numpy that moved these privates: np.errstate, a few us slower per run
+    _extobj_contextvar = None
 
 # A compiled step: kernel; per argument an env slot (int) or an object with get(env); the
 # output slot; the builtin's name; the slots that die here (cleared before the kernel runs);
@@ -158,14 +161,14 @@ def run(program: CompiledProgram, params: Sequence[Any] = (), data: Sequence[Any
         with aligned_allocation():
             return runner(program, env)
     finally:
-        _extobj_contextvar.reset(token)
+        _restore_fp_errors(token)
         _running.active = False
 
 
 _ignoring: tuple[Any, Any] = (None, None)  # (an ambient error state, its ignore-all variant)
 
 
-def _ignore_fp_errors() -> Token[Any]:
+def _ignore_fp_errors() -> Any:
     """Enter ``np.errstate(all="ignore")``; the token to leave it with.
 
     numpy keeps its error state in a context variable; setting it directly spares the
@@ -174,12 +177,24 @@ def _ignore_fp_errors() -> Token[Any]:
     while the ambient state stays the same object.
     """
     global _ignoring
+    if _extobj_contextvar is None:
+        state = np.errstate(all="ignore")
+        state.__enter__()
+        return state
     ambient = _extobj_contextvar.get()
     seen, ignore = _ignoring
     if seen is not ambient:
         ignore = _make_extobj(all="ignore")
         _ignoring = (ambient, ignore)
     return _extobj_contextvar.set(ignore)
+
+
+def _restore_fp_errors(token: Any) -> None:
+    """Leave the state :func:`_ignore_fp_errors` entered."""
+    if _extobj_contextvar is None:
+        token.__exit__(None, None, None)
+    else:
+        _extobj_contextvar.reset(token)
 
 
 class _Running(threading.local):
