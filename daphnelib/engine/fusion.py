@@ -381,8 +381,20 @@ def _each(task: Callable[[int], None], starts: Sequence[int]) -> None:
     """``task(start)`` for every start, on the pool when there are several."""
     if len(starts) == 1:
         task(starts[0])
-    else:
-        for f in [_threads().submit(task, lo) for lo in starts]:
+        return
+    # The calling thread takes tasks too, from the same queue as the pool's threads: it
+    # would only wait otherwise, and a core stays idle while it wakes up after each task.
+    queue = iter(starts)  # next() on it is atomic under the GIL
+
+    def drain() -> None:
+        for lo in queue:
+            task(lo)
+
+    helpers = [_threads().submit(drain) for _ in range(min(_WORKERS, len(starts)) - 1)]
+    try:
+        drain()
+    finally:
+        for f in helpers:
             f.result()
 
 
