@@ -71,10 +71,31 @@ def set_progress(enabled: bool | None) -> None:
     _setting = enabled
 
 
+# os.environ.get costs a KeyError raised and caught when the variable is unset (~1 us, on
+# every compute()); os.environ's own dict, keyed by the encoded name, answers the same
+# question with one lookup. os.environ keeps it current on every assignment and deletion.
+_ENVIRON: dict[object, object] | None = getattr(os.environ, "_data", None)
+try:
+    _KEY: object = os.environ.encodekey("DAPHNELIB_PROGRESS")  # type: ignore[attr-defined]
+    _ON: object = os.environ.encodevalue("1")  # type: ignore[attr-defined]
+    _OFF: object = os.environ.encodevalue("0")  # type: ignore[attr-defined]
+except AttributeError:  # an os.environ without them: the public (slower) lookup
+    _ENVIRON = None
+
+
+def _environment() -> bool | None:
+    """``$DAPHNELIB_PROGRESS``: True for "1", False for "0", None for anything else or none."""
+    if _ENVIRON is None:
+        env = os.environ.get("DAPHNELIB_PROGRESS")
+        return None if env not in ("0", "1") else env == "1"
+    raw = _ENVIRON.get(_KEY)
+    return True if raw == _ON else False if raw == _OFF else None
+
+
 def enabled() -> bool:
-    env = os.environ.get("DAPHNELIB_PROGRESS")
-    if env in ("0", "1"):
-        return env == "1"
+    env = _environment()
+    if env is not None:
+        return env
     if _setting is not None:
         return _setting
     return "ipykernel" in sys.modules or _is_tty(sys.stderr)

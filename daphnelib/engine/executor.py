@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from daphnelib._native.buffers import aligned_allocation
+from daphnelib._native.buffers import aligned_allocation, run_aligned
 from daphnelib.engine.fusion import FUSED, Pipeline, fuse
 from daphnelib.engine.program import Instr, Program, Var, read_ids
 from daphnelib.engine.registry import lookup
@@ -155,46 +155,34 @@ def run(program: CompiledProgram, params: Sequence[Any] = (), data: Sequence[Any
     runner = program.runner or _runner(program)
     if _running.active:  # a nested block: the contexts below are already entered
         return runner(program, env)
-    token = _ignore_fp_errors()
     _running.active = True
     try:
-        with aligned_allocation():
-            return runner(program, env)
+        if _extobj_contextvar is None:
+            with np.errstate(all="ignore"), aligned_allocation():
+                return runner(program, env)
+        return run_aligned(runner, program, env, _extobj_contextvar, _ignore_all())
     finally:
-        _restore_fp_errors(token)
         _running.active = False
 
 
 _ignoring: tuple[Any, Any] = (None, None)  # (an ambient error state, its ignore-all variant)
 
 
-def _ignore_fp_errors() -> Any:
-    """Enter ``np.errstate(all="ignore")``; the token to leave it with.
+def _ignore_all() -> Any:
+    """The error state ``np.errstate(all="ignore")`` would enter here.
 
-    numpy keeps its error state in a context variable; setting it directly spares the
-    context manager's Python calls on every run. The ignore-all state is made from the
-    ambient one (its error callback and buffer size), as ``np.errstate`` makes it, and kept
-    while the ambient state stays the same object.
+    numpy keeps its error state in a context variable; setting it directly (``run_aligned``)
+    spares the context manager's Python calls on every run. The ignore-all state is made
+    from the ambient one (its error callback and buffer size), as ``np.errstate`` makes it,
+    and kept while the ambient state stays the same object.
     """
     global _ignoring
-    if _extobj_contextvar is None:
-        state = np.errstate(all="ignore")
-        state.__enter__()
-        return state
     ambient = _extobj_contextvar.get()
     seen, ignore = _ignoring
     if seen is not ambient:
         ignore = _make_extobj(all="ignore")
         _ignoring = (ambient, ignore)
-    return _extobj_contextvar.set(ignore)
-
-
-def _restore_fp_errors(token: Any) -> None:
-    """Leave the state :func:`_ignore_fp_errors` entered."""
-    if _extobj_contextvar is None:
-        token.__exit__(None, None, None)
-    else:
-        _extobj_contextvar.reset(token)
+    return ignore
 
 
 class _Running(threading.local):
@@ -270,7 +258,8 @@ def _generated_steps(program: CompiledProgram
                 return None  # a computed range
             operands.append(f"a{j}")
         lines += [f"        env[{int(d)}] = None" for d in dies]
-        namespace[f"k{i}"] = fn
+        # A pipeline: its function for small f64 matrices, where it has one.
+        namespace[f"k{i}"] = fn.entry() if type(fn) is Pipeline else fn
         call = f"k{i}({''.join(o + ', ' for o in operands)}"
         if donors:
             private = " + ".join(f"(({int(k)},) if type(a{k}) is ndarray and "

@@ -33,8 +33,13 @@ import numpy as np
 
 from daphnelib._native import fused as native
 from daphnelib.engine.kernels.elementwise import (
+    _ARITH,
+    _F64,
+    _F64_MATRIX_OPS,
+    _NUMBERS,
     BINARY,
     UNARY,
+    _check_broadcast,
     unary_apply,
     unary_typing,
 )
@@ -176,6 +181,15 @@ class Pipeline:
         generated = self._walk = _generated_walk(self.nodes)
         return generated(inputs)
 
+    def entry(self) -> Callable[..., Any]:
+        """What a program's generated steps call for this pipeline: a function taking the
+        pipeline's arguments (``*inputs, donors=()``) that runs small f64 matrices straight
+        through the ufunc calls the unfused kernels make (:func:`_generated_small`) and
+        calls the pipeline for anything else; the pipeline itself when an op or constant
+        is not one that function knows. Not kept here: the function refers to the
+        pipeline, the program's generated steps keep it."""
+        return _generated_small(self) or self
+
     def walk_nodes(self, inputs: Sequence[Any]) -> Any:
         """The unfused run as a walk over the nodes (what the generated function does)."""
         vals: list[Any] = [None] * len(self.nodes)
@@ -238,6 +252,104 @@ def _generated_walk(nodes: Sequence[_Node]) -> Callable[[Sequence[Any]], Any]:
     # Taken out of its own globals: no reference cycle, so the constants it holds go with
     # the program, not at the next garbage collection.
     return namespace.pop("walk")
+
+
+def _generated_small(pipe: Pipeline) -> Callable[..., Any] | None:
+    """A function running ``pipe`` on small f64 matrices with the ufunc calls that the
+    unfused kernels make for them, and calling ``pipe`` for any other arguments; None when
+    an op or constant of ``pipe`` is not one it knows.
+
+    The kernels' choices that depend on value types only are made here once: for f64
+    matrices, an op of ``_F64_MATRIX_OPS`` with a number is that ufunc with the number as
+    an f64 (``elementwise.binary``), with an f64 matrix the ufunc after DAPHNE's broadcast
+    check (``Binary``: no cast, comparisons written as 0/1 into an f64 matrix); a ``sum`` is
+    ``np.add.reduce`` in f64 (``aggregate.sum_``). Every value is then again an f64 matrix,
+    so the guard on the inputs covers every step. A value read for the last time may take
+    the next result in place (``out=``): it is an intermediate of this call that nothing
+    else sees, of the result's shape (a matrix with a number, or the lhs of a broadcast).
+    For ``sum((x + 1.0) * 2.0, 0)``::
+
+        def small(x0, donors=()):
+            if (type(x0) is ndarray and x0.dtype is F64 and x0.ndim == 2
+                    and x0.size < fusion.MIN_CELLS):
+                at = 0
+                try:
+                    at = 0; t0 = u0(x0, c0_1)
+                    at = 1; t1 = u1(t0, c1_1, out=t0)
+                    t0 = None
+                    at = 2; t2 = reduce(t1, 1, F64, None, True)
+                    t1 = None
+                except Exception as exc:
+                    exc.add_note(NOTES[at])
+                    raise
+                return t2
+            return pipe(x0, donors=donors)
+    """
+    import sys
+
+    nodes = pipe.nodes
+    ninputs = 1 + max((ref for n in nodes for k, ref in n.args if k == _IN), default=-1)
+    if ninputs == 0:
+        return None
+    namespace: dict[str, Any] = {
+        "NOTES": tuple(f"(in DaphneDSL builtin {n.op!r}, V{n.out})" for n in nodes),
+        "ndarray": np.ndarray, "F64": _F64, "fusion": sys.modules[__name__], "pipe": pipe,
+        "reduce": np.add.reduce, "check": _check_broadcast, "empty": np.empty}
+    names = [f"x{k}" for k in range(ninputs)]
+    lines = []
+    for j, node in enumerate(nodes):
+        operands: list[str] = []
+        dying: list[str | None] = []  # per operand: its name if a value dying here
+        for i, (kind, ref) in enumerate(node.args):
+            if kind == _CONST:
+                if type(ref) not in _NUMBERS:
+                    return None
+                try:
+                    namespace[f"c{j}_{i}"] = np.float64(ref)
+                except OverflowError:
+                    return None
+                operands.append(f"c{j}_{i}")
+                dying.append(None)
+            else:
+                operands.append(f"x{int(ref)}" if kind == _IN else f"t{int(ref)}")
+                dying.append(operands[-1] if kind == _NODE and ref in node.frees else None)
+        matrices = [i for i, (kind, _) in enumerate(node.args) if kind != _CONST]
+        if node.op == TOTAL:  # a full sum or row sums (the pipeline's last op)
+            if matrices != [0]:
+                return None
+            call = (f"reduce({operands[0]}, None, F64, None, False)" if len(node.args) == 1
+                    else f"reduce({operands[0]}, 1, F64, None, True)")
+        elif node.op in _F64_MATRIX_OPS and len(node.args) == 2 and matrices:
+            namespace[f"u{j}"] = _F64_MATRIX_OPS[node.op]
+            if len(matrices) == 2:  # the result has the lhs' shape (or the check raises)
+                lines.append(f"            at = {j}; check({node.op!r}, {operands[0]}, "
+                             f"{operands[1]})")
+                donor = dying[0]
+            else:  # the result has the matrix' shape
+                donor = dying[matrices[0]]
+            if donor is not None:
+                out = f", out={donor}"
+            elif node.op in _ARITH:
+                out = ""
+            else:  # a comparison: 0/1 into an f64 matrix, as the kernels write it
+                out = f", out=empty({operands[matrices[0]]}.shape, F64)"
+            call = f"u{j}({operands[0]}, {operands[1]}{out})"
+        else:
+            return None
+        lines.append(f"            at = {j}; t{j} = {call}")
+        lines += [f"            t{int(f)} = None" for f in node.frees]
+    guard = " and ".join(f"type({x}) is ndarray and {x}.dtype is F64 and {x}.ndim == 2 and "
+                         f"{x}.size < fusion.MIN_CELLS" for x in names)
+    params = "".join(f"{x}, " for x in names)
+    source = (f"def small({params}donors=()):\n"
+              f"    if {guard}:\n"
+              "        at = 0\n        try:\n" + "\n".join(lines) + "\n"
+              "        except Exception as exc:\n            exc.add_note(NOTES[at])\n"
+              "            raise\n"
+              f"        return t{len(nodes) - 1}\n"
+              f"    return pipe({params}donors=donors)\n")
+    exec(compile(source, "<daphnelib pipeline>", "exec"), namespace)
+    return namespace.pop("small")
 
 
 class _Plan:

@@ -137,19 +137,19 @@ def engine_matrix(arr: np.ndarray, *, logical: str | None = None, verbose: bool 
 def matrix_view(value: np.ndarray) -> np.ndarray:
     """The caller's 2-D array over a matrix result, through the native result reader (no copy;
     read-only when it aliases caller memory). torch/TensorFlow egress starts from it too."""
-    return (_matrix_result or _reader())(value).matrix()
+    return (_matrix_view or _reader())(value)
 
 
-_matrix_result: Callable[[np.ndarray], Any] | None = None
+_matrix_view: Callable[[np.ndarray], np.ndarray] | None = None
 
 
-def _reader() -> Callable[[np.ndarray], Any]:
+def _reader() -> Callable[[np.ndarray], np.ndarray]:
     """The native result reader, imported with the first result."""
-    global _matrix_result
-    from daphnelib._native.buffers import matrix_result
+    global _matrix_view
+    from daphnelib._native.buffers import matrix_view as view
 
-    _matrix_result = matrix_result
-    return matrix_result
+    _matrix_view = view
+    return view
 
 
 def to_numpy(arr: np.ndarray, shape: tuple[int, ...] | None = None, *,
