@@ -17,9 +17,16 @@ are evaluated into a strip and summed with numpy's own leaf algorithm; larger no
 halves' sums, as numpy does: the total is bit for bit numpy's sum of the materialised values.
 """
 
+cimport numpy as cnp
 from libc.stdlib cimport free, malloc
+from libc.string cimport memcpy
 
 import numpy as np
+
+cnp.import_array()
+
+cdef extern from "numpy/arrayobject.h":
+    object PyArray_Scalar(void *data, cnp.PyArray_Descr *descr, object base)
 
 
 cdef extern from "fused_loops.h" nogil:
@@ -236,3 +243,138 @@ def tree_sum(Py_ssize_t ncells, Py_ssize_t size, const double[::1] partials) -> 
 def pairwise_sum(const double[::1] a) -> float:
     """``np.add.reduce`` of a contiguous f64 buffer, computed as numpy does (for tests)."""
     return 0.0 + dl_pairwise_sum(&a[0] if a.shape[0] else NULL, a.shape[0])
+
+
+cdef object _F64 = np.dtype(np.float64)
+cdef enum:
+    MAX_SMALL_INPUTS = 8
+
+#: The most inputs a :class:`Small` program takes (more: the pipeline's other paths).
+SMALL_INPUTS = MAX_SMALL_INPUTS
+
+#: What a :class:`Small` program computes: the chain's value, its sum, or its row sums.
+VALUES, TOTAL, ROWS = 0, 1, 2
+
+
+cdef class Small:
+    """A chain run in one call on small matrices: what the fused pipeline's unfused ops give
+    for C-contiguous f64 inputs of one shape, computed as :func:`run_into`, ``sum_nodes``
+    and :func:`row_sums` compute it (the same bits as the ufuncs and ``np.add.reduce``).
+
+    Called with ``(limit, *inputs)``; returns None, computing nothing, unless every input is
+    a C-contiguous 2-D array of dtype float64 (native byte order, no metadata) of the first
+    input's shape with at least one and fewer than ``limit`` cells, and holds no NaN. The
+    result is a new n x m matrix, an ``np.float64`` or a new n x 1 matrix, per ``mode``.
+
+    Without NaN inputs (or constants, see ``fusion._small_program``) every NaN the chain
+    makes is the CPU's default NaN, so which operand's NaN an op returns (the compiler's
+    choice, here as in numpy) cannot change a bit of the result.
+    """
+
+    cdef long long *code
+    cdef double *consts
+    cdef Py_ssize_t ninstr, ninputs, nconsts, nregs
+    cdef int mode
+
+    def __cinit__(self, const long long[:, ::1] code, Py_ssize_t ninputs,
+                  const double[::1] consts, Py_ssize_t nregs, int mode):
+        cdef Py_ssize_t k, i, nslots
+        self.code = NULL
+        self.consts = NULL
+        if code.shape[1] != 4 or code.shape[0] == 0 or nregs < 0:
+            raise ValueError("a fused program is a non-empty table of (op, a, b, dst) rows "
+                             "and a number of registers")
+        if not 0 < ninputs <= MAX_SMALL_INPUTS or mode not in (VALUES, TOTAL, ROWS):
+            raise ValueError(f"1 to {MAX_SMALL_INPUTS} inputs and a mode of VALUES, TOTAL, ROWS")
+        nslots = ninputs + consts.shape[0] + nregs
+        for k in range(code.shape[0]):
+            if not 0 <= code[k, 0] < DL_NOPS:
+                raise ValueError(f"unknown opcode {code[k, 0]}")
+            for i in range(1, 3):
+                if not 0 <= code[k, i] < nslots:
+                    raise ValueError(f"operand slot {code[k, i]} out of range")
+            if not ninputs + consts.shape[0] <= code[k, 3] < nslots:
+                raise ValueError(f"destination slot {code[k, 3]} is not a register")
+        self.ninstr, self.ninputs = code.shape[0], ninputs
+        self.nconsts, self.nregs, self.mode = consts.shape[0], nregs, mode
+        self.code = <long long *>malloc(self.ninstr * 4 * sizeof(long long))
+        self.consts = <double *>malloc(max(self.nconsts, 1) * sizeof(double))
+        if self.code == NULL or self.consts == NULL:
+            raise MemoryError()
+        memcpy(self.code, &code[0, 0], self.ninstr * 4 * sizeof(long long))
+        for k in range(self.nconsts):
+            self.consts[k] = consts[k]
+
+    def __dealloc__(self):
+        free(self.code)
+        free(self.consts)
+
+    def __call__(self, Py_ssize_t limit, *inputs):
+        cdef Py_ssize_t k, i, j, per, n = 0, m = 0, ncells
+        cdef cnp.ndarray x
+        cdef const double *data[MAX_SMALL_INPUTS]
+        cdef cnp.npy_intp dims[2]
+        if len(inputs) != self.ninputs:
+            raise TypeError(f"expected {self.ninputs} inputs, got {len(inputs)}")
+        for k in range(self.ninputs):
+            if type(inputs[k]) is not np.ndarray:
+                return None
+            x = <cnp.ndarray>inputs[k]
+            if (<object>cnp.PyArray_DESCR(x) is not _F64 or cnp.PyArray_NDIM(x) != 2
+                    or not cnp.PyArray_IS_C_CONTIGUOUS(x)):
+                return None
+            if k == 0:
+                n, m = cnp.PyArray_DIM(x, 0), cnp.PyArray_DIM(x, 1)
+            elif cnp.PyArray_DIM(x, 0) != n or cnp.PyArray_DIM(x, 1) != m:
+                return None
+            data[k] = <const double *>cnp.PyArray_DATA(x)
+        ncells = n * m
+        if not 0 < ncells < limit:
+            return None
+        for k in range(self.ninputs):
+            for i in range(ncells):
+                if data[k][i] != data[k][i]:
+                    return None  # a NaN (see the class docstring)
+        # A machine as _Run builds it, without the checks (made in __cinit__).
+        cdef Machine mach
+        cdef double *strip = NULL
+        cdef double *dst
+        cdef double total
+        mach.code = self.code
+        mach.ninstr = self.ninstr
+        mach.ninputs = self.ninputs
+        mach.inputs = data
+        mach.fixed = <double *>malloc((self.nconsts + self.nregs + 1) * STRIP * sizeof(double))
+        if mach.fixed == NULL:
+            raise MemoryError()
+        for k in range(self.nconsts):
+            for i in range(STRIP):
+                mach.fixed[k * STRIP + i] = self.consts[k]
+        try:
+            if self.mode == TOTAL:
+                strip = mach.fixed + (self.nconsts + self.nregs) * STRIP
+                total = 0.0 + _fused_pairwise(&mach, 0, ncells, strip)
+                return PyArray_Scalar(&total, cnp.PyArray_DESCR(<cnp.ndarray>inputs[0]), None)
+            dims[0], dims[1] = n, (1 if self.mode == ROWS else m)
+            out = cnp.PyArray_EMPTY(2, dims, cnp.NPY_DOUBLE, 0)
+            dst = <double *>cnp.PyArray_DATA(out)
+            if self.mode == VALUES:
+                for k in range(0, ncells, STRIP):
+                    _strip(&mach, k, min(STRIP, ncells - k), dst + k)
+                return out
+            strip = mach.fixed + (self.nconsts + self.nregs) * STRIP
+            per = max(STRIP // m, 1)
+            k = 0
+            while k < n:
+                if m > STRIP:
+                    dst[k] = 0.0 + _fused_pairwise(&mach, k * m, m, strip)
+                    k += 1
+                    continue
+                i = min(per, n - k)
+                _strip(&mach, k * m, i * m, strip)
+                for j in range(i):
+                    dst[k + j] = 0.0 + dl_pairwise_sum(strip + j * m, m)
+                k += i
+            return out
+        finally:
+            free(mach.fixed)

@@ -255,27 +255,24 @@ def _generated_walk(nodes: Sequence[_Node]) -> Callable[[Sequence[Any]], Any]:
 
 
 def _generated_small(pipe: Pipeline) -> Callable[..., Any] | None:
-    """A function running ``pipe`` on small f64 matrices with the ufunc calls that the
-    unfused kernels make for them, and calling ``pipe`` for any other arguments; None when
-    an op or constant of ``pipe`` is not one it knows.
+    """A function running ``pipe`` on small f64 matrices in as few calls as its ops allow,
+    and calling ``pipe`` for any other arguments; None when it has no such path.
 
-    The kernels' choices that depend on value types only are made here once: for f64
-    matrices, an op of ``_F64_MATRIX_OPS`` with a number is that ufunc with the number as
-    an f64 (``elementwise.binary``), with an f64 matrix the ufunc after DAPHNE's broadcast
-    check (``Binary``: no cast, comparisons written as 0/1 into an f64 matrix); a ``sum`` is
-    ``np.add.reduce`` in f64 (``aggregate.sum_``). Every value is then again an f64 matrix,
-    so the guard on the inputs covers every step. A value read for the last time may take
-    the next result in place (``out=``): it is an intermediate of this call that nothing
-    else sees, of the result's shape (a matrix with a number, or the lhs of a broadcast).
-    For ``sum((x + 1.0) * 2.0, 0)``::
+    Two paths, each taken only where it computes what the unfused kernels compute: inputs of
+    one shape (C-contiguous) go to one native call (:func:`_small_program`); other small f64
+    inputs (a broadcast row or column, a strided view) to the ufunc calls the kernels would
+    make (:func:`_ufunc_lines`). For ``sum((x + 1.0) * 2.0, 0)``::
 
         def small(x0, donors=()):
+            value = native(fusion.MIN_CELLS, x0)
+            if value is not None:
+                return value
             if (type(x0) is ndarray and x0.dtype is F64 and x0.ndim == 2
                     and x0.size < fusion.MIN_CELLS):
                 at = 0
                 try:
                     at = 0; t0 = u0(x0, c0_1)
-                    at = 1; t1 = u1(t0, c1_1, out=t0)
+                    at = 1; t1 = u1(t0, c1_1)
                     t0 = None
                     at = 2; t2 = reduce(t1, 1, F64, None, True)
                     t1 = None
@@ -284,6 +281,9 @@ def _generated_small(pipe: Pipeline) -> Callable[..., Any] | None:
                     raise
                 return t2
             return pipe(x0, donors=donors)
+
+    Kernels, constants and the pipeline are bound by name in its namespace, never spliced
+    into its text.
     """
     import sys
 
@@ -294,12 +294,44 @@ def _generated_small(pipe: Pipeline) -> Callable[..., Any] | None:
     namespace: dict[str, Any] = {
         "NOTES": tuple(f"(in DaphneDSL builtin {n.op!r}, V{n.out})" for n in nodes),
         "ndarray": np.ndarray, "F64": _F64, "fusion": sys.modules[__name__], "pipe": pipe,
-        "reduce": np.add.reduce, "check": _check_broadcast, "empty": np.empty}
+        "reduce": np.add.reduce, "check": _check_broadcast, "empty": np.empty,
+        "native": _small_program(nodes, ninputs)}
     names = [f"x{k}" for k in range(ninputs)]
+    params = "".join(f"{x}, " for x in names)
+    lines = _ufunc_lines(nodes, namespace)
+    if namespace["native"] is None and lines is None:
+        return None
+    source = f"def small({params}donors=()):\n"
+    if namespace["native"] is not None:
+        source += (f"    value = native(fusion.MIN_CELLS, {params})\n"
+                   "    if value is not None:\n        return value\n")
+    if lines is not None:
+        guard = " and ".join(f"type({x}) is ndarray and {x}.dtype is F64 and {x}.ndim == 2 "
+                             f"and {x}.size < fusion.MIN_CELLS" for x in names)
+        source += (f"    if {guard}:\n        at = 0\n        try:\n" + "\n".join(lines)
+                   + "\n        except Exception as exc:\n"
+                   "            exc.add_note(NOTES[at])\n            raise\n"
+                   f"        return t{len(nodes) - 1}\n")
+    source += f"    return pipe({params}donors=donors)\n"
+    exec(compile(source, "<daphnelib pipeline>", "exec"), namespace)
+    return namespace.pop("small")
+
+
+def _ufunc_lines(nodes: Sequence[_Node], namespace: dict[str, Any]) -> list[str] | None:
+    """The lines computing the nodes on f64 matrices ``x0, x1, ...`` with the ufunc calls the
+    unfused kernels make for them (names they use bound in ``namespace``); None when an op or
+    constant is not one they cover.
+
+    The kernels' choices that depend on value types only are made here once: for f64
+    matrices, an op of ``_F64_MATRIX_OPS`` with a number is that ufunc with the number as
+    an f64 (``elementwise.binary``), with an f64 matrix the ufunc after DAPHNE's broadcast
+    check (``Binary``: no cast, comparisons written as 0/1 into an f64 matrix); a ``sum`` is
+    ``np.add.reduce`` in f64 (``aggregate.sum_``). Every value is then again an f64 matrix,
+    so a guard on the inputs covers every step.
+    """
     lines = []
     for j, node in enumerate(nodes):
         operands: list[str] = []
-        dying: list[str | None] = []  # per operand: its name if a value dying here
         for i, (kind, ref) in enumerate(node.args):
             if kind == _CONST:
                 if type(ref) not in _NUMBERS:
@@ -309,10 +341,8 @@ def _generated_small(pipe: Pipeline) -> Callable[..., Any] | None:
                 except OverflowError:
                     return None
                 operands.append(f"c{j}_{i}")
-                dying.append(None)
             else:
                 operands.append(f"x{int(ref)}" if kind == _IN else f"t{int(ref)}")
-                dying.append(operands[-1] if kind == _NODE and ref in node.frees else None)
         matrices = [i for i, (kind, _) in enumerate(node.args) if kind != _CONST]
         if node.op == TOTAL:  # a full sum or row sums (the pipeline's last op)
             if matrices != [0]:
@@ -324,32 +354,15 @@ def _generated_small(pipe: Pipeline) -> Callable[..., Any] | None:
             if len(matrices) == 2:  # the result has the lhs' shape (or the check raises)
                 lines.append(f"            at = {j}; check({node.op!r}, {operands[0]}, "
                              f"{operands[1]})")
-                donor = dying[0]
-            else:  # the result has the matrix' shape
-                donor = dying[matrices[0]]
-            if donor is not None:
-                out = f", out={donor}"
-            elif node.op in _ARITH:
-                out = ""
-            else:  # a comparison: 0/1 into an f64 matrix, as the kernels write it
-                out = f", out=empty({operands[matrices[0]]}.shape, F64)"
+            # A comparison writes 0/1 into an f64 matrix of the (lhs) matrix' shape, as the
+            # kernels do.
+            out = "" if node.op in _ARITH else f", out=empty({operands[matrices[0]]}.shape, F64)"
             call = f"u{j}({operands[0]}, {operands[1]}{out})"
         else:
             return None
         lines.append(f"            at = {j}; t{j} = {call}")
         lines += [f"            t{int(f)} = None" for f in node.frees]
-    guard = " and ".join(f"type({x}) is ndarray and {x}.dtype is F64 and {x}.ndim == 2 and "
-                         f"{x}.size < fusion.MIN_CELLS" for x in names)
-    params = "".join(f"{x}, " for x in names)
-    source = (f"def small({params}donors=()):\n"
-              f"    if {guard}:\n"
-              "        at = 0\n        try:\n" + "\n".join(lines) + "\n"
-              "        except Exception as exc:\n            exc.add_note(NOTES[at])\n"
-              "            raise\n"
-              f"        return t{len(nodes) - 1}\n"
-              f"    return pipe({params}donors=donors)\n")
-    exec(compile(source, "<daphnelib pipeline>", "exec"), namespace)
-    return namespace.pop("small")
+    return lines
 
 
 class _Plan:
@@ -510,6 +523,74 @@ def _each(task: Callable[[int], None], starts: Sequence[int]) -> None:
             f.result()
 
 
+def _register_code(nodes: Sequence[_Node], refs: Sequence[Sequence[tuple[int, int]]],
+                   ninputs: int, nconsts: int) -> tuple[np.ndarray, int]:
+    """The register program of ``nodes`` for ``_native/fused.pyx``, whose operands are
+    ``refs`` per node: (_IN, input slot), (_CONST, constant index) or (_NODE, node index).
+    Slots are the inputs, then the constants, then the registers; the number of registers."""
+    base = ninputs + nconsts
+    # A value's register is freed after its last reader took its own, so no op writes
+    # over an operand (the loops then vectorise without an overlap check failing).
+    reg: dict[int, int] = {}
+    free: list[int] = []
+    nregs = 0
+    code = np.zeros((len(nodes), 4), np.longlong)
+    for i, (node, row) in enumerate(zip(nodes, refs, strict=True)):
+        operand = [slot if kind == _IN else ninputs + slot if kind == _CONST
+                   else base + reg[slot] for kind, slot in row]
+        if free:
+            reg[i] = free.pop()
+        else:
+            reg[i], nregs = nregs, nregs + 1
+        code[i] = (native.OPCODES[node.op], operand[0], operand[-1], base + reg[i])
+        free += [reg[j] for j in node.frees]
+    return code, nregs
+
+
+# The ops of a Small program: those whose NaN results are the CPU's default NaN, never an
+# operand's NaN with its sign flipped or cleared (minus, abs), so no NaN of another sign
+# can meet one (see native.Small).
+_SMALL_OPS = frozenset(native.OPCODES) - {"minus", "abs"}
+
+
+def _small_program(nodes: Sequence[_Node], ninputs: int) -> native.Small | None:
+    """The pipeline as one native call for small f64 matrices of one shape
+    (``native.Small``), or None when an op or constant is not one the native ops compute
+    as the kernels do, to the bit (see :class:`_Native` and ``native.Small``)."""
+    mode = native.VALUES
+    if nodes[-1].op == TOTAL:
+        mode = native.ROWS if len(nodes[-1].args) == 2 else native.TOTAL
+        if len(nodes) < 2 or nodes[-1].args[0] != (_NODE, len(nodes) - 2):
+            return None
+        nodes = nodes[:-1]
+    if ninputs > native.SMALL_INPUTS:
+        return None
+    consts: list[float] = []
+    refs = []
+    for node in nodes:
+        if node.op not in _SMALL_OPS or len(node.args) != 2:
+            return None
+        row = []
+        for kind, ref in node.args:
+            if kind == _CONST:
+                if type(ref) not in _NUMBERS:
+                    return None
+                try:
+                    consts.append(float(np.float64(ref)))
+                except OverflowError:
+                    return None
+                if consts[-1] != consts[-1]:
+                    return None  # a NaN constant
+                row.append((_CONST, len(consts) - 1))
+            else:
+                row.append((kind, ref))
+        if all(kind == _CONST for kind, _ in row):
+            return None  # a number op a number: a scalar, not a matrix
+        refs.append(row)
+    code, nregs = _register_code(nodes, refs, ninputs, len(consts))
+    return native.Small(code, ninputs, np.array(consts, np.float64), nregs, mode)
+
+
 class _Native:
     """A pipeline of f64 ops over equal-shaped C-contiguous matrices, as a register program
     for ``_native/fused.pyx``: one pass over memory, L1-sized strips, the GIL released.
@@ -551,22 +632,7 @@ class _Native:
                 else:
                     row.append((_NODE, ref))
             refs.append(row)
-        base = len(slots) + len(consts)
-        # A value's register is freed after its last reader took its own, so no op writes
-        # over an operand (the loops then vectorise without an overlap check failing).
-        reg: dict[int, int] = {}
-        free: list[int] = []
-        nregs = 0
-        code = np.zeros((len(nodes), 4), np.longlong)
-        for i, (node, row) in enumerate(zip(nodes, refs, strict=True)):
-            operand = [slot if kind == _IN else len(slots) + slot if kind == _CONST
-                       else base + reg[slot] for kind, slot in row]
-            if free:
-                reg[i] = free.pop()
-            else:
-                reg[i], nregs = nregs, nregs + 1
-            code[i] = (native.OPCODES[node.op], operand[0], operand[-1], base + reg[i])
-            free += [reg[j] for j in node.frees]
+        code, nregs = _register_code(nodes, refs, len(slots), len(consts))
         flat = [None] * len(slots)
         for k, s in slots.items():
             flat[s] = inputs[k].reshape(-1)
