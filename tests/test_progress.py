@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 LOOP = """
 X = fill(1.0, 800, 800);
 i = 0;
@@ -78,3 +80,26 @@ def test_bad_progress_settings_are_ignored_with_a_warning_naming_them() -> None:
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=120, env=env)
     assert (proc.stdout, proc.stderr) == ("6.0\n0.0 0.5\n", "")
+
+
+def test_enabled_follows_the_environment_and_set_progress(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The variable is read on every call (from os.environ's own dict): a change made while
+    the process runs counts at the next compute(), and "1"/"0" win over set_progress."""
+    from daphnelib import progress
+
+    monkeypatch.delenv("DAPHNELIB_PROGRESS", raising=False)
+    try:
+        for setting in (True, False):
+            progress.set_progress(setting)
+            assert progress.enabled() is setting
+            monkeypatch.setenv("DAPHNELIB_PROGRESS", "1")
+            assert progress.enabled() is True
+            monkeypatch.setenv("DAPHNELIB_PROGRESS", "0")
+            assert progress.enabled() is False
+            monkeypatch.setenv("DAPHNELIB_PROGRESS", "yes")  # not 0/1: the setting decides
+            assert progress.enabled() is setting
+            monkeypatch.delenv("DAPHNELIB_PROGRESS")
+            assert progress.enabled() is setting
+    finally:
+        progress.set_progress(None)
