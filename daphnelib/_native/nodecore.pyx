@@ -1,0 +1,417 @@
+# cython: boundscheck=False, wraparound=False
+"""The native core of a lazy node: its fields, and what building one does.
+
+``OperationNode`` (``operator/operation_node.py``) derives from :class:`NodeCore`, so
+``Matrix(ctx, op, args)`` runs no Python frame: the fields are C fields, the consumer
+bookkeeping, the user's line, the static type of the common ops and the structural key are
+computed here. Whatever this module does not know is asked of the Python functions the
+operator layer installs (:func:`install`): type inference of the other ops (and every shape
+error, so messages stay those of ``operator/inspect.py``) and the structural key of nodes with
+arguments other than nodes, numbers, strings and arrays. The results are those functions'
+results, bit for bit; tests/test_nodecore.py compares both paths.
+
+This module imports nothing from daphnelib (the operator layer hands it what it needs).
+"""
+
+cimport cython
+from cpython.object cimport PyObject
+from cpython.ref cimport Py_XDECREF, Py_XINCREF
+from cpython.weakref cimport PyWeakref_NewRef
+
+cimport numpy as cnp
+
+cnp.import_array()
+
+cdef extern from "numpy/arrayobject.h":
+    object PyArray_View(cnp.ndarray arr, PyObject *dtype, PyObject *type)
+
+
+cdef extern from "Python.h":
+    ctypedef struct PyFrameObject:
+        pass
+    ctypedef struct PyCodeObject:
+        PyObject *co_filename
+    PyFrameObject *PyEval_GetFrame()
+    PyFrameObject *PyFrame_GetBack(PyFrameObject *frame)
+    PyCodeObject *PyFrame_GetCode(PyFrameObject *frame)
+    int PyFrame_GetLineNumber(PyFrameObject *frame)
+
+
+# -- what the operator layer installs -------------------------------------------------------
+
+cdef object _infer = None          # operator.inspect.infer
+cdef object _tree_of = None        # operator.structure_key.tree_of
+cdef object _most_general = None   # engine.valuetypes.most_general
+cdef object _tokens = None         # structure_key's leaf token counter
+cdef object _data_key = None       # the key of an ndarray argument (engine.structure.DATA)
+cdef Py_ssize_t _max_nodes = 0     # structure_key.MAX_NODES
+cdef str _package_dir = None       # daphnelib's directory, with a trailing separator
+cdef dict _vt_of_num = {}          # numpy type number -> value type, for the held dtypes
+cdef object _matrix_kind = None    # Kind.MATRIX
+
+# Op codes of the ops typed here (operator/inspect.py's sets, installed).
+cdef enum:
+    OP_OTHER = 0
+    OP_ELEMENTWISE = 1
+    OP_SHAPE_KEEPING = 2
+    OP_TYPE_KEEPING = 3      # shape-keeping, and keeps integer value types too
+    OP_TRANSPOSE = 4
+    OP_AGGREGATE = 5
+    OP_MATMUL = 6
+    OP_RECEIVE = 7
+
+cdef dict _op_code = {}
+cdef dict _kind_of = {}            # node class -> (Kind, Kind._value_)
+cdef dict _package_file = {}       # code file name -> whether it is daphnelib's
+cdef dict _float_repr = {}         # float literal -> repr, for nonzero finite floats
+cdef dict _common = {}             # (vt, vt) -> most general vt
+
+cdef tuple _UNKNOWN = (None, None, None)
+
+
+def install(*, infer, tree_of, most_general, tokens, data_key, max_nodes, package_dir,
+            vt_of_num, matrix_kind, elementwise, shape_keeping, type_keeping, aggregates):
+    """Hand this module the operator layer's functions and tables (once, at import)."""
+    global _infer, _tree_of, _most_general, _tokens, _data_key, _max_nodes, _package_dir
+    global _vt_of_num, _matrix_kind
+    _infer, _tree_of, _most_general, _tokens = infer, tree_of, most_general, tokens
+    _data_key, _max_nodes, _package_dir = data_key, max_nodes, package_dir
+    _vt_of_num, _matrix_kind = dict(vt_of_num), matrix_kind
+    _op_code.clear()
+    for op in elementwise:
+        _op_code[op] = OP_ELEMENTWISE
+    for op in shape_keeping:
+        _op_code[op] = OP_TYPE_KEEPING if op in type_keeping else OP_SHAPE_KEEPING
+    for op in aggregates:
+        _op_code[op] = OP_AGGREGATE
+    _op_code["t"] = OP_TRANSPOSE
+    _op_code["@"] = OP_MATMUL
+    _op_code["receiveFromNumpy"] = OP_RECEIVE
+
+
+# -- the node --------------------------------------------------------------------------------
+
+@cython.auto_pickle(False)
+cdef class NodeCore:
+    """The fields of a lazy node and its construction (see ``OperationNode``)."""
+
+    cdef public object daphne_context
+    cdef public object _op
+    cdef public object _args
+    cdef public object _local_data
+    cdef public object _program
+    cdef public object _consumers
+    cdef public bint _deleted
+    cdef public object _tensor_shape
+    cdef public object _origins
+    cdef public object _origin
+    cdef public object _type
+    cdef public object _tree
+    cdef object __weakref__
+
+    def __init__(self, daphne_context, operation, unnamed_input_nodes=None,
+                 named_input_nodes=None, local_data=None):
+        cdef tuple args
+        if type(unnamed_input_nodes) is tuple:
+            args = <tuple>unnamed_input_nodes
+        else:
+            args = tuple(unnamed_input_nodes or ())
+        if named_input_nodes:
+            # DaphneLib emits named inputs positionally, in insertion order.
+            args += tuple(named_input_nodes.values())
+        cdef NodeCore node
+        for a in args:  # the nodes this one reads: node arguments and node range bounds
+            if isinstance(a, NodeCore):
+                node = <NodeCore>a
+                if node._deleted:
+                    node._check_alive()
+                if node._consumers is None:
+                    node._consumers = [PyWeakref_NewRef(self, None)]
+                else:
+                    node._add_consumer(self)
+            elif type(a) is slice:
+                for b in ((<slice>a).start, (<slice>a).stop):
+                    if isinstance(b, NodeCore):
+                        (<NodeCore>b)._check_alive()
+                        (<NodeCore>b)._add_consumer(self)
+        self.daphne_context = daphne_context
+        self._op = operation
+        self._args = args
+        self._local_data = local_data  # keeps input buffers alive as long as the node
+        self._program = None  # lowered once; the backend caches its compilation
+        self._consumers = None
+        self._deleted = False
+        self._tensor_shape = None  # see Matrix.tensor_shape
+        self._origins = ()
+        # The user's line that built the node (the first frame outside daphnelib).
+        self._origin = _user_origin(operation)
+        cdef tuple kind = _kind_of.get(type(self))
+        if kind is None:
+            kind = _kind_of[type(self)] = (self._kind, self._kind._value_)
+        # (rows, cols, value type), each None when not known before running; raises on
+        # shapes that cannot combine (A @ B with 3x4 and 5x2), as the op would at run time.
+        self._type = _node_type(operation, args, local_data)
+        # The structural key compute() finds the compiled program by (operator/structure_key).
+        self._tree = _node_tree(operation, kind, args)
+
+    cpdef _add_consumer(self, node):
+        """Record ``node`` as reading this one (weakly: consumers may die first)."""
+        cdef list refs = self._consumers
+        cdef Py_ssize_t n
+        if refs is None:
+            self._consumers = refs = []
+        else:
+            n = len(refs)
+            if n >= 32 and not (n & (n - 1)):
+                # at powers of two: amortised O(1)
+                refs[:] = [r for r in refs if r() is not None]
+        refs.append(PyWeakref_NewRef(node, None))
+
+    cpdef _check_alive(self):
+        if self._deleted:
+            raise RuntimeError(f"this {type(self).__name__} node was deleted (delete()) and "
+                               "cannot be used any more")
+
+    # copy.copy and pickle see the fields as the state of a slotted object did.
+    def __getstate__(self):
+        return (None, {"daphne_context": self.daphne_context, "_op": self._op,
+                       "_args": self._args, "_local_data": self._local_data,
+                       "_program": self._program, "_consumers": self._consumers,
+                       "_deleted": self._deleted, "_tensor_shape": self._tensor_shape,
+                       "_origins": self._origins, "_origin": self._origin,
+                       "_type": self._type, "_tree": self._tree})
+
+    def __setstate__(self, state):
+        for name, value in state[1].items():
+            setattr(self, name, value)
+
+
+# -- the user's line -------------------------------------------------------------------------
+
+cdef bint _is_package_file(object filename):
+    known = _package_file.get(filename)
+    if known is None:
+        if len(_package_file) > 4096:  # code made by exec/eval may bring new names each time
+            _package_file.clear()
+        known = _package_file[filename] = (isinstance(filename, str) and
+                                           filename.startswith(_package_dir))
+    return known is True
+
+
+cdef object _user_origin(object op):
+    """``(op, file, line)`` of the innermost Python frame outside daphnelib, or None."""
+    cdef PyFrameObject *frame = PyEval_GetFrame()
+    cdef PyFrameObject *back
+    cdef PyCodeObject *code
+    cdef bint ours
+    if frame is NULL:
+        return None
+    Py_XINCREF(<PyObject *>frame)
+    while True:
+        code = PyFrame_GetCode(frame)
+        filename = <object>code.co_filename
+        Py_XDECREF(<PyObject *>code)
+        ours = _is_package_file(filename)
+        if not ours:
+            origin = (op, filename, PyFrame_GetLineNumber(frame))
+            Py_XDECREF(<PyObject *>frame)
+            return origin
+        back = PyFrame_GetBack(frame)
+        Py_XDECREF(<PyObject *>frame)
+        if back is NULL:
+            return None
+        frame = back
+
+
+# -- static type -----------------------------------------------------------------------------
+
+cdef inline object _literal_vt(object value):
+    """The value type of a literal operand; False when not decided here."""
+    t = type(value)
+    if t is float:
+        return "f64"
+    if t is int:
+        return "si64"
+    if t is bool or t is str:
+        return None
+    return False
+
+
+cdef object _common_vt(object va, object vb):
+    if va is None or vb is None or va == "str" or va == "bool" or vb == "str" or vb == "bool":
+        return None
+    if va == vb:
+        return va
+    key = (va, vb)
+    vt = _common.get(key)
+    if vt is None:
+        vt = _common[key] = _most_general(va, vb)
+    return vt
+
+
+cdef object _elementwise_type(object op, tuple args, object local_data):
+    """The type of ``x op y``: the shape of the shaped operand, the most general value type."""
+    cdef tuple a = _UNKNOWN, b = _UNKNOWN
+    x, y = args[0], args[1]
+    cdef bint xn = isinstance(x, NodeCore), yn = isinstance(y, NodeCore)
+    if xn:
+        if type((<NodeCore>x)._type) is not tuple:
+            return _infer(op, args, local_data)
+        a = (<NodeCore>x)._type
+        va = a[2]
+    else:
+        va = _literal_vt(x)
+    if yn:
+        if type((<NodeCore>y)._type) is not tuple:
+            return _infer(op, args, local_data)
+        b = (<NodeCore>y)._type
+        vb = b[2]
+    else:
+        vb = _literal_vt(y)
+    if va is False or vb is False:
+        return _infer(op, args, local_data)
+    if xn and yn and x._kind is _matrix_kind and y._kind is _matrix_kind:
+        rows, cols = b[0], b[1]
+        if (a[0] is not None and a[1] is not None and rows is not None and cols is not None
+                and not ((rows == a[0] or rows == 1) and (cols == a[1] or cols == 1)
+                         and (rows == a[0] or cols == a[1]))):
+            return _infer(op, args, local_data)  # raises the shape error
+    vt = _common_vt(va, vb)
+    if xn and (a[0] is not None or a[1] is not None):
+        return (a[0], a[1], vt)
+    return (b[0], b[1], vt)
+
+
+
+cdef object _node_type(object op, tuple args, object local_data):
+    """``inspect.infer(op, args, local_data)``, natively for the common ops."""
+    code = _op_code.get(op)
+    cdef Py_ssize_t n = len(args)
+    if code is None or n == 0:
+        return _infer(op, args, local_data)
+    cdef int c = code
+    cdef tuple a, b
+    x = args[0]
+    if c == OP_RECEIVE:
+        if type(x) is cnp.ndarray and cnp.PyArray_NDIM(<cnp.ndarray>x) == 2:
+            vt = _vt_of_num.get(cnp.PyArray_TYPE(<cnp.ndarray>x))
+            if vt is not None and <object>cnp.PyArray_DESCR(<cnp.ndarray>x) is \
+                    cnp.PyArray_DescrFromType(cnp.PyArray_TYPE(<cnp.ndarray>x)):
+                return (cnp.PyArray_DIM(<cnp.ndarray>x, 0), cnp.PyArray_DIM(<cnp.ndarray>x, 1),
+                        vt)
+        return _infer(op, args, local_data)
+    if c == OP_ELEMENTWISE:
+        return _elementwise_type(op, args, local_data) if n == 2 else _infer(op, args,
+                                                                           local_data)
+    if not isinstance(x, NodeCore) or type((<NodeCore>x)._type) is not tuple:
+        return _infer(op, args, local_data)
+    a = (<NodeCore>x)._type
+    if c == OP_SHAPE_KEEPING or c == OP_TYPE_KEEPING:
+        if n != 1:
+            return _infer(op, args, local_data)
+        if c == OP_TYPE_KEEPING or a[2] == "f64" or a[2] == "f32":
+            return a
+        return (a[0], a[1], None)
+    if c == OP_TRANSPOSE:
+        return (a[1], a[0], a[2])
+    if c == OP_AGGREGATE:
+        vt = a[2] if a[2] == "f64" else None
+        if n == 1:
+            return (None, None, vt)
+        axis = args[1]
+        if n == 2 and (type(axis) is int or type(axis) is bool):
+            return (a[0], 1, vt) if axis == 0 else (1, a[1], vt)
+        return _infer(op, args, local_data)
+    if c == OP_MATMUL and n == 2:
+        y = args[1]
+        if not isinstance(y, NodeCore) or type((<NodeCore>y)._type) is not tuple:
+            return _infer(op, args, local_data)
+        b = (<NodeCore>y)._type
+        if a[1] is not None and b[0] is not None and a[1] != b[0]:
+            return _infer(op, args, local_data)  # raises the shape error
+        return (a[0], b[1], a[2] if a[2] == b[2] else None)
+    return _infer(op, args, local_data)
+
+
+# -- structural key --------------------------------------------------------------------------
+
+cdef object _literal_part(object value):
+    """``(type, repr(value))`` of a number or string literal."""
+    t = type(value)
+    if t is float:
+        text = _float_repr.get(value)
+        if text is None:
+            text = repr(value)
+            # equal nonzero finite floats have one repr (0.0 and -0.0 are equal but differ)
+            if value != 0.0 and value - value == 0.0:
+                if len(_float_repr) > 1024:
+                    _float_repr.clear()
+                _float_repr[value] = text
+        return (t, text)
+    return (t, repr(value))
+
+
+cdef object _node_tree(object op, tuple kind, tuple args):
+    """``structure_key.tree_of(op, kind, args)``, natively for nodes over nodes, numbers,
+    strings and arrays."""
+    cdef list parts = [op, kind[1]]
+    cdef tuple data = ()
+    cdef list own = None
+    cdef object leaves = None
+    cdef Py_ssize_t size = 1
+    cdef tuple sub
+    for a in args:
+        t = type(a)
+        if t is float or t is int or t is str:
+            parts.append(_literal_part(a))
+        elif isinstance(a, NodeCore):
+            if (<NodeCore>a)._tree is None:  # a node without a key
+                return None
+            sub = (<NodeCore>a)._tree
+            if leaves is None:
+                leaves = sub[2]
+            elif (<frozenset>leaves).isdisjoint(sub[2]):
+                leaves = leaves | sub[2]
+            else:
+                return None  # a shared node: lowering emits it once
+            parts.append(sub[0])
+            data += <tuple>sub[1]
+            size += <Py_ssize_t>sub[3]
+        elif t is cnp.ndarray:
+            parts.append(_data_key)
+            if own is None:
+                own = [a]
+            else:
+                own.append(a)
+        else:
+            return _tree_of(op, kind[0], args)
+    if size > _max_nodes:
+        return None
+    if own is not None:
+        data += tuple(own)
+    if leaves is None:
+        leaves = frozenset((next(_tokens),))
+    return tuple(parts), data, leaves, size
+
+
+# -- input nodes -----------------------------------------------------------------------------
+
+def input_matrix(cls, daphne_context, arr):
+    """A ``cls`` node over a read-only view of ``arr`` when ``arr`` is a 2-D, C-contiguous,
+    aligned ndarray of a held dtype (zero-copy as ``interop.numpy.engine_matrix`` would be),
+    keeping ``arr`` alive; else None (the caller takes the general path)."""
+    if type(arr) is not cnp.ndarray:
+        return None
+    cdef cnp.ndarray a = <cnp.ndarray>arr
+    if cnp.PyArray_NDIM(a) != 2 or not cnp.PyArray_CHKFLAGS(
+            a, cnp.NPY_ARRAY_C_CONTIGUOUS | cnp.NPY_ARRAY_ALIGNED):
+        return None
+    cdef int num = cnp.PyArray_TYPE(a)
+    if num not in _vt_of_num or <object>cnp.PyArray_DESCR(a) is not cnp.PyArray_DescrFromType(num):
+        return None  # not held, or a dtype with metadata or another byte order
+    cdef cnp.ndarray view = PyArray_View(a, NULL, NULL)
+    # Aliases of caller memory are read-only, so a write through a result cannot change it.
+    cnp.PyArray_CLEARFLAGS(view, cnp.NPY_ARRAY_WRITEABLE)
+    node = cls(daphne_context, "receiveFromNumpy", (view,))
+    (<NodeCore>node)._local_data = arr
+    return node
