@@ -14,7 +14,7 @@ This module imports nothing from daphnelib (the operator layer hands it what it 
 """
 
 cimport cython
-from cpython.object cimport PyObject
+from cpython.object cimport PyObject, PyTypeObject
 from cpython.ref cimport Py_XDECREF, Py_XINCREF
 from cpython.weakref cimport PyWeakref_NewRef
 
@@ -34,7 +34,8 @@ cdef extern from "Python.h":
     PyFrameObject *PyEval_GetFrame()
     PyFrameObject *PyFrame_GetBack(PyFrameObject *frame)
     PyCodeObject *PyFrame_GetCode(PyFrameObject *frame)
-    int PyFrame_GetLineNumber(PyFrameObject *frame)
+    int PyFrame_GetLasti(PyFrameObject *frame)
+    int PyCode_Addr2Line(PyCodeObject *code, int offset)
 
 
 # -- what the operator layer installs -------------------------------------------------------
@@ -63,7 +64,7 @@ cdef enum:
 cdef dict _op_code = {}
 cdef dict _kind_of = {}            # node class -> (Kind, Kind._value_)
 cdef dict _package_file = {}       # code file name -> whether it is daphnelib's
-cdef dict _float_repr = {}         # float literal -> repr, for nonzero finite floats
+cdef dict _float_repr = {}         # float literal -> (float, repr), nonzero finite
 cdef dict _common = {}             # (vt, vt) -> most general vt
 
 cdef tuple _UNKNOWN = (None, None, None)
@@ -104,7 +105,11 @@ cdef class NodeCore:
     cdef public bint _deleted
     cdef public object _tensor_shape
     cdef public object _origins
-    cdef public object _origin
+    # Where the user's code built the node: the code object and instruction offset of the
+    # first frame outside daphnelib (None outside any Python frame); _origin reads the line
+    # from them when an error or a lowering needs it.
+    cdef object _code
+    cdef int _lasti
     cdef public object _type
     cdef public object _tree
     cdef object __weakref__
@@ -119,6 +124,9 @@ cdef class NodeCore:
         if named_input_nodes:
             # DaphneLib emits named inputs positionally, in insertion order.
             args += tuple(named_input_nodes.values())
+        self._build(daphne_context, operation, args, local_data)
+
+    cdef _build(self, daphne_context, operation, tuple args, local_data):
         cdef NodeCore node
         for a in args:  # the nodes this one reads: node arguments and node range bounds
             if isinstance(a, NodeCore):
@@ -143,8 +151,7 @@ cdef class NodeCore:
         self._deleted = False
         self._tensor_shape = None  # see Matrix.tensor_shape
         self._origins = ()
-        # The user's line that built the node (the first frame outside daphnelib).
-        self._origin = _user_origin(operation)
+        self._locate()
         cdef tuple kind = _kind_of.get(type(self))
         if kind is None:
             kind = _kind_of[type(self)] = (self._kind, self._kind._value_)
@@ -153,6 +160,38 @@ cdef class NodeCore:
         self._type = _node_type(operation, args, local_data)
         # The structural key compute() finds the compiled program by (operator/structure_key).
         self._tree = _node_tree(operation, kind, args)
+
+    cdef _locate(self):
+        """Record the innermost Python frame outside daphnelib (the user's line)."""
+        cdef PyFrameObject *frame = PyEval_GetFrame()
+        cdef PyFrameObject *back
+        cdef PyCodeObject *code
+        self._code = None
+        if frame is NULL:
+            return
+        Py_XINCREF(<PyObject *>frame)
+        while True:
+            code = PyFrame_GetCode(frame)
+            if not _is_package_file(<object>code.co_filename):
+                self._code = <object>code
+                self._lasti = PyFrame_GetLasti(frame)
+                Py_XDECREF(<PyObject *>code)
+                Py_XDECREF(<PyObject *>frame)
+                return
+            Py_XDECREF(<PyObject *>code)
+            back = PyFrame_GetBack(frame)
+            Py_XDECREF(<PyObject *>frame)
+            if back is NULL:
+                return
+            frame = back
+
+    @property
+    def _origin(self):
+        """``(op, file, line)`` of the user's code that built the node, or None."""
+        if self._code is None:
+            return None
+        return (self._op, self._code.co_filename,
+                PyCode_Addr2Line(<PyCodeObject *>self._code, self._lasti))
 
     cpdef _add_consumer(self, node):
         """Record ``node`` as reading this one (weakly: consumers may die first)."""
@@ -178,11 +217,13 @@ cdef class NodeCore:
                        "_args": self._args, "_local_data": self._local_data,
                        "_program": self._program, "_consumers": self._consumers,
                        "_deleted": self._deleted, "_tensor_shape": self._tensor_shape,
-                       "_origins": self._origins, "_origin": self._origin,
-                       "_type": self._type, "_tree": self._tree})
+                       "_origins": self._origins, "_type": self._type, "_tree": self._tree,
+                       "_code": self._code, "_lasti": self._lasti})
 
     def __setstate__(self, state):
-        for name, value in state[1].items():
+        fields = dict(state[1])
+        self._code, self._lasti = fields.pop("_code"), fields.pop("_lasti")
+        for name, value in fields.items():
             setattr(self, name, value)
 
 
@@ -196,31 +237,6 @@ cdef bint _is_package_file(object filename):
         known = _package_file[filename] = (isinstance(filename, str) and
                                            filename.startswith(_package_dir))
     return known is True
-
-
-cdef object _user_origin(object op):
-    """``(op, file, line)`` of the innermost Python frame outside daphnelib, or None."""
-    cdef PyFrameObject *frame = PyEval_GetFrame()
-    cdef PyFrameObject *back
-    cdef PyCodeObject *code
-    cdef bint ours
-    if frame is NULL:
-        return None
-    Py_XINCREF(<PyObject *>frame)
-    while True:
-        code = PyFrame_GetCode(frame)
-        filename = <object>code.co_filename
-        Py_XDECREF(<PyObject *>code)
-        ours = _is_package_file(filename)
-        if not ours:
-            origin = (op, filename, PyFrame_GetLineNumber(frame))
-            Py_XDECREF(<PyObject *>frame)
-            return origin
-        back = PyFrame_GetBack(frame)
-        Py_XDECREF(<PyObject *>frame)
-        if back is NULL:
-            return None
-        frame = back
 
 
 # -- static type -----------------------------------------------------------------------------
@@ -335,20 +351,23 @@ cdef object _node_type(object op, tuple args, object local_data):
 
 # -- structural key --------------------------------------------------------------------------
 
+cdef dict _int_parts = {}
+cdef dict _str_parts = {}
+
+
 cdef object _literal_part(object value):
-    """``(type, repr(value))`` of a number or string literal."""
+    """``(type, repr(value))`` of a number or string literal, cached per type: equal ints
+    (strings) have one repr, equal floats too except 0.0/-0.0 and NaNs, which are not cached."""
     t = type(value)
-    if t is float:
-        text = _float_repr.get(value)
-        if text is None:
-            text = repr(value)
-            # equal nonzero finite floats have one repr (0.0 and -0.0 are equal but differ)
-            if value != 0.0 and value - value == 0.0:
-                if len(_float_repr) > 1024:
-                    _float_repr.clear()
-                _float_repr[value] = text
-        return (t, text)
-    return (t, repr(value))
+    cdef dict cache = _float_repr if t is float else _int_parts if t is int else _str_parts
+    part = cache.get(value)
+    if part is None:
+        part = (t, repr(value))
+        if t is not float or (value != 0.0 and value - value == 0.0):
+            if len(cache) > 1024:
+                cache.clear()
+            cache[value] = part
+    return part
 
 
 cdef object _node_tree(object op, tuple kind, tuple args):
@@ -415,3 +434,59 @@ def input_matrix(cls, daphne_context, arr):
     node = cls(daphne_context, "receiveFromNumpy", (view,))
     (<NodeCore>node)._local_data = arr
     return node
+
+
+# -- elementwise operators -------------------------------------------------------------------
+
+cdef object _generic = None        # operator.nodes.elementwise.elementwise
+cdef object _classes_of = None     # its () -> (Matrix, Scalar)
+cdef type _Matrix = None
+
+
+def install_elementwise(generic, classes):
+    """Hand this module the generic ``elementwise(op, lhs, rhs)`` and the function giving
+    ``(Matrix, Scalar)`` (imported on first use: their modules import the caller)."""
+    global _generic, _classes_of, _Matrix
+    _generic, _classes_of, _Matrix = generic, classes, None
+
+
+cdef bint _plain_literal(object value):
+    """A literal ``literal()`` keeps as it is: float, bool, str, an int that fits si64."""
+    t = type(value)
+    if t is float or t is bool or t is str:
+        return True
+    if t is int:
+        return -(1 << 63) <= value <= (1 << 63) - 1
+    return False
+
+
+cdef tuple _NO_ARGS = ()
+
+
+cdef object _new(type cls, object ctx, object op, tuple args):
+    """``cls(ctx, op, args)`` without the type call and its argument parsing."""
+    cdef NodeCore node = (<PyTypeObject *>cls).tp_new(cls, <PyObject *>_NO_ARGS, NULL)
+    node._build(ctx, op, args, None)
+    return node
+
+
+def binary(op, lhs, rhs):
+    """``elementwise(op, lhs, rhs)``: natively for a Matrix with a Matrix or a plain literal,
+    through the generic function for the rest (Scalars, numpy scalars, errors)."""
+    global _Matrix
+    if _Matrix is None:
+        _Matrix = _classes_of()[0]
+    cdef NodeCore result
+    tl, tr = type(lhs), type(rhs)
+    if tl is _Matrix and (tr is _Matrix or _plain_literal(rhs)):
+        result = _new(_Matrix, (<NodeCore>lhs).daphne_context, op, (lhs, rhs))
+        # The kept tensor shape (see elementwise.kept_tensor_shape), for two operands.
+        shape = (<NodeCore>lhs)._tensor_shape
+        if shape is not None and (tr is not _Matrix or (<NodeCore>rhs)._tensor_shape == shape):
+            result._tensor_shape = shape
+        return result
+    if tr is _Matrix and _plain_literal(lhs):
+        result = _new(_Matrix, (<NodeCore>rhs).daphne_context, op, (lhs, rhs))
+        result._tensor_shape = (<NodeCore>rhs)._tensor_shape
+        return result
+    return _generic(op, lhs, rhs)
