@@ -298,7 +298,6 @@ cdef object _elementwise_type(object op, tuple args, object local_data):
     return (b[0], b[1], vt)
 
 
-
 cdef object _node_type(object op, tuple args, object local_data):
     """``inspect.infer(op, args, local_data)``, natively for the common ops."""
     code = _op_code.get(op)
@@ -317,8 +316,9 @@ cdef object _node_type(object op, tuple args, object local_data):
                         vt)
         return _infer(op, args, local_data)
     if c == OP_ELEMENTWISE:
-        return _elementwise_type(op, args, local_data) if n == 2 else _infer(op, args,
-                                                                           local_data)
+        if n == 2:
+            return _elementwise_type(op, args, local_data)
+        return _infer(op, args, local_data)
     if not isinstance(x, NodeCore) or type((<NodeCore>x)._type) is not tuple:
         return _infer(op, args, local_data)
     a = (<NodeCore>x)._type

@@ -7,8 +7,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 import numpy as np
 
-from daphnelib import progress
-from daphnelib import _diagnostics
+from daphnelib import _diagnostics, progress
 from daphnelib._native import nodecore
 from daphnelib._native.nodecore import NodeCore
 from daphnelib.backends.embedded import EmbeddedBackend
