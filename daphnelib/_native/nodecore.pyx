@@ -15,7 +15,8 @@ This module imports nothing from daphnelib (the operator layer hands it what it 
 
 cimport cython
 from cpython.object cimport PyObject, PyTypeObject
-from cpython.ref cimport Py_XDECREF, Py_XINCREF
+from cpython.ref cimport Py_INCREF, Py_XDECREF, Py_XINCREF
+from cpython.tuple cimport PyTuple_New, PyTuple_SET_ITEM
 from cpython.weakref cimport PyWeakref_NewRef
 
 cimport numpy as cnp
@@ -110,6 +111,7 @@ cdef class NodeCore:
     # from them when an error or a lowering needs it.
     cdef object _code
     cdef int _lasti
+    cdef object _node_kind  # type(self)._kind, read without a class attribute lookup
     cdef public object _type
     cdef public object _tree
     cdef object __weakref__
@@ -155,6 +157,7 @@ cdef class NodeCore:
         cdef tuple kind = _kind_of.get(type(self))
         if kind is None:
             kind = _kind_of[type(self)] = (self._kind, self._kind._value_)
+        self._node_kind = kind[0]
         # (rows, cols, value type), each None when not known before running; raises on
         # shapes that cannot combine (A @ B with 3x4 and 5x2), as the op would at run time.
         self._type = _node_type(operation, args, local_data)
@@ -223,6 +226,7 @@ cdef class NodeCore:
     def __setstate__(self, state):
         fields = dict(state[1])
         self._code, self._lasti = fields.pop("_code"), fields.pop("_lasti")
+        self._node_kind = type(self)._kind
         for name, value in fields.items():
             setattr(self, name, value)
 
@@ -286,7 +290,8 @@ cdef object _elementwise_type(object op, tuple args, object local_data):
         vb = _literal_vt(y)
     if va is False or vb is False:
         return _infer(op, args, local_data)
-    if xn and yn and x._kind is _matrix_kind and y._kind is _matrix_kind:
+    if (xn and yn and (<NodeCore>x)._node_kind is _matrix_kind
+            and (<NodeCore>y)._node_kind is _matrix_kind):
         rows, cols = b[0], b[1]
         if (a[0] is not None and a[1] is not None and rows is not None and cols is not None
                 and not ((rows == a[0] or rows == 1) and (cols == a[1] or cols == 1)
@@ -370,19 +375,28 @@ cdef object _literal_part(object value):
     return part
 
 
+cdef inline void _put(tuple key, Py_ssize_t i, object value):
+    Py_INCREF(value)  # PyTuple_SET_ITEM steals a reference
+    PyTuple_SET_ITEM(key, i, value)
+
+
 cdef object _node_tree(object op, tuple kind, tuple args):
     """``structure_key.tree_of(op, kind, args)``, natively for nodes over nodes, numbers,
     strings and arrays."""
-    cdef list parts = [op, kind[1]]
+    cdef Py_ssize_t i, n = len(args)
+    cdef tuple key = PyTuple_New(2 + n)  # (op, kind, *argument keys)
+    _put(key, 0, op)
+    _put(key, 1, kind[1])
     cdef tuple data = ()
     cdef list own = None
     cdef object leaves = None
     cdef Py_ssize_t size = 1
     cdef tuple sub
-    for a in args:
+    for i in range(n):
+        a = args[i]
         t = type(a)
         if t is float or t is int or t is str:
-            parts.append(_literal_part(a))
+            _put(key, 2 + i, _literal_part(a))
         elif isinstance(a, NodeCore):
             if (<NodeCore>a)._tree is None:  # a node without a key
                 return None
@@ -393,11 +407,11 @@ cdef object _node_tree(object op, tuple kind, tuple args):
                 leaves = leaves | sub[2]
             else:
                 return None  # a shared node: lowering emits it once
-            parts.append(sub[0])
+            _put(key, 2 + i, sub[0])
             data += <tuple>sub[1]
             size += <Py_ssize_t>sub[3]
         elif t is cnp.ndarray:
-            parts.append(_data_key)
+            _put(key, 2 + i, _data_key)
             if own is None:
                 own = [a]
             else:
@@ -410,7 +424,7 @@ cdef object _node_tree(object op, tuple kind, tuple args):
         data += tuple(own)
     if leaves is None:
         leaves = frozenset((next(_tokens),))
-    return tuple(parts), data, leaves, size
+    return key, data, leaves, size
 
 
 # -- input nodes -----------------------------------------------------------------------------
