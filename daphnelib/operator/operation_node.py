@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
@@ -227,9 +228,7 @@ class ShapedNode(ValueNode):
     __slots__ = ()
 
     def _scalar(self, op: str, *args: Any) -> Scalar:
-        from daphnelib.operator.nodes.scalar import Scalar
-
-        return new_node(Scalar, self.daphne_context, op, self, *args)
+        return _scalar_class()(self.daphne_context, op, (self, *args))
 
     def nrow(self) -> Scalar:
         """The number of rows.
@@ -275,6 +274,15 @@ class ShapedNode(ValueNode):
         np.uint64(6)
         """
         return self._scalar("ncell")
+
+
+@functools.cache
+def _scalar_class() -> type[Scalar]:
+    """Scalar, imported once (its module imports this one): an import statement per
+    aggregate would cost more than building the node."""
+    from daphnelib.operator.nodes.scalar import Scalar
+
+    return Scalar
 
 
 def evaluate_many(roots: Sequence[OperationNode], verbose: bool = False) -> tuple:
