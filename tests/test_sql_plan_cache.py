@@ -61,6 +61,25 @@ def test_a_query_text_is_parsed_once_per_process(monkeypatch: pytest.MonkeyPatch
     assert calls == [query]
 
 
+def test_a_rebuilt_query_node_compiles_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    from daphnelib.engine import executor
+
+    compiled = []
+    plain = executor.compile_program
+    monkeypatch.setattr(executor, "compile_program",
+                        lambda p, **kw: compiled.append(p) or plain(p, **kw))
+    monkeypatch.setattr(executor, "_CACHE", {})
+    df = pd.DataFrame({"a": [3, 1, 4]})
+    for factor in (1, 2, 3):
+        got = sql_answer("SELECT f.a FROM f WHERE f.a > 2 ORDER BY f.a", {"f": df * factor})
+        assert got["f.a"].tolist() == sorted(v for v in (df["a"] * factor) if v > 2)
+    assert len(compiled) == 1
+    # Another text is another program, though the parse trees have the same shape.
+    assert sql_answer("SELECT f.a FROM f WHERE f.a > 3 ORDER BY f.a",
+                      {"f": df})["f.a"].tolist() == [4]
+    assert len(compiled) == 2
+
+
 def test_the_cache_keeps_no_data_alive() -> None:
     with _uncached():
         sql_answer("SELECT * FROM t ORDER BY t.a", {"t": pd.DataFrame({"a": [2, 1]})})

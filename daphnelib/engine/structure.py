@@ -36,6 +36,10 @@ def literal_key(arg: Any) -> Any:
         return arg.id
     if t in _LITERALS or isinstance(arg, np.generic):
         return (t, repr(arg))
+    if isinstance(arg, str):
+        # A str subclass is keyed by its type and text: what it adds must follow from the
+        # text (an SQL query's parse tree does), so equal keys still mean equal programs.
+        return (t, str.__repr__(arg))
     if t is slice and arg.step is None:
         return (slice, literal_key(arg.start), literal_key(arg.stop))
     raise TypeError
