@@ -53,7 +53,6 @@ cdef object _matrix_kind = None    # Kind.MATRIX
 
 # Op codes of the ops typed here (operator/inspect.py's sets, installed).
 cdef enum:
-    OP_OTHER = 0
     OP_ELEMENTWISE = 1
     OP_SHAPE_KEEPING = 2
     OP_TYPE_KEEPING = 3      # shape-keeping, and keeps integer value types too
@@ -65,7 +64,10 @@ cdef enum:
 cdef dict _op_code = {}
 cdef dict _kind_of = {}            # node class -> (Kind, Kind._value_)
 cdef dict _package_file = {}       # code file name -> whether it is daphnelib's
-cdef dict _float_repr = {}         # float literal -> (float, repr), nonzero finite
+# Literal keys (type, repr) by literal, one cache per type (1 == 1.0 == True as dict keys)
+cdef dict _float_parts = {}        # nonzero finite floats only (0.0 == -0.0, nan != nan)
+cdef dict _int_parts = {}
+cdef dict _str_parts = {}
 cdef dict _common = {}             # (vt, vt) -> most general vt
 
 cdef tuple _UNKNOWN = (None, None, None)
@@ -356,15 +358,11 @@ cdef object _node_type(object op, tuple args, object local_data):
 
 # -- structural key --------------------------------------------------------------------------
 
-cdef dict _int_parts = {}
-cdef dict _str_parts = {}
-
-
 cdef object _literal_part(object value):
     """``(type, repr(value))`` of a number or string literal, cached per type: equal ints
     (strings) have one repr, equal floats too except 0.0/-0.0 and NaNs, which are not cached."""
     t = type(value)
-    cdef dict cache = _float_repr if t is float else _int_parts if t is int else _str_parts
+    cdef dict cache = _float_parts if t is float else _int_parts if t is int else _str_parts
     part = cache.get(value)
     if part is None:
         part = (t, repr(value))
