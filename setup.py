@@ -9,7 +9,7 @@ import numpy as np
 from setuptools import Extension, setup
 
 NATIVE_MODULES = ("buffers", "kernels", "relational", "foreign", "strings", "sparse_rand",
-                  "fused")
+                  "fused", "nodecore")
 
 setup(
     ext_modules=[

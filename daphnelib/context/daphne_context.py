@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, Literal, overload
 
 import numpy as np
 
+from daphnelib._native.nodecore import input_matrix
 from daphnelib.engine.values import FrameValue
 from daphnelib.operator.nodes.frame import Frame
 from daphnelib.operator.nodes.matrix import Matrix
@@ -246,6 +247,11 @@ class DaphneContext:
         >>> X.compute().shape, shape
         ((2, 12), (2, 3, 4))
         """
+        if shared_memory:
+            # A 2-D C-contiguous array of a held dtype: the read-only view, built natively.
+            node = input_matrix(Matrix, self, mat)
+            if node is not None:
+                return (node, mat.shape) if return_shape else node
         from daphnelib.interop.numpy import engine_matrix
 
         if not isinstance(mat, np.ndarray):

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-import weakref
+import functools
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 import numpy as np
 
-from daphnelib import progress
-from daphnelib._diagnostics import user_frame
+from daphnelib import _diagnostics, progress
+from daphnelib._native import nodecore
+from daphnelib._native.nodecore import NodeCore
 from daphnelib.backends.embedded import EmbeddedBackend
 from daphnelib.engine.program import RESULTS_OP, Instr, Kind, Program, Var
+from daphnelib.engine.structure import DATA
+from daphnelib.engine.valuetypes import held_dtype, most_general, vt_of_dtype
 from daphnelib.operator import inspect as _inspect
-from daphnelib.operator.structure_key import Tree, tree_of
+from daphnelib.operator import structure_key
 
 if TYPE_CHECKING:
     from daphnelib.context.daphne_context import DaphneContext
@@ -25,7 +28,27 @@ _N = TypeVar("_N", bound="OperationNode")
 _LITERALS = (bool, int, float, str, slice, type(None))
 
 
-class OperationNode:
+def _held_value_types() -> dict[int, str]:
+    """numpy type number -> value type, for the builtin dtypes the engine holds as they are
+    (from_numpy views them; nodecore types such inputs without asking numpy)."""
+    vts = {}
+    for char in np.typecodes["All"]:
+        dtype = np.dtype(char)
+        if dtype.isbuiltin == 1 and held_dtype(dtype) is dtype:
+            vts[dtype.num] = vt_of_dtype(dtype)
+    return vts
+
+
+nodecore.install(
+    infer=_inspect.infer, tree_of=structure_key.tree_of, most_general=most_general,
+    tokens=structure_key._tokens, data_key=DATA, max_nodes=structure_key.MAX_NODES,
+    package_dir=_diagnostics._PACKAGE_DIR, vt_of_num=_held_value_types(),
+    matrix_kind=Kind.MATRIX, elementwise=_inspect._ELEMENTWISE,
+    shape_keeping=_inspect._SHAPE_KEEPING, type_keeping=_inspect._TYPE_KEEPING_INT,
+    aggregates=_inspect._AGGREGATES)
+
+
+class OperationNode(NodeCore):
     """A lazy operation: a DaphneDSL builtin applied to nodes and literals.
 
     Nodes are immutable once built, except that left indexing (``X[r, c] = v``) turns ``X``
@@ -33,75 +56,11 @@ class OperationNode:
     as DaphneLib does.
     """
 
-    __slots__ = (
-        "__weakref__",
-        "_args",
-        "_consumers",
-        "_deleted",
-        "_local_data",
-        "_op",
-        "_origin",
-        "_origins",
-        "_program",
-        "_tensor_shape",
-        "_tree",
-        "_type",
-        "daphne_context",
-    )
+    # The fields (daphne_context, _op, _args, _local_data, _program, _consumers, _deleted,
+    # _tensor_shape, _origins, _origin, _type, _tree) and __init__, _add_consumer and
+    # _check_alive are NodeCore's (_native/nodecore.pyx): building a node runs no Python frame.
+    __slots__ = ()
     _kind: ClassVar[Kind] = Kind.NONE
-
-    def __init__(
-        self,
-        daphne_context: DaphneContext,
-        operation: str,
-        unnamed_input_nodes: tuple | list | None = None,
-        named_input_nodes: dict[str, Any] | None = None,
-        local_data: Any = None,
-    ) -> None:
-        args = tuple(unnamed_input_nodes or ())
-        if named_input_nodes:
-            # DaphneLib emits named inputs positionally, in insertion order.
-            args += tuple(named_input_nodes.values())
-        for a in args:  # the nodes this one reads: node arguments and node range bounds
-            if isinstance(a, OperationNode):
-                if a._deleted:
-                    a._check_alive()
-                if a._consumers is None:  # the common case of _add_consumer, inline
-                    a._consumers = [weakref.ref(self)]
-                else:
-                    a._add_consumer(self)
-            elif type(a) is slice:
-                for b in (a.start, a.stop):
-                    if isinstance(b, OperationNode):
-                        b._check_alive()
-                        b._add_consumer(self)
-        self.daphne_context = daphne_context
-        self._op = operation
-        self._args = args
-        self._local_data = local_data  # keeps input buffers alive as long as the node
-        self._program: Program | None = None  # lowered once; the backend caches its compilation
-        self._consumers: list[weakref.ref[OperationNode]] | None = None
-        self._deleted = False
-        self._tensor_shape: tuple[int, ...] | None = None  # see Matrix.tensor_shape
-        self._origins: tuple[_inspect.Origin, ...] = ()
-        # The user's line that built the node (the first frame outside daphnelib).
-        frame = user_frame(2)
-        self._origin = None if frame is None else (operation, frame.f_code.co_filename,
-                                                   frame.f_lineno)
-        # (rows, cols, value type), each None when not known before running; raises on
-        # shapes that cannot combine (A @ B with 3x4 and 5x2), as the op would at run time.
-        self._type = _inspect.infer(operation, args, local_data)
-        # The structural key compute() finds the compiled program by (operator/structure_key).
-        self._tree: Tree | None = tree_of(operation, self._kind, args)
-
-    def _add_consumer(self, node: OperationNode) -> None:
-        """Record ``node`` as reading this one (weakly: consumers may die first)."""
-        refs = self._consumers
-        if refs is None:
-            self._consumers = refs = []
-        elif len(refs) >= 32 and not len(refs) & (len(refs) - 1):
-            refs[:] = [r for r in refs if r() is not None]  # at powers of two: amortised O(1)
-        refs.append(weakref.ref(node))
 
     def _live_consumers(self) -> list[OperationNode]:
         """The nodes built on this one that are still alive."""
@@ -145,11 +104,6 @@ class OperationNode:
             fresh = [c for c in node._live_consumers() if id(c) not in seen]
             seen.update(map(id, fresh))
             stack.extend(fresh)
-
-    def _check_alive(self) -> None:
-        if self._deleted:
-            raise RuntimeError(f"this {type(self).__name__} node was deleted (delete()) and "
-                               "cannot be used any more")
 
     def __bool__(self) -> bool:
         raise TypeError(f"a lazy {type(self).__name__} has no truth value; call compute() "
@@ -274,9 +228,7 @@ class ShapedNode(ValueNode):
     __slots__ = ()
 
     def _scalar(self, op: str, *args: Any) -> Scalar:
-        from daphnelib.operator.nodes.scalar import Scalar
-
-        return new_node(Scalar, self.daphne_context, op, self, *args)
+        return _scalar_class()(self.daphne_context, op, (self, *args))
 
     def nrow(self) -> Scalar:
         """The number of rows.
@@ -322,6 +274,15 @@ class ShapedNode(ValueNode):
         np.uint64(6)
         """
         return self._scalar("ncell")
+
+
+@functools.cache
+def _scalar_class() -> type[Scalar]:
+    """Scalar, imported once (its module imports this one): an import statement per
+    aggregate would cost more than building the node."""
+    from daphnelib.operator.nodes.scalar import Scalar
+
+    return Scalar
 
 
 def evaluate_many(roots: Sequence[OperationNode], verbose: bool = False) -> tuple:

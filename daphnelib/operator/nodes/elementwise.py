@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, overload
 
 import numpy as np
 
+from daphnelib._native.nodecore import binary, install_elementwise
 from daphnelib.operator.operation_node import OperationNode, literal, new_node
 
 if TYPE_CHECKING:
@@ -81,6 +82,9 @@ def elementwise(op: str, lhs: Any, rhs: Any) -> Any:
     return Scalar(node.daphne_context, op, (lhs, rhs))
 
 
+install_elementwise(elementwise, _node_classes)
+
+
 def kept_tensor_shape(*operands: object) -> tuple[int, ...] | None:
     """The tensor shape an elementwise result keeps: that of its matrix operands when they
     all have the same one (scalars broadcast), else None (the result is a 2-D matrix)."""
@@ -135,11 +139,11 @@ class ElementwiseOps:
         >>> (X + 1).compute()
         array([[2., 3.]])
         """
-        return elementwise("+", self, other)
+        return binary("+", self, other)
 
     def __radd__(self, other: Value) -> Self:
         """``other + self`` with a literal on the left; see :meth:`__add__`."""
-        return elementwise("+", other, self)  # type: ignore[no-any-return]
+        return binary("+", other, self)  # type: ignore[no-any-return]
 
     @overload
     def __sub__(self, other: Matrix) -> Matrix: ...
@@ -166,11 +170,11 @@ class ElementwiseOps:
         >>> (X - 1).compute()
         array([[0., 1.]])
         """
-        return elementwise("-", self, other)
+        return binary("-", self, other)
 
     def __rsub__(self, other: Value) -> Self:
         """``other - self`` with a literal on the left; see :meth:`__sub__`."""
-        return elementwise("-", other, self)  # type: ignore[no-any-return]
+        return binary("-", other, self)  # type: ignore[no-any-return]
 
     @overload
     def __mul__(self, other: Matrix) -> Matrix: ...
@@ -197,11 +201,11 @@ class ElementwiseOps:
         >>> (X * X).compute()
         array([[1., 4.]])
         """
-        return elementwise("*", self, other)
+        return binary("*", self, other)
 
     def __rmul__(self, other: Value) -> Self:
         """``other * self`` with a literal on the left; see :meth:`__mul__`."""
-        return elementwise("*", other, self)  # type: ignore[no-any-return]
+        return binary("*", other, self)  # type: ignore[no-any-return]
 
     @overload
     def __truediv__(self, other: Matrix) -> Matrix: ...
@@ -228,11 +232,11 @@ class ElementwiseOps:
         >>> (X / 2).compute()
         array([[0.5, 1. ]])
         """
-        return elementwise("/", self, other)
+        return binary("/", self, other)
 
     def __rtruediv__(self, other: Value) -> Self:
         """``other / self`` with a literal on the left; see :meth:`__truediv__`."""
-        return elementwise("/", other, self)  # type: ignore[no-any-return]
+        return binary("/", other, self)  # type: ignore[no-any-return]
 
     @overload
     def __pow__(self, other: Matrix) -> Matrix: ...
@@ -259,11 +263,11 @@ class ElementwiseOps:
         >>> (X ** 2).compute()
         array([[1., 4.]])
         """
-        return elementwise("^", self, other)
+        return binary("^", self, other)
 
     def __rpow__(self, other: Value) -> Self:
         """``other ** self`` with a literal on the left; see :meth:`__pow__`."""
-        return elementwise("^", other, self)  # type: ignore[no-any-return]
+        return binary("^", other, self)  # type: ignore[no-any-return]
 
     @overload
     def __mod__(self, other: Matrix) -> Matrix: ...
@@ -290,11 +294,11 @@ class ElementwiseOps:
         >>> (X % 2).compute()
         array([[1., 0.]])
         """
-        return elementwise("%", self, other)
+        return binary("%", self, other)
 
     def __rmod__(self, other: Value) -> Self:
         """``other % self`` with a literal on the left; see :meth:`__mod__`."""
-        return elementwise("%", other, self)  # type: ignore[no-any-return]
+        return binary("%", other, self)  # type: ignore[no-any-return]
 
     def __floordiv__(self, other: object) -> NoReturn:
         """Not defined: DaphneDSL has no floor division.
@@ -334,7 +338,7 @@ class ElementwiseOps:
         >>> (X < 2).compute()
         array([[1., 0.]])
         """
-        return elementwise("<", self, other)
+        return binary("<", self, other)
 
     @overload
     def __le__(self, other: Matrix) -> Matrix: ...
@@ -361,7 +365,7 @@ class ElementwiseOps:
         >>> (X <= 1).compute()
         array([[1., 0.]])
         """
-        return elementwise("<=", self, other)
+        return binary("<=", self, other)
 
     @overload
     def __gt__(self, other: Matrix) -> Matrix: ...
@@ -388,7 +392,7 @@ class ElementwiseOps:
         >>> (X > 1).compute()
         array([[0., 1.]])
         """
-        return elementwise(">", self, other)
+        return binary(">", self, other)
 
     @overload
     def __ge__(self, other: Matrix) -> Matrix: ...
@@ -415,7 +419,7 @@ class ElementwiseOps:
         >>> (X >= 2).compute()
         array([[0., 1.]])
         """
-        return elementwise(">=", self, other)
+        return binary(">=", self, other)
 
     @overload
     def __eq__(self, other: Matrix) -> Matrix: ...  # type: ignore[override]
@@ -442,7 +446,7 @@ class ElementwiseOps:
         >>> (X == 2).compute()
         array([[0., 1.]])
         """
-        return elementwise("==", self, other)
+        return binary("==", self, other)
 
     @overload
     def __ne__(self, other: Matrix) -> Matrix: ...  # type: ignore[override]
@@ -469,7 +473,7 @@ class ElementwiseOps:
         >>> (X != 2).compute()
         array([[1., 0.]])
         """
-        return elementwise("!=", self, other)
+        return binary("!=", self, other)
 
     __hash__ = None  # type: ignore[assignment]  # == builds a node, as in DaphneLib
 
@@ -798,7 +802,7 @@ class ElementwiseOps:
         >>> (X.pow(2)).compute()
         array([[1., 4.]])
         """
-        return elementwise("pow", self, other)
+        return binary("pow", self, other)
 
     @overload
     def log(self, other: Matrix) -> Matrix: ...
@@ -825,7 +829,7 @@ class ElementwiseOps:
         >>> (X.log(2)).compute()
         array([[0., 1.]])
         """
-        return elementwise("log", self, other)
+        return binary("log", self, other)
 
     @overload
     def mod(self, other: Matrix) -> Matrix: ...
@@ -852,7 +856,7 @@ class ElementwiseOps:
         >>> (X.mod(2)).compute()
         array([[1., 0.]])
         """
-        return elementwise("mod", self, other)
+        return binary("mod", self, other)
 
     @overload
     def min(self, other: Matrix) -> Matrix: ...
@@ -879,7 +883,7 @@ class ElementwiseOps:
         >>> (X.min(1.5)).compute()
         array([[1. , 1.5]])
         """
-        return elementwise("min", self, other)
+        return binary("min", self, other)
 
     @overload
     def max(self, other: Matrix) -> Matrix: ...
@@ -906,5 +910,5 @@ class ElementwiseOps:
         >>> (X.max(1.5)).compute()
         array([[1.5, 2. ]])
         """
-        return elementwise("max", self, other)
+        return binary("max", self, other)
 

@@ -587,8 +587,10 @@ class Matrix(ElementwiseOps, ShapedNode):
 
     # -- aggregation --------------------------------------------------------------------
     def _agg(self, op: str, axis: int | None) -> Any:
+        if axis is None:
+            return self._scalar(op)
         check_axis(axis)
-        return self._scalar(op) if axis is None else self._new(op, axis)
+        return Matrix(self.daphne_context, op, (self, axis))
 
     @overload
     def sum(self, axis: None = None) -> Scalar: ...
