@@ -83,19 +83,15 @@ except AttributeError:  # an os.environ without them: the public (slower) lookup
     _ENVIRON = None
 
 
-def _environment() -> bool | None:
-    """``$DAPHNELIB_PROGRESS``: True for "1", False for "0", None for anything else or none."""
+def enabled() -> bool:
     if _ENVIRON is None:
         env = os.environ.get("DAPHNELIB_PROGRESS")
-        return None if env not in ("0", "1") else env == "1"
-    raw = _ENVIRON.get(_KEY)
-    return True if raw == _ON else False if raw == _OFF else None
-
-
-def enabled() -> bool:
-    env = _environment()
-    if env is not None:
-        return env
+        if env in ("0", "1"):
+            return env == "1"
+    else:
+        raw = _ENVIRON.get(_KEY)
+        if raw == _ON or raw == _OFF:
+            return raw == _ON
     if _setting is not None:
         return _setting
     return "ipykernel" in sys.modules or _is_tty(sys.stderr)

@@ -151,7 +151,12 @@ def run(program: CompiledProgram, params: Sequence[Any] = (), data: Sequence[Any
     """
     if not program.steps:
         return None
-    env: list[Any] = [*params, *([None] * (program.nslots - len(params) - len(data))), *data]
+    if params:
+        env: list[Any] = [*params, *([None] * (program.nslots - len(params) - len(data))),
+                          *data]
+    else:  # a top-level program: the same list, built with fewer steps
+        env = [None] * (program.nslots - len(data))
+        env += data
     runner = program.runner or _runner(program)
     if _running.active:  # a nested block: the contexts below are already entered
         return runner(program, env)
