@@ -27,6 +27,10 @@ cnp.import_array()
 
 cdef extern from "numpy/arrayobject.h":
     object PyArray_Scalar(void *data, cnp.PyArray_Descr *descr, object base)
+    object PyDataMem_SetHandler(object handler)
+    object PyDataMem_GetHandler()
+
+from daphnelib._native.buffers import _HANDLER as _ALIGNED  # noqa: E402
 
 
 cdef extern from "fused_loops.h" nogil:
@@ -256,6 +260,19 @@ SMALL_INPUTS = MAX_SMALL_INPUTS
 VALUES, TOTAL, ROWS = 0, 1, 2
 
 
+cdef object _aligned_empty(cnp.npy_intp *dims):
+    """A new C-ordered f64 matrix from the 64-byte aligned allocator (numpy's current
+    allocator when it is that one already, else set for this allocation only)."""
+    previous = PyDataMem_GetHandler()
+    if previous is _ALIGNED:
+        return cnp.PyArray_EMPTY(2, dims, cnp.NPY_DOUBLE, 0)
+    PyDataMem_SetHandler(_ALIGNED)
+    try:
+        return cnp.PyArray_EMPTY(2, dims, cnp.NPY_DOUBLE, 0)
+    finally:
+        PyDataMem_SetHandler(previous)
+
+
 cdef class Small:
     """A chain run in one call on small matrices: what the fused pipeline's unfused ops give
     for C-contiguous f64 inputs of one shape, computed as :func:`run_into`, ``sum_nodes``
@@ -264,7 +281,9 @@ cdef class Small:
     Called with ``(limit, *inputs)``; returns None, computing nothing, unless every input is
     a C-contiguous 2-D array of dtype float64 (native byte order, no metadata) of the first
     input's shape with at least one and fewer than ``limit`` cells, and holds no NaN. The
-    result is a new n x m matrix, an ``np.float64`` or a new n x 1 matrix, per ``mode``.
+    result is a new n x m matrix, an ``np.float64`` or a new n x 1 matrix, per ``mode``; a
+    matrix is allocated 64-byte aligned as inside an engine run (``_native/buffers``), also
+    when called outside one (the executor's direct path).
 
     Without NaN inputs (or constants, see ``fusion._small_program``) every NaN the chain
     makes is the CPU's default NaN, so which operand's NaN an op returns (the compiler's
@@ -356,7 +375,7 @@ cdef class Small:
                 total = 0.0 + _fused_pairwise(&mach, 0, ncells, strip)
                 return PyArray_Scalar(&total, cnp.PyArray_DESCR(<cnp.ndarray>inputs[0]), None)
             dims[0], dims[1] = n, (1 if self.mode == ROWS else m)
-            out = cnp.PyArray_EMPTY(2, dims, cnp.NPY_DOUBLE, 0)
+            out = _aligned_empty(dims)
             dst = <double *>cnp.PyArray_DATA(out)
             if self.mode == VALUES:
                 for k in range(0, ncells, STRIP):

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from daphnelib._native.buffers import aligned_allocation, run_aligned
+from daphnelib.engine import fusion
 from daphnelib.engine.fusion import FUSED, Pipeline, fuse
 from daphnelib.engine.program import Instr, Program, Var, read_ids
 from daphnelib.engine.registry import lookup
@@ -76,7 +77,7 @@ def _compiled_arg(arg: Any) -> Any:
 class CompiledProgram:
     """Steps with resolved kernels and value lifetimes; run it with :func:`run`."""
 
-    __slots__ = ("nslots", "result", "runner", "sparse", "steps")
+    __slots__ = ("direct", "nslots", "result", "runner", "sparse", "steps")
 
     def __init__(self, steps: list[Step], nslots: int, result: int, sparse: bool = False
                  ) -> None:
@@ -86,6 +87,9 @@ class CompiledProgram:
         # What runs the steps: None before the first run, then _steps, from the second run
         # on the generated function of _generated_steps (when the program has one).
         self.runner: Callable[[CompiledProgram, list[Any]], Any] | None = None
+        # From the second run on: the native call computing the whole program and the
+        # number of data it takes, where it has one (see _direct).
+        self.direct: tuple[Callable[..., Any], int] | None = None
 
     def __len__(self) -> int:
         return len(self.steps)
@@ -151,6 +155,13 @@ def run(program: CompiledProgram, params: Sequence[Any] = (), data: Sequence[Any
     """
     if not program.steps:
         return None
+    direct = program.direct
+    if direct is not None and len(data) == direct[1] and not params:
+        # The whole program in one native call, no context to enter (it allocates its
+        # result aligned itself); it declines (None) inputs it does not take.
+        value = direct[0](fusion.MIN_CELLS, *data)
+        if value is not None:
+            return value
     if params:
         env: list[Any] = [*params, *([None] * (program.nslots - len(params) - len(data))),
                           *data]
@@ -207,7 +218,28 @@ def _runner(program: CompiledProgram) -> Callable[[CompiledProgram, list[Any]], 
 
 def _generate_then_run(program: CompiledProgram, env: list[Any]) -> Any:
     runner = program.runner = _generated_steps(program) or _steps
+    program.direct = _direct(program)
     return runner(program, env)
+
+
+def _direct(program: CompiledProgram) -> tuple[Callable[..., Any], int] | None:
+    """(The native call computing ``program``, the number of data it takes) for a program
+    that receives its data and runs one pipeline with a native small path over it, in the
+    same order (a tiny graph rebuilt in a loop: ``sum((X + 1) * 2, 0)``); None for any
+    other program. :func:`run` calls it on the data first and runs the steps when it
+    declines, so the result is the pipeline's small path's (``fusion.Pipeline.entry``)."""
+    if program.sparse or len(program.steps) < 2:
+        return None
+    *receives, (fn, args, out, _, _, _, _) = program.steps
+    if type(fn) is not Pipeline or out != program.result:
+        return None
+    first = program.nslots - len(receives)
+    for k, (_, rargs, rout, op, _, _, _) in enumerate(receives):
+        # The data slots in order, each received value the pipeline's input of that place.
+        if op != "receiveFromNumpy" or rargs != (first + k,) or args[k:k + 1] != (rout,):
+            return None
+    small = fn.small_program() if len(args) == len(receives) else None
+    return None if small is None else (small, len(receives))
 
 
 def _generated_steps(program: CompiledProgram

@@ -114,7 +114,7 @@ class Pipeline:
     (:attr:`rows`).
     """
 
-    __slots__ = ("_walk", "nodes", "rows", "total")
+    __slots__ = ("_small", "_walk", "nodes", "rows", "total")
 
     def __init__(self, nodes: Sequence[_Node]) -> None:
         self.nodes = tuple(nodes)
@@ -123,6 +123,8 @@ class Pipeline:
         # The unfused walk as generated code, made at the second unfused run (see unfused);
         # False after the first.
         self._walk: Callable[[Sequence[Any]], Any] | bool | None = None
+        # The native call for small inputs (see small_program); False until asked for.
+        self._small: native.Small | bool | None = False
         last: dict[int, int] = {}
         for i, node in enumerate(self.nodes):
             for kind, ref in node.args:
@@ -180,6 +182,18 @@ class Pipeline:
             return self.walk_nodes(inputs)
         generated = self._walk = _generated_walk(self.nodes)
         return generated(inputs)
+
+    @property
+    def ninputs(self) -> int:
+        """The number of inputs the pipeline is called with."""
+        return 1 + max((ref for n in self.nodes for k, ref in n.args if k == _IN), default=-1)
+
+    def small_program(self) -> native.Small | None:
+        """The pipeline as one native call for small f64 inputs of one shape
+        (:func:`_small_program`), made once; None where it has none."""
+        if self._small is False:
+            self._small = _small_program(self.nodes, self.ninputs) if self.ninputs else None
+        return self._small  # type: ignore[return-value]
 
     def entry(self) -> Callable[..., Any]:
         """What a program's generated steps call for this pipeline: a function taking the
@@ -287,15 +301,14 @@ def _generated_small(pipe: Pipeline) -> Callable[..., Any] | None:
     """
     import sys
 
-    nodes = pipe.nodes
-    ninputs = 1 + max((ref for n in nodes for k, ref in n.args if k == _IN), default=-1)
+    nodes, ninputs = pipe.nodes, pipe.ninputs
     if ninputs == 0:
         return None
     namespace: dict[str, Any] = {
         "NOTES": tuple(f"(in DaphneDSL builtin {n.op!r}, V{n.out})" for n in nodes),
         "ndarray": np.ndarray, "F64": _F64, "fusion": sys.modules[__name__], "pipe": pipe,
         "reduce": np.add.reduce, "check": _check_broadcast, "empty": np.empty,
-        "native": _small_program(nodes, ninputs)}
+        "native": pipe.small_program()}
     names = [f"x{k}" for k in range(ninputs)]
     params = "".join(f"{x}, " for x in names)
     lines = _ufunc_lines(nodes, namespace)

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
+from numpy._core.multiarray import get_handler_name  # NEP 49: the current allocator
 
 from daphnelib._native.buffers import is_aligned
 from daphnelib.engine import executor, fusion
@@ -78,15 +79,16 @@ def small_programs(draw: st.DrawFn) -> tuple[Program, list[np.ndarray]]:
     return Program(tuple(instrs)), inputs
 
 
-def outcome(compiled: executor.CompiledProgram) -> tuple:
+def outcome(compiled: executor.CompiledProgram, data: tuple = ()) -> tuple:
+    """(type, dtype, shape, bytes, flags, alignment) of a run's result, or its error."""
     try:
-        value = run(compiled)
+        value = run(compiled, (), data)
     except Exception as exc:
         return ("error", type(exc).__name__, str(exc), tuple(getattr(exc, "__notes__", ())))
     if isinstance(value, np.ndarray):
         flags = value.flags
         return (type(value).__name__, value.dtype.str, value.shape, value.tobytes(),
-                flags.c_contiguous, flags.writeable, flags.owndata or value.base is not None,
+                flags.c_contiguous, flags.writeable, flags.owndata,
                 is_aligned(value) or value.size == 0)
     return (type(value).__name__, repr(value), np.float64(value).tobytes())
 
@@ -108,15 +110,21 @@ def path_of(compiled: executor.CompiledProgram) -> str:
 def test_small_paths_equal_the_unfused_walk(case: tuple[Program, list[np.ndarray]]) -> None:
     program, inputs = case
     before = [a.tobytes() for a in inputs]
+    allocator = get_handler_name()
+    # The reference: a first run, the executor's loop and the pipeline's walk over its nodes.
+    expected = outcome(compile_program(program))
+    # The same program with its data as constants, then with its data in slots (as a keyed
+    # compute() runs it): the second run generates the steps, which call the pipeline's
+    # small path; from the third on, a program with a direct native call makes it first.
     compiled = compile_program(program)
-    # The first run walks the pipeline's nodes (the reference); the next two run the
-    # generated steps, which call the pipeline's small path.
-    first, second, third = (outcome(compiled) for _ in range(3))
+    cached, data = executor.compile_cached(program)
+    got = [outcome(compiled) for _ in range(3)] + [outcome(cached, data) for _ in range(3)]
     nan = any(np.isnan(a).any() for a in inputs)
-    event(f"path: {path_of(compiled)}; {first[0]}{'; NaN inputs' if nan else ''}")
-    assert second == first
-    assert third == first
+    direct = "direct" if cached.direct is not None else "steps"
+    event(f"{direct}, path: {path_of(compiled)}; {expected[0]}{'; NaN' if nan else ''}")
+    assert got == [expected] * 6
     assert [a.tobytes() for a in inputs] == before  # the caller's buffers are never written
+    assert get_handler_name() == allocator  # numpy's allocator is the caller's again
 
 
 def test_the_native_path_takes_inputs_of_one_shape_only() -> None:
@@ -178,3 +186,27 @@ def test_native_sums_follow_numpys_pairwise_tree_at_larger_sizes() -> None:
             results = [outcome(compiled) for _ in range(3)]
             assert path_of(compiled) == "native+ufuncs"
             assert results[0] == results[1] == results[2], (shape, total)
+
+
+def test_a_rebuilt_tiny_graph_runs_as_one_native_call() -> None:
+    """From its third run, ``sum((X + 1) * 2, 0)`` kept by structure is one native call on
+    its data (no run contexts entered): the kernels' bytes, an aligned, writeable result of
+    its own, numpy's allocator and error state the caller's; inputs the call declines (a
+    NaN, another dtype) run the steps."""
+    from daphnelib import DaphneContext
+
+    dc = DaphneContext()
+    rng = np.random.default_rng(11)
+    for a in [rng.random((2, 2)), rng.random((5, 3)), np.array([[np.nan, 1.0]]),
+              np.arange(6, dtype=np.int32).reshape(2, 3)]:
+        expected = ((a + 1.0) * 2.0).sum(axis=1, keepdims=True)
+        for _ in range(4):
+            state = np.geterr()
+            out = ((dc.from_numpy(a) + 1.0) * 2.0).sum(axis=0).compute()
+            assert (out.dtype, out.shape, out.tobytes()) == (expected.dtype, expected.shape,
+                                                             expected.tobytes())
+            assert is_aligned(out) and out.flags.writeable and out.flags.c_contiguous
+            assert not np.shares_memory(out, a)
+            assert get_handler_name() == "default_allocator" and np.geterr() == state
+    key = ((dc.from_numpy(a) + 1.0) * 2.0).sum(axis=0)._tree[0]
+    assert executor.cached(key).direct is not None
