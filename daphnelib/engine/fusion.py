@@ -311,7 +311,9 @@ def _generated_small(pipe: Pipeline) -> Callable[..., Any] | None:
         "native": pipe.small_program()}
     names = [f"x{k}" for k in range(ninputs)]
     params = "".join(f"{x}, " for x in names)
-    lines = _ufunc_lines(nodes, namespace)
+    # Longer pipelines keep the pipeline's own small path: compiling their text would not pay
+    # (a 1000-op chain's text took more memory to compile than its 7.6 MiB result).
+    lines = _ufunc_lines(nodes, namespace) if len(nodes) <= GENERATED_NODES else None
     if namespace["native"] is None and lines is None:
         return None
     source = f"def small({params}donors=()):\n"

@@ -210,3 +210,23 @@ def test_a_rebuilt_tiny_graph_runs_as_one_native_call() -> None:
             assert get_handler_name() == "default_allocator" and np.geterr() == state
     key = ((dc.from_numpy(a) + 1.0) * 2.0).sum(axis=0)._tree[0]
     assert executor.cached(key).direct is not None
+
+
+@pytest.mark.parametrize("length", [fusion.GENERATED_NODES, fusion.GENERATED_NODES + 1])
+def test_long_pipelines_compile_no_ufunc_text(length: int) -> None:
+    """Compiling the ufunc lines of a long chain costs more than its result's memory (a
+    1000-op chain's text took 7 MiB): past GENERATED_NODES the entry has the native call
+    and the pipeline only, and still gives the walk's answer."""
+    x = np.arange(6.0).reshape(2, 3) + 1
+    instrs = [receive(0, x)]
+    for i in range(length):
+        instrs.append(Instr(i + 1, "*" if i % 2 else "+", (Var(i), 0.5), M))
+    compiled = compile_program(Program(tuple(instrs)))
+    (pipe,) = [step[0] for step in compiled.steps if type(step[0]) is fusion.Pipeline]
+    names = pipe.entry().__code__.co_names
+    assert ("u0" in names) == (length <= fusion.GENERATED_NODES)
+    expected = x
+    for i in range(length):
+        expected = expected * 0.5 if i % 2 else expected + 0.5
+    for _ in range(3):  # the loop, then the generated steps (made, then kept)
+        assert run(compiled).tobytes() == expected.tobytes()
