@@ -62,3 +62,13 @@ def sql_answer(query: str, views: dict[str, Any]) -> Any:
         return dc.sql(query).compute()
     except SQLError as exc:
         return f"SQLError: {exc}"
+
+
+def receive(out: int, arr: np.ndarray) -> Any:
+    """The instruction receiving ``arr`` into slot ``out``: a read-only view, as from_numpy
+    hands the engine a caller's buffer."""
+    from daphnelib.engine.program import Instr, Kind
+
+    view = arr.view()
+    view.flags.writeable = False
+    return Instr(out, "receiveFromNumpy", (view,), Kind.MATRIX)

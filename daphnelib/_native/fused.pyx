@@ -90,6 +90,27 @@ cdef double _fused_pairwise(Machine *m, Py_ssize_t pos, Py_ssize_t n,
     return _fused_pairwise(m, pos, n2, strip) + _fused_pairwise(m, pos + n2, n - n2, strip)
 
 
+cdef int _check_code(const long long[:, ::1] code, Py_ssize_t nin, Py_ssize_t nconsts,
+                     Py_ssize_t nregs, bint last_in_register) except -1:
+    """Raise ValueError unless ``code`` is a register program the machine can run safely:
+    known opcodes, operands within the slots, every destination a register (the last one
+    may be the output strip unless ``last_in_register``)."""
+    cdef Py_ssize_t k, i, nslots = nin + nconsts + nregs
+    if code.shape[1] != 4 or code.shape[0] == 0 or nregs < 0:
+        raise ValueError("a fused program is a non-empty table of (op, a, b, dst) rows "
+                         "and a number of registers")
+    for k in range(code.shape[0]):
+        if not 0 <= code[k, 0] < DL_NOPS:
+            raise ValueError(f"unknown opcode {code[k, 0]}")
+        for i in range(1, 3):
+            if not 0 <= code[k, i] < nslots:
+                raise ValueError(f"operand slot {code[k, i]} out of range")
+        if ((last_in_register or k < code.shape[0] - 1)
+                and not nin + nconsts <= code[k, 3] < nslots):
+            raise ValueError(f"destination slot {code[k, 3]} is not a register")
+    return 0
+
+
 cdef class _Run:
     """A machine for one call: input pointers, constants and registers (per thread)."""
 
@@ -102,18 +123,8 @@ cdef class _Run:
         cdef const double[::1] view
         self.m.inputs = NULL
         self.m.fixed = NULL
-        if code.shape[1] != 4 or code.shape[0] == 0 or nregs < 0:
-            raise ValueError("a fused program is a non-empty table of (op, a, b, dst) rows "
-                             "and a number of registers")
+        _check_code(code, nin, consts.shape[0], nregs, False)
         nslots = nin + consts.shape[0] + nregs
-        for k in range(code.shape[0]):
-            if not 0 <= code[k, 0] < DL_NOPS:
-                raise ValueError(f"unknown opcode {code[k, 0]}")
-            for i in range(1, 3):
-                if not 0 <= code[k, i] < nslots:
-                    raise ValueError(f"operand slot {code[k, i]} out of range")
-            if k < code.shape[0] - 1 and not nin + consts.shape[0] <= code[k, 3] < nslots:
-                raise ValueError(f"destination slot {code[k, 3]} is not a register")
         self.keep = (code, inputs)
         self.m.code = &code[0, 0]
         self.m.ninstr = code.shape[0]
@@ -297,23 +308,12 @@ cdef class Small:
 
     def __cinit__(self, const long long[:, ::1] code, Py_ssize_t ninputs,
                   const double[::1] consts, Py_ssize_t nregs, int mode):
-        cdef Py_ssize_t k, i, nslots
+        cdef Py_ssize_t k
         self.code = NULL
         self.consts = NULL
-        if code.shape[1] != 4 or code.shape[0] == 0 or nregs < 0:
-            raise ValueError("a fused program is a non-empty table of (op, a, b, dst) rows "
-                             "and a number of registers")
         if not 0 < ninputs <= MAX_SMALL_INPUTS or mode not in (VALUES, TOTAL, ROWS):
             raise ValueError(f"1 to {MAX_SMALL_INPUTS} inputs and a mode of VALUES, TOTAL, ROWS")
-        nslots = ninputs + consts.shape[0] + nregs
-        for k in range(code.shape[0]):
-            if not 0 <= code[k, 0] < DL_NOPS:
-                raise ValueError(f"unknown opcode {code[k, 0]}")
-            for i in range(1, 3):
-                if not 0 <= code[k, i] < nslots:
-                    raise ValueError(f"operand slot {code[k, i]} out of range")
-            if not ninputs + consts.shape[0] <= code[k, 3] < nslots:
-                raise ValueError(f"destination slot {code[k, 3]} is not a register")
+        _check_code(code, ninputs, consts.shape[0], nregs, True)
         self.ninstr, self.ninputs = code.shape[0], ninputs
         self.nconsts, self.nregs, self.mode = consts.shape[0], nregs, mode
         self.code = <long long *>malloc(self.ninstr * 4 * sizeof(long long))

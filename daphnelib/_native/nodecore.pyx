@@ -70,8 +70,6 @@ cdef dict _int_parts = {}
 cdef dict _str_parts = {}
 cdef dict _common = {}             # (vt, vt) -> most general vt
 
-cdef tuple _UNKNOWN = (None, None, None)
-
 
 def install(*, infer, tree_of, most_general, tokens, data_key, max_nodes, package_dir,
             vt_of_num, matrix_kind, elementwise, shape_keeping, type_keeping, aggregates):
@@ -271,27 +269,23 @@ cdef object _common_vt(object va, object vb):
     return vt
 
 
+cdef tuple _operand_type(object value):
+    """A node operand's static type, ``(None, None, vt)`` for a literal; None when it is not
+    decided here (the generic inference then types the node)."""
+    if isinstance(value, NodeCore):
+        t = (<NodeCore>value)._type
+        return <tuple>t if type(t) is tuple else None
+    vt = _literal_vt(value)
+    return None if vt is False else (None, None, vt)
+
+
 cdef object _elementwise_type(object op, tuple args, object local_data):
     """The type of ``x op y``: the shape of the shaped operand, the most general value type."""
-    cdef tuple a = _UNKNOWN, b = _UNKNOWN
     x, y = args[0], args[1]
-    cdef bint xn = isinstance(x, NodeCore), yn = isinstance(y, NodeCore)
-    if xn:
-        if type((<NodeCore>x)._type) is not tuple:
-            return _infer(op, args, local_data)
-        a = (<NodeCore>x)._type
-        va = a[2]
-    else:
-        va = _literal_vt(x)
-    if yn:
-        if type((<NodeCore>y)._type) is not tuple:
-            return _infer(op, args, local_data)
-        b = (<NodeCore>y)._type
-        vb = b[2]
-    else:
-        vb = _literal_vt(y)
-    if va is False or vb is False:
+    a, b = _operand_type(x), _operand_type(y)
+    if a is None or b is None:
         return _infer(op, args, local_data)
+    cdef bint xn = isinstance(x, NodeCore), yn = isinstance(y, NodeCore)
     if (xn and yn and (<NodeCore>x)._node_kind is _matrix_kind
             and (<NodeCore>y)._node_kind is _matrix_kind):
         rows, cols = b[0], b[1]
@@ -299,8 +293,8 @@ cdef object _elementwise_type(object op, tuple args, object local_data):
                 and not ((rows == a[0] or rows == 1) and (cols == a[1] or cols == 1)
                          and (rows == a[0] or cols == a[1]))):
             return _infer(op, args, local_data)  # raises the shape error
-    vt = _common_vt(va, vb)
-    if xn and (a[0] is not None or a[1] is not None):
+    vt = _common_vt(a[2], b[2])
+    if a[0] is not None or a[1] is not None:
         return (a[0], a[1], vt)
     return (b[0], b[1], vt)
 

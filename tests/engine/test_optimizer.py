@@ -26,6 +26,7 @@ from daphnelib.engine import executor, fusion
 from daphnelib.engine.executor import compile_program, run
 from daphnelib.engine.program import Instr, Kind, Program, Var, read_ids
 from daphnelib.engine.registry import _RESOLVED, KERNELS
+from support import receive
 
 M, S = Kind.MATRIX, Kind.SCALAR
 DTYPES = [np.float64, np.float32, np.int64, np.int32, np.int8, np.uint8, np.uint64, np.bool_]
@@ -96,12 +97,6 @@ def errors_of_each_op(program: Program) -> list[tuple]:
         if result[0] == "error":
             errors.append(result)
     return errors
-
-
-def receive(out: int, arr: np.ndarray) -> Instr:
-    view = arr.view()
-    view.flags.writeable = False  # as from_numpy hands the engine a caller's buffer
-    return Instr(out, "receiveFromNumpy", (view,), M)
 
 
 # -- random elementwise programs ----------------------------------------------------------------

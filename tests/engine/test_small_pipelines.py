@@ -19,6 +19,7 @@ from daphnelib._native.buffers import is_aligned
 from daphnelib.engine import executor, fusion
 from daphnelib.engine.executor import compile_program, run
 from daphnelib.engine.program import Instr, Kind, Program, Var
+from support import receive
 
 M = Kind.MATRIX
 NATIVE_OPS = ["+", "-", "*", "/", "==", "!=", "<", "<=", ">", ">=", "min", "max"]
@@ -29,12 +30,6 @@ CONSTANTS = [2, -3, 0, 1.5, 0.5, np.float64(-0.0), np.int64(7), True, 10**400, n
 # Infinities make NaNs inside the chain (inf - inf); NaN inputs take the ufunc path.
 CELLS = st.floats(-4, 4) | st.sampled_from([0.0, -0.0, np.inf, -np.inf])
 NAN_CELLS = CELLS | st.sampled_from([np.nan, -np.nan])
-
-
-def receive(out: int, arr: np.ndarray) -> Instr:
-    view = arr.view()
-    view.flags.writeable = False  # as from_numpy hands the engine a caller's buffer
-    return Instr(out, "receiveFromNumpy", (view,), M)
 
 
 @st.composite
