@@ -20,8 +20,6 @@ Every answer is checked against numpy's first.
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -64,24 +62,19 @@ def parts() -> tuple[dict[str, Callable[[], object]], Callable[[], object], list
 
 
 def main() -> None:
+    from bench_node_build import interleaved, print_table  # a sibling script: sys.path[0]
+
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--samples", type=int, default=30)
     parser.add_argument("--number", type=int, default=2000)
     args = parser.parse_args()
     timed, build, fresh = parts()
-    samples: dict[str, list[float]] = {name: [] for name in timed}
-    for _ in range(args.samples):
-        for name, fn in timed.items():
-            if name == "compute (fresh)":
-                fresh[:] = [build() for _ in range(args.number)]
-            t0 = time.perf_counter()
-            for _ in range(args.number):
-                fn()
-            samples[name].append((time.perf_counter() - t0) / args.number * 1e6)
-    print(f"{'part':<17}{'min us':>9}{'median us':>11}")
-    for name, times in samples.items():
-        print(f"{name:<17}{min(times):>9.2f}{statistics.median(times):>11.2f}")
 
+    def refill() -> None:
+        fresh[:] = [build() for _ in range(args.number)]
+
+    print_table(interleaved(timed, args.samples, args.number, {"compute (fresh)": refill}),
+                "numpy")
 
 if __name__ == "__main__":
     main()

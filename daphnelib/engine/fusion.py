@@ -26,6 +26,7 @@ materialised value bit for bit while only a strip per thread is ever materialise
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -299,8 +300,6 @@ def _generated_small(pipe: Pipeline) -> Callable[..., Any] | None:
     Kernels, constants and the pipeline are bound by name in its namespace, never spliced
     into its text.
     """
-    import sys
-
     nodes, ninputs = pipe.nodes, pipe.ninputs
     if ninputs == 0:
         return None
